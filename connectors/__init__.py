@@ -1,0 +1,1 @@
+"""orderhub's first-party connectors, installed as ``orderhub_connectors.<name>``."""

@@ -1,0 +1,168 @@
+"""Shared CLI plumbing: loading configuration once, opening the store, and turning every
+user mistake into one clear message with a fix and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from orderhub.config import AppConfig, ConfigError, load_config, resolve_database_url
+from orderhub.logs import configure_logging
+from orderhub.registry import ConnectorLoadError
+from orderhub.store.db import SchemaOutOfDateError, ensure_current, make_engine, upgrade
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class CliError(Exception):
+    """A problem to show the user: ``message`` then ``Fix: ...``; exit with ``code``."""
+
+    def __init__(self, message: str, fix: str | None = None, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.code = code
+
+
+def fail(message: str, fix: str | None = None, code: int = 1) -> NoReturn:
+    raise CliError(message, fix, code)
+
+
+@dataclass
+class CliState:
+    config_path: Path | None = None
+    database_url: str | None = None
+    log_level: str | None = None
+    log_format: str | None = None
+    _config: AppConfig | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def config(self, *, require_file: bool = False, worker: bool = False) -> AppConfig:
+        """The configuration, loaded once. ``worker`` defers an account's missing secret to
+        that account (the worker flags it and runs the others) instead of refusing the file."""
+        if self._config is None:
+            self._config = load_config(
+                self.config_path, require_file=require_file, defer_missing_secrets=worker
+            )
+        return self._config
+
+    def url(self) -> str:
+        if self.database_url:
+            return resolve_database_url(self.database_url, {})
+        return self.config().database_url
+
+    def engine(self, *, migrate: bool = False) -> Engine:
+        """The store's engine. ``migrate`` applies pending migrations on SQLite (a file
+        the worker owns); PostgreSQL is migrated explicitly with ``orderhub db upgrade``."""
+        if self._engine is None:
+            engine = make_engine(self.url())
+            if migrate and engine.dialect.name == "sqlite":
+                upgrade(engine)
+            ensure_current(engine)
+            self._engine = engine
+        return self._engine
+
+    def setup_logging(self, *, stdout: bool = False) -> None:
+        config = self.config()
+        configure_logging(
+            level=self.log_level or config.log_level,
+            fmt=self.log_format or config.log_format,
+            stream=sys.stdout if stdout else sys.stderr,
+        )
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliState):  # pragma: no cover - set by the root callback
+        raise RuntimeError("CLI state missing")
+    return obj
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+@contextmanager
+def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
+    """Turn known failures into a message, a fix and an exit code."""
+    try:
+        yield
+    except CliError as exc:
+        _print_error(exc.message, exc.fix)
+        raise typer.Exit(exc.code) from None
+    except ConfigError as exc:
+        errors.print("[bold red]Configuration problem[/]", highlight=False)
+        for problem in exc.problems:
+            errors.print(f"  - {problem}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    except ConnectorLoadError as exc:
+        _print_error(str(exc), None)
+        raise typer.Exit(2) from None
+    except SchemaOutOfDateError as exc:
+        _print_error(str(exc), None)
+        raise typer.Exit(1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        where = safe_url(ctx_state.url()) if ctx_state else "the database"
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        _print_error(
+            f"The database at {where} cannot be used: {reason}",
+            "Check ORDERHUB_DATABASE_URL (or [orderhub] database_url), that the server is up, "
+            "and run `orderhub db upgrade`.",
+        )
+        raise typer.Exit(1) from None
+
+
+def _print_error(message: str, fix: str | None) -> None:
+    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+    if fix:
+        errors.print(f"[bold]Fix:[/] {fix}", highlight=False)
+
+
+def age(moment: datetime | None, now: datetime | None = None) -> str:
+    """'3m ago'-style text; '-' for never."""
+    if moment is None:
+        return "-"
+    delta = (now or datetime.now(UTC)) - moment
+    return f"{human_duration(delta)} ago"
+
+
+def human_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{sign}{seconds // size}{unit}"
+    return f"{sign}{seconds}s"
+
+
+def parse_when(value: str) -> datetime:
+    """An ISO date or date-time from the command line; naive values are UTC."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"{value!r} is not a date.",
+            "Use ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00:00Z.",
+            code=2,
+        )
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -1,0 +1,155 @@
+"""``orderhub status`` and ``orderhub failures``: what ops look at first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orderhub.cli.common import age, console, fail, human_duration, state, user_errors
+from orderhub.store import queries
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("failures")(failures)
+
+
+def status(ctx: typer.Context) -> None:
+    """Per account: last run, last success, cursor lag, last error and what needs attention."""
+    st = state(ctx)
+    with user_errors(st):
+        config = st.config()
+        with st.engine().connect() as connection:
+            configured = {account.id: account for account in config.accounts}
+            ids = sorted(set(configured) | set(queries.known_accounts(connection)))
+            statuses = [queries.account_status(connection, account_id) for account_id in ids]
+        if not statuses:
+            console.print("No accounts configured and nothing stored yet.")
+            return
+        now = datetime.now(UTC)
+        table = Table(title="Accounts")
+        for column in (
+            "account",
+            "channel",
+            "enabled",
+            "last run",
+            "last success",
+            "cursor lag",
+            "orders",
+            "quarantined",
+            "attention",
+        ):
+            table.add_column(column)
+        attention: list[str] = []
+        for item in statuses:
+            account = configured.get(item.account_id)
+            run = item.last_run
+            last = f"{run.outcome} {age(run.started_at, now)}" if run else "never"
+            lag = human_duration(now - item.cursor) if item.cursor else "-"
+            flag = ""
+            if item.needs_attention:
+                flag = "[red]NEEDS ATTENTION[/]"
+                attention.append(
+                    f"[bold]{item.account_id}[/]: {item.attention_reason} "
+                    f"[bold]Fix:[/] {item.attention_fix}"
+                )
+            elif run is not None and run.outcome == "failed":
+                flag = "[yellow]last run failed[/]"
+                attention.append(
+                    f"[bold]{item.account_id}[/]: last run failed ({run.error_kind}): {run.error} "
+                    f"[bold]Fix:[/] {run.fix}"
+                )
+            table.add_row(
+                item.account_id,
+                account.connector if account else (run.channel if run else "-"),
+                ("yes" if account.enabled else "no") if account else "not configured",
+                last,
+                age(item.last_success_at, now),
+                lag,
+                str(item.orders),
+                str(item.open_quarantine),
+                flag,
+            )
+        console.print(table)
+        for line in attention:
+            console.print(line, highlight=False)
+
+
+def failures(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    show: Annotated[
+        int | None,
+        typer.Option("--show", help="Print one quarantined record's raw payload by its id."),
+    ] = None,
+    resolved: Annotated[
+        bool, typer.Option("--resolved", help="Include records that later read cleanly.")
+    ] = False,
+) -> None:
+    """Quarantined records and failed runs, each with the reason and what to do."""
+    st = state(ctx)
+    with user_errors(st), st.engine().connect() as connection:
+        records = queries.quarantined(connection, account=account, include_resolved=resolved)
+        if show is not None:
+            match = [
+                r for r in queries.quarantined(connection, include_resolved=True) if r.id == show
+            ]
+            if not match:
+                fail(f"no quarantined record {show}.", "List them with `orderhub failures`.")
+            console.print(f"[bold]Reason:[/] {match[0].reason}", highlight=False)
+            console.print_json(match[0].raw)
+            return
+        runs = queries.failed_runs(connection, account=account)
+        if not records and not runs:
+            console.print("No failures. Every record read cleanly and the last runs succeeded.")
+            return
+        if records:
+            table = Table(title=f"Quarantined records ({len(records)})")
+            for column in (
+                "id",
+                "account",
+                "channel",
+                "order",
+                "reason",
+                "first seen",
+                "last seen",
+                "seen",
+                "resolved",
+            ):
+                table.add_column(column)
+            for record in records:
+                table.add_row(
+                    str(record.id),
+                    record.account_id,
+                    record.channel,
+                    record.external_id or "?",
+                    record.reason,
+                    record.first_seen_at.strftime("%Y-%m-%d %H:%M"),
+                    record.last_seen_at.strftime("%Y-%m-%d %H:%M"),
+                    str(record.seen_count),
+                    record.resolved_at.strftime("%Y-%m-%d %H:%M") if record.resolved_at else "-",
+                )
+            console.print(table)
+            console.print(
+                "What to do: the raw payload is kept (`orderhub failures --show ID`). Fix the "
+                "order on the channel, or report the connector bug with that payload; the next "
+                "sync stores the order and marks the record resolved. Other orders were stored.",
+                highlight=False,
+            )
+        if runs:
+            table = Table(title=f"Failed runs since the last success ({len(runs)})")
+            for column in ("run", "account", "started", "kind", "error", "what to do"):
+                table.add_column(column)
+            for run in runs:
+                table.add_row(
+                    str(run.id),
+                    run.account_id,
+                    run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    run.error_kind or "-",
+                    run.error or "-",
+                    run.fix or "-",
+                )
+            console.print(table)

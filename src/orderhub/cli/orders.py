@@ -1,0 +1,142 @@
+"""``orderhub orders list|show``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orderhub.cli.common import console, fail, state, user_errors
+from orderhub.sdk.drafts import OrderStatus
+from orderhub.store import queries
+
+app = typer.Typer(help="Look at stored orders.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_orders(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help=f"Only this status ({', '.join(s.value for s in OrderStatus)})."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many orders.")] = 50,
+) -> None:
+    """List orders, most recently changed first."""
+    st = state(ctx)
+    with user_errors(st):
+        if status is not None and status not in {s.value for s in OrderStatus}:
+            fail(
+                f"unknown status {status!r}.",
+                f"Use one of: {', '.join(s.value for s in OrderStatus)}.",
+                code=2,
+            )
+        with st.engine().connect() as connection:
+            rows = queries.list_orders(connection, account=account, status=status, limit=limit)
+        if not rows:
+            console.print("No orders stored yet. Run `orderhub demo` or `orderhub sync ACCOUNT`.")
+            return
+        table = Table(title=f"Orders ({len(rows)} shown)")
+        for column in (
+            "id",
+            "account",
+            "channel",
+            "order",
+            "status",
+            "channel status",
+            "total",
+            "lines",
+            "placed",
+            "updated",
+        ):
+            table.add_column(column, no_wrap=column in ("order", "placed", "updated"))
+        for row in rows:
+            table.add_row(
+                str(row.id),
+                row.account_id,
+                row.channel,
+                row.display_id or row.external_id,
+                row.status,
+                row.channel_status,
+                f"{row.total:.2f} {row.currency}",
+                str(row.line_count),
+                row.placed_at.strftime("%Y-%m-%d %H:%M"),
+                row.channel_updated_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        console.print(table)
+
+
+@app.command("show")
+def show_order(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="orderhub id, channel order id or order number.")],
+    account: Annotated[str | None, typer.Option(help="Account, when the id is ambiguous.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the channel's raw payload.")] = False,
+) -> None:
+    """Show one order with its lines and its history of changes."""
+    st = state(ctx)
+    with user_errors(st), st.engine().connect() as connection:
+        matches = queries.find_orders(connection, ref, account)
+        if not matches:
+            fail(f"no order {ref!r}.", "List orders with `orderhub orders list`.")
+        if len(matches) > 1:
+            accounts = ", ".join(f"{m.account_id} (id {m.id})" for m in matches)
+            fail(f"{ref!r} matches several orders: {accounts}.", "Add --account or use the id.")
+        detail = queries.order_detail(connection, matches[0].id)
+        assert detail is not None
+        order = detail.order
+        if raw:
+            console.print_json(order.raw)
+            return
+        console.print(
+            f"[bold]Order {order.display_id or order.external_id}[/] "
+            f"(orderhub id {order.id}, {order.channel} account {order.account_id})"
+        )
+        console.print(f"  status: {order.status} (channel: {order.channel_status})")
+        console.print(f"  total: {order.total:.2f} {order.currency}")
+        console.print(
+            f"  placed: {order.placed_at.isoformat()}  updated: "
+            f"{order.channel_updated_at.isoformat()}"
+        )
+        if order.fulfilled_by_channel:
+            console.print("  fulfilled by the marketplace: tracking is never pushed")
+        if order.ship_to:
+            place = ", ".join(
+                str(order.ship_to[key]) for key in ("city", "country") if order.ship_to.get(key)
+            )
+            console.print(f"  ship to: {place or '-'}")
+        lines = Table(title="Lines")
+        for column in ("#", "line id", "sku", "title", "qty", "shipped", "unit", "total", "ids"):
+            lines.add_column(column)
+        for line in detail.lines:
+            lines.add_row(
+                str(line.position),
+                line.external_id,
+                line.sku or "-",
+                (line.title or "")[:40],
+                str(line.quantity),
+                str(line.quantity_shipped),
+                f"{line.unit_price:.2f}" if line.unit_price is not None else "-",
+                f"{line.total:.2f}" if line.total is not None else "-",
+                json.dumps(line.identifiers) if line.identifiers else "-",
+            )
+        console.print(lines)
+        events = Table(title="History")
+        for column in ("when (channel)", "recorded", "change", "status"):
+            events.add_column(column)
+        for event in detail.events:
+            change = (
+                event.kind
+                if event.from_status is None
+                else (f"{event.kind} from {event.from_status}")
+            )
+            events.add_row(
+                event.occurred_at.isoformat(),
+                event.recorded_at.isoformat(),
+                change,
+                f"{event.to_status} ({event.channel_status})",
+            )
+        console.print(events)

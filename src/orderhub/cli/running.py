@@ -1,0 +1,149 @@
+"""``orderhub run|sync|demo|health``: doing the work."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.runtime import build_connector
+from orderhub.sdk.clock import SystemClock
+from orderhub.sync.pull import PullResult, PullRunner
+
+HEARTBEAT_ENV = "ORDERHUB_HEARTBEAT"
+
+
+def heartbeat_path() -> Path:
+    value = os.environ.get(HEARTBEAT_ENV, "").strip()
+    return Path(value) if value else Path(tempfile.gettempdir()) / "orderhub.heartbeat"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("sync")(sync)
+    app.command("demo")(demo)
+    app.command("health")(health)
+
+
+def run(ctx: typer.Context) -> None:
+    """Run the worker: pull every enabled account on its schedule until SIGTERM/SIGINT."""
+    from orderhub.worker.scheduler import Worker
+
+    st = state(ctx)
+    with user_errors(st):
+        config = st.config(require_file=True, worker=True)
+        st.setup_logging(stdout=True)
+        if not config.enabled_accounts:
+            fail(
+                f"{config.file} has no enabled account.",
+                "Add an [[accounts]] entry with enabled = true (see config/orderhub.example.toml).",
+            )
+        engine = st.engine(migrate=True)
+        Worker(config, engine, heartbeat=heartbeat_path()).run_until_stopped()
+
+
+def sync(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="The account id from the configuration.")],
+    since: Annotated[
+        str | None,
+        typer.Option(help="Re-read orders modified since this date (ISO 8601), e.g. 2026-11-01."),
+    ] = None,
+) -> None:
+    """Pull one account now, showing progress; exits non-zero if the run failed."""
+    st = state(ctx)
+    with user_errors(st):
+        config = st.config(require_file=True)
+        st.setup_logging()
+        try:
+            account_config = config.account(account)
+        except KeyError as exc:
+            fail(str(exc.args[0]), "Use an id from `orderhub status` or the configuration file.")
+        start = parse_when(since) if since else None
+        if start is not None and start > datetime.now(UTC):
+            fail("--since is in the future.", "Give a past date.", code=2)
+        engine = st.engine(migrate=True)
+        connector = build_connector(config, account_config, clock=SystemClock())
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=errors,
+                transient=True,
+            ) as progress:
+                task = progress.add_task(f"sync {account}", detail="starting", total=None)
+
+                def on_page(result: PullResult) -> None:
+                    counts = result.counts
+                    progress.update(
+                        task,
+                        detail=(
+                            f"{result.fetched} fetched, {counts.created} new, {counts.updated} "
+                            f"updated, {counts.quarantined} quarantined"
+                        ),
+                    )
+
+                result = PullRunner(engine, connector, trigger="cli", progress=on_page).run(
+                    since=start
+                )
+        finally:
+            connector.close()
+        counts = result.counts
+        console.print(
+            f"{account}: {result.outcome}. {result.fetched} fetched over {result.pages} pages: "
+            f"{counts.created} new, {counts.updated} updated, {counts.unchanged} unchanged, "
+            f"{counts.quarantined} quarantined.",
+            highlight=False,
+        )
+        if counts.quarantined:
+            console.print("Quarantined records: `orderhub failures`.")
+        if not result.ok:
+            fail(f"the run failed ({result.error_kind}): {result.error}", result.fix)
+
+
+def demo(
+    ctx: typer.Context,
+    duration: Annotated[
+        float, typer.Option(min=5.0, help="Seconds to run the worker against the simulators.")
+    ] = 40.0,
+    orders: Annotated[int, typer.Option(min=1, help="Orders already in each simulated shop.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated order stream.")] = 7,
+) -> None:
+    """Run the whole loop against built-in simulated marketplaces (no credentials needed)."""
+    from orderhub.demo import run_demo
+
+    st = state(ctx)
+    with user_errors(st):
+        run_demo(st, duration=duration, initial_orders=orders, seed=seed)
+
+
+def health(
+    ctx: typer.Context,
+    max_age: Annotated[
+        float, typer.Option(help="Seconds after which the worker's heartbeat counts as stale.")
+    ] = 90.0,
+) -> None:
+    """Exit 0 when the store answers and the worker's heartbeat is fresh (container checks)."""
+    st = state(ctx)
+    with user_errors(st):
+        st.engine()
+        path = heartbeat_path()
+        try:
+            beat = datetime.fromisoformat(path.read_text().strip())
+        except (OSError, ValueError):
+            fail(f"no worker heartbeat at {path}.", "Is `orderhub run` running in this container?")
+        stale = datetime.now(UTC) - beat
+        if stale > timedelta(seconds=max_age):
+            fail(
+                f"the worker's last heartbeat is {int(stale.total_seconds())} s old.",
+                "The worker is stuck or stopped; check its logs and restart it.",
+            )
+        console.print("healthy")

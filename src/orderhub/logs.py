@@ -1,0 +1,480 @@
+"""Logging setup: structlog everywhere, one JSON object per line, secrets and buyer PII redacted.
+
+Every event, whether it comes from orderhub (structlog) or from a library (stdlib logging:
+apscheduler, alembic, httpx), goes through the same chain::
+
+    merge_contextvars -> add_log_level -> timestamp -> stack info -> format_exc_info
+        -> Redactor -> renderer (JSON lines or console)
+
+The :class:`Redactor` runs after exceptions are formatted, so a traceback is free text like
+any other and is scrubbed too. What it removes:
+
+* values under keys that name a secret (``authorization``, ``consumer_secret``,
+  ``refresh_token``, ...) become ``"***"``, at any depth in dicts and lists;
+* values under keys that name buyer PII (``email``, ``phone``, ``first_name``,
+  ``shipping``, ``postcode``, ...) become ``"[redacted]"``. City, state and country are
+  kept: alone they do not identify a buyer and ops need them to read a shipping problem;
+* registered secret values (see :func:`register_secrets`) anywhere inside a string become
+  ``"***"``; so do credentials in URL query strings (``?consumer_secret=...``) and in
+  ``Bearer``/``Basic`` authorization text;
+* e-mail addresses anywhere inside a string become ``"[email]"``.
+
+Phone numbers in free text are deliberately *not* pattern-matched: order ids
+(``114-1234567-1234567``), tracking numbers and timestamps look like phone numbers and would
+be destroyed. Phones are caught by key (``phone``, ``phone_number``, ``telephone``, ...), and
+connectors must not log raw payloads or buyer fields in free text.
+
+Call :func:`configure_logging` once at start-up (the CLI and the worker do), before anything
+logs: until then structlog's defaults apply, and they redact nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import PurePath
+from typing import IO, Any, TextIO, cast
+from urllib.parse import quote, quote_plus
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+__all__ = [
+    "LEVELS",
+    "Redactor",
+    "bind_run",
+    "configure_logging",
+    "get_redactor",
+    "register_secrets",
+    "reset_logging",
+    "scrub_text",
+]
+
+LEVELS: dict[str, int] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+FORMATS = ("auto", "json", "console")
+
+SECRET_MASK = "***"  # noqa: S105 - the mask, not a password
+PII_MASK = "[redacted]"
+EMAIL_MASK = "[email]"
+
+# Keys compared after normalisation (camelCase -> snake_case, lower case, "-" -> "_"), so
+# "Authorization", "x-amz-access-token" and "BuyerEmail" match their entries here.
+SECRET_KEYS = frozenset(
+    {
+        "authorization",
+        "proxy_authorization",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "consumer_key",
+        "consumer_secret",
+        "client_secret",
+        "cookie",
+        "set_cookie",
+        "x_amz_access_token",
+        "x_amz_security_token",
+        "session_token",
+        "private_key",
+    }
+)
+# Suffixes that make any key a secret ("lwa_client_secret", "aws_secret_access_key", ...).
+# Pagination tokens ("next_token", "page_token") are not secrets and stay readable: they
+# are what one needs to debug a paging loop.
+SECRET_SUFFIXES = (
+    "_secret",
+    "_password",
+    "access_token",
+    "refresh_token",
+    "_api_key",
+    "_secret_key",
+    "_access_key",
+)
+
+PII_KEYS = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "given_name",
+        "family_name",
+        "buyer_name",
+        "customer_name",
+        "recipient_name",
+        "company",
+        "email",
+        "phone",
+        "telephone",
+        "mobile",
+        "phone_number",
+        "address",
+        "address_1",
+        "address_2",
+        "address_3",
+        "address_line1",
+        "address_line2",
+        "address_line3",
+        "line1",
+        "line2",
+        "line3",
+        "street",
+        "street1",
+        "street2",
+        "postcode",
+        "postal_code",
+        "zip",
+        "zip_code",
+        "zipcode",
+        "billing",
+        "shipping",
+        "ship_to",
+        "buyer",
+        "buyer_info",
+        "recipient",
+        "customer",
+        "customer_note",
+        "shipping_address",
+        "billing_address",
+        "default_ship_to_location",
+    }
+)
+PII_SUFFIXES = ("_email", "email_address", "_phone", "_address")
+
+# Structural keys of every event: never redacted by key (their values are still scrubbed
+# as free text). "name" is PII, but "connector"/"operation" are how an event is read.
+NEVER_REDACT_KEYS = frozenset(
+    {
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "account",
+        "channel",
+        "connector",
+        "operation",
+        "run_id",
+        "exception",
+        "stack",
+        "entry_point",
+        "distribution",
+    }
+)
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Credentials carried in URLs (the WooCommerce query-string fallback) or in header text that
+# ended up in a message; caught even when the value was never registered.
+QUERY_SECRET_RE = re.compile(
+    r"(?i)\b(consumer_key|consumer_secret|access_token|refresh_token|client_secret|api_key"
+    r"|apikey|password|token|signature|x-amz-signature|oauth_signature)=([^&\s\"'#]+)"
+)
+AUTH_HEADER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
+
+# Registered secrets shorter than this are not scrubbed from free text: replacing a
+# two-letter string everywhere would destroy every log line and protect nothing.
+MIN_SECRET_LENGTH = 4
+
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _normalise_key(key: str) -> str:
+    return _CAMEL_RE.sub("_", key).lower().replace("-", "_").replace(" ", "_")
+
+
+class Redactor:
+    """A structlog processor that removes secrets and buyer PII from an event.
+
+    Use the global instance (:func:`get_redactor`) that :func:`configure_logging` installs;
+    build your own only to test it. Call it as ``redactor(logger, method_name, event_dict)``;
+    it returns a new event dict and never mutates the values it was given (they may be the
+    caller's own objects).
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._secret_re: re.Pattern[str] | None = None
+        self.add_secrets(secrets)
+
+    # -- secrets --------------------------------------------------------------------------
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Scrub these values (and their URL-encoded forms) from every string from now on."""
+        added = False
+        with self._lock:
+            for value in values:
+                if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+                    continue
+                for variant in (value, quote(value, safe=""), quote_plus(value)):
+                    if variant not in self._secrets:
+                        self._secrets.add(variant)
+                        added = True
+            if added:
+                # Longest first, so a secret that contains another is replaced whole.
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                self._secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def clear_secrets(self) -> None:
+        """Forget every registered secret (tests use this between cases)."""
+        with self._lock:
+            self._secrets.clear()
+            self._secret_re = None
+
+    # -- scrubbing ------------------------------------------------------------------------
+
+    def scrub_text(self, text: str) -> str:
+        """Return ``text`` with registered secrets, URL/header credentials and e-mails masked."""
+        pattern = self._secret_re
+        if pattern is not None:
+            text = pattern.sub(SECRET_MASK, text)
+        text = QUERY_SECRET_RE.sub(lambda m: f"{m.group(1)}={SECRET_MASK}", text)
+        text = AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)} {SECRET_MASK}", text)
+        return EMAIL_RE.sub(EMAIL_MASK, text)
+
+    @staticmethod
+    def key_mask(key: object) -> str | None:
+        """The mask for a value stored under ``key``, or None when the key is harmless."""
+        if not isinstance(key, str):
+            return None
+        if key in NEVER_REDACT_KEYS:
+            return None
+        norm = _normalise_key(key)
+        if norm in NEVER_REDACT_KEYS:
+            return None
+        # "consumer_secret_env" holds the *name* of a variable, which is safe to show.
+        if norm.endswith("_env"):
+            return None
+        if norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES):
+            return SECRET_MASK
+        if norm in PII_KEYS or norm.endswith(PII_SUFFIXES):
+            return PII_MASK
+        return None
+
+    def redact_value(self, value: Any, _depth: int = 0) -> Any:
+        """Return a redacted copy of any value: containers recursed, text scrubbed.
+
+        Objects that are not JSON-like are turned into text first (pydantic models and
+        dataclasses into dicts, so their PII fields are masked by key), because the renderer
+        would otherwise print their ``repr`` unscrubbed.
+        """
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return self.scrub_text(value)
+        if _depth > 20:  # a self-referencing structure: stop, do not recurse forever
+            return "[too deep]"
+        if isinstance(value, Mapping):
+            return self._redact_mapping(value, _depth + 1)
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.redact_value(item, _depth + 1) for item in value]
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, Enum):
+            return self.redact_value(value.value, _depth + 1)
+        if isinstance(value, Decimal | UUID | PurePath):
+            return str(value)
+        if isinstance(value, BaseModel):
+            return self._redact_mapping(value.model_dump(mode="json"), _depth + 1)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self._redact_mapping(
+                {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, _depth + 1
+            )
+        if isinstance(value, BaseException):
+            return self.scrub_text(f"{type(value).__name__}: {value}")
+        return self.scrub_text(repr(value))
+
+    def _redact_mapping(self, mapping: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key, item in mapping.items():
+            mask = self.key_mask(key)
+            if mask is not None and item is not None and item != "":
+                out[key] = mask
+            else:
+                out[key] = self.redact_value(item, depth)
+        return out
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        return self._redact_mapping(event_dict, 0)
+
+
+_REDACTOR = Redactor()
+
+
+def get_redactor() -> Redactor:
+    """The process-wide redactor installed by :func:`configure_logging`."""
+    return _REDACTOR
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Add secret values to the global redactor.
+
+    Called when an account's settings are built (``orderhub.config.build_settings``), so the
+    account's credentials are scrubbed from every later log line, wherever they appear.
+    """
+    _REDACTOR.add_secrets(values)
+
+
+def scrub_text(text: str) -> str:
+    """Mask registered secrets, credentials and e-mail addresses in ``text``.
+
+    For messages that are stored rather than logged (failure reasons in the store).
+    """
+    return _REDACTOR.scrub_text(text)
+
+
+def _order_keys(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Put timestamp, level and event first, so JSON lines read well in a terminal too."""
+    ordered: EventDict = {}
+    for key in ("timestamp", "level", "event"):
+        if key in event_dict:
+            ordered[key] = event_dict.pop(key)
+    ordered.update(event_dict)
+    return ordered
+
+
+def _is_tty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or a stream without isatty
+        return False
+
+
+class _OrderhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the stdlib handler we installed, so reconfiguring replaces it instead of adding."""
+
+
+# Libraries whose INFO lines would duplicate our own events (we log one http.request event
+# per request ourselves).
+_QUIET_LIBRARIES = ("httpx", "httpcore")
+
+
+def configure_logging(
+    *,
+    level: str = "info",
+    fmt: str = "auto",
+    stream: IO[str] | None = None,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Set up structlog and stdlib logging for the whole process. Safe to call again.
+
+    ``level`` is one of debug, info, warning, error. ``fmt`` is ``json`` (one JSON object per
+    line with ``timestamp`` (ISO 8601, UTC), ``level``, ``event`` and the event's fields),
+    ``console`` (human-readable; colours only on a terminal) or ``auto`` (console on a
+    terminal, JSON otherwise). ``stream`` defaults to standard error. ``secrets`` are
+    registered with :func:`register_secrets`.
+
+    Library logs (stdlib ``logging``: apscheduler, alembic, ...) are rendered by the same
+    chain, at WARNING and above (at DEBUG too when ``level`` is debug). httpx and httpcore
+    stay at WARNING always: orderhub logs every request itself.
+
+    Raises ValueError for an unknown level or format.
+    """
+    level_name = level.lower()
+    if level_name not in LEVELS:
+        raise ValueError(f"unknown log level {level!r}: use one of {', '.join(LEVELS)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown log format {fmt!r}: use one of {', '.join(FORMATS)}")
+    out: IO[str] = stream if stream is not None else sys.stderr
+    register_secrets(secrets)
+
+    tty = _is_tty(out)
+    as_json = fmt == "json" or (fmt == "auto" and not tty)
+    renderer: Processor
+    if as_json:
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=tty)
+
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
+    # format_exc_info runs before the redactor: a traceback becomes a string, which the
+    # redactor scrubs. (Left as exc_info, the console renderer would format it after the
+    # redactor, with local variables shown by rich.)
+    tail: list[Processor] = [
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        _REDACTOR,
+    ]
+    if as_json:
+        tail.append(_order_keys)
+    tail.append(renderer)
+
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            timestamper,
+            *tail,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level_name]),
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, out)),
+        # Not cached: loggers created at import time must follow a later reconfiguration.
+        cache_logger_on_first_use=False,
+    )
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            timestamper,
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+    )
+    handler = _OrderhubHandler(out)
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if isinstance(existing, _OrderhubHandler):
+            root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if level_name == "debug" else logging.WARNING)
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def reset_logging() -> None:
+    """Undo :func:`configure_logging`: structlog defaults, our stdlib handler removed.
+
+    Registered secrets are kept (forgetting them is never what production wants); tests call
+    ``get_redactor().clear_secrets()`` themselves.
+    """
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if isinstance(existing, _OrderhubHandler):
+            root.removeHandler(existing)
+    root.setLevel(logging.WARNING)
+
+
+@contextmanager
+def bind_run(**kw: Any) -> Iterator[None]:
+    """Bind ``account``, ``channel``, ``run_id`` (or any fields) to every event logged inside.
+
+    Uses structlog's contextvars, so it holds for the current thread or task only and is
+    undone on exit, even when the block raises. None values are not bound.
+    """
+    fields = {key: value for key, value in kw.items() if value is not None}
+    with structlog.contextvars.bound_contextvars(**fields):
+        yield

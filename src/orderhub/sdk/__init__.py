@@ -1,0 +1,98 @@
+"""The public connector SDK. A connector imports from here and nowhere else in orderhub.
+
+Everything below is covered by orderhub's compatibility promise; anything not in ``__all__``
+is internal and may change.
+"""
+
+from orderhub.sdk.clock import Clock, Interrupted, SystemClock
+from orderhub.sdk.connector import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ConnectorSettings,
+    SyncWindow,
+)
+from orderhub.sdk.drafts import (
+    Address,
+    LineDraft,
+    OrderDraft,
+    OrderStatus,
+    PushOutcome,
+    PushResult,
+    ShipmentDraft,
+    ShipmentLine,
+    validate_order,
+)
+from orderhub.sdk.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    ErrorKind,
+    MalformedRecordError,
+    PaginationLoopError,
+    RateLimitedError,
+    RejectedError,
+    TransientError,
+)
+from orderhub.sdk.http import HttpClient, HttpStats
+from orderhub.sdk.paginate import (
+    LinkHeaderPaginator,
+    NextTokenPaginator,
+    NextUrlPaginator,
+    OffsetPaginator,
+    Page,
+    PageNumberPaginator,
+    Paginator,
+    dig,
+    paginate,
+)
+from orderhub.sdk.parsing import format_utc, parse_money, parse_utc, require
+from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.retry import RetryPolicy
+
+__all__ = [
+    "Address",
+    "AuthError",
+    "Capability",
+    "Clock",
+    "ConfigError",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "ConnectorSettings",
+    "ErrorKind",
+    "HttpClient",
+    "HttpStats",
+    "Interrupted",
+    "LineDraft",
+    "LinkHeaderPaginator",
+    "MalformedRecordError",
+    "NextTokenPaginator",
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "OrderDraft",
+    "OrderStatus",
+    "Page",
+    "PageNumberPaginator",
+    "PaginationLoopError",
+    "Paginator",
+    "PushOutcome",
+    "PushResult",
+    "RateLimit",
+    "RateLimitedError",
+    "RejectedError",
+    "RetryPolicy",
+    "ShipmentDraft",
+    "ShipmentLine",
+    "SyncWindow",
+    "SystemClock",
+    "TokenBucket",
+    "TransientError",
+    "dig",
+    "format_utc",
+    "paginate",
+    "parse_money",
+    "parse_utc",
+    "require",
+    "validate_order",
+]

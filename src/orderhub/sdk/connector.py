@@ -1,0 +1,247 @@
+"""The connector base class: what a connector author subclasses.
+
+One class per channel, one instance per configured account. The framework builds the
+instance with a :class:`ConnectorContext` (validated settings, clock, logger, transport), so
+a connector reads no globals and no environment, and tests patch nothing.
+
+The framework owns the loop: it computes the sync window, calls :meth:`Connector.fetch_orders`,
+hands each raw record to :meth:`Connector.to_order`, stores the drafts and moves the cursor.
+A connector author fills in those two methods (plus :meth:`Connector.push_tracking` when the
+channel takes tracking) and declares the channel's limits as class attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from orderhub.sdk.clock import Clock
+from orderhub.sdk.drafts import OrderDraft, PushResult, ShipmentDraft
+from orderhub.sdk.errors import ConnectorError
+from orderhub.sdk.http import HttpClient
+from orderhub.sdk.ratelimit import RateLimit
+from orderhub.sdk.retry import RetryPolicy
+
+
+class Capability(StrEnum):
+    """What a connector can do. Declared on the class; checked against the methods defined."""
+
+    FETCH_ORDERS = "fetch_orders"
+    PUSH_TRACKING = "push_tracking"
+    PARTIAL_SHIPMENTS = "partial_shipments"
+    CANCELLATIONS = "cancellations"
+
+
+class ConnectorSettings(BaseModel):
+    """Base class of every connector's settings model.
+
+    Declare secrets as :class:`pydantic.SecretStr`: the configuration file names the
+    environment variable that holds each one (``<field>_env = "VAR"``), and ``repr()`` never
+    shows the value. Unknown keys are refused so typos surface in ``orderhub config check``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for the log redactor."""
+        return [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
+
+
+S = TypeVar("S", bound=ConnectorSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWindow:
+    """A half-open interval of last-modified times ``[start, end)`` to fetch, both UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("window end is before its start")
+
+
+@dataclass(frozen=True)
+class ConnectorContext(Generic[S]):
+    """Everything a connector instance gets from the framework.
+
+    ``transport`` is None in production (real network); tests and the demo pass a transport
+    that reaches a simulated channel.
+    """
+
+    account_id: str
+    settings: S
+    clock: Clock
+    log: Any  # a structlog BoundLogger; typed loosely because structlog's proxies vary
+    transport: httpx.BaseTransport | None = None
+
+
+class Connector(Generic[S]):
+    """Base class of every connector.
+
+    Class attributes (override what differs from the default):
+
+    ``name``
+        The entry-point name, e.g. ``"woocommerce"``.
+    ``version``
+        The connector's own version, shown by ``orderhub connectors list``.
+    ``capabilities``
+        What it can do; the test kit checks this matches the methods overridden.
+    ``settings_model``
+        A :class:`ConnectorSettings` subclass.
+    ``rate_limits``
+        The channel's usage plan per operation name (the ``operation`` passed to
+        ``self.http``). ``default_rate_limit`` covers operations not listed (None: no limit).
+    ``retry_policy``
+        How transient and throttled requests are retried.
+    ``lookback``
+        How far before the cursor each run starts reading again (the overlap re-read, which
+        catches records that arrived late or changed during the previous read).
+    ``settle_delay``
+        How far behind "now" the window ends (Amazon wants at least two minutes).
+    ``max_window``
+        Long windows (backfills) are split into chunks of at most this size; the cursor
+        moves after each chunk.
+    ``initial_backfill``
+        How far back the first sync of a new account reads.
+    ``sorted_by_updated_at``
+        True when ``fetch_orders`` yields records in ascending last-modified order; the
+        engine can then move the cursor after every committed page instead of per window.
+    ``page_size``
+        Records committed per transaction (match the API's page size).
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0.1.0"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.FETCH_ORDERS})
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+    rate_limits: ClassVar[Mapping[str, RateLimit]] = {}
+    default_rate_limit: ClassVar[RateLimit | None] = None
+    retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    lookback: ClassVar[timedelta] = timedelta(minutes=10)
+    settle_delay: ClassVar[timedelta] = timedelta(0)
+    max_window: ClassVar[timedelta] = timedelta(days=7)
+    initial_backfill: ClassVar[timedelta] = timedelta(days=30)
+    sorted_by_updated_at: ClassVar[bool] = False
+    page_size: ClassVar[int] = 100
+    timeout: ClassVar[float] = 30.0
+
+    def __init__(self, context: ConnectorContext[S]) -> None:
+        self.context = context
+        self.account_id = context.account_id
+        self.settings: S = context.settings
+        self.clock = context.clock
+        self.log = context.log.bind(account=context.account_id, channel=self.name)
+        self.http = HttpClient(
+            base_url=self.base_url(),
+            account_id=context.account_id,
+            rate_limits=self.rate_limits,
+            default_rate_limit=self.default_rate_limit,
+            retry_policy=self.retry_policy,
+            clock=context.clock,
+            log=self.log,
+            transport=context.transport,
+            auth=self.auth(),
+            headers=self.default_headers(),
+            timeout=self.timeout,
+            secrets=self.settings.secret_values(),
+            classify=self.classify_response,
+            rate_limit_from_response=self.rate_limit_from_response,
+        )
+
+    # -- hooks with defaults ------------------------------------------------------------
+
+    def base_url(self) -> str:
+        """The API root every request path is relative to. Default: ``settings.base_url``."""
+        value = getattr(self.settings, "base_url", None)
+        if not value:
+            raise NotImplementedError(f"{type(self).__name__} must define base_url()")
+        return str(value)
+
+    def auth(self) -> httpx.Auth | None:
+        """The httpx auth to attach to every request (None: none, or set in headers)."""
+        return None
+
+    def default_headers(self) -> dict[str, str]:
+        """Headers sent with every request."""
+        return {}
+
+    def classify_response(self, response: httpx.Response) -> ConnectorError | None:
+        """Turn a response the status code alone misjudges into an error, or return None.
+
+        Called for every response before the default classification (2xx ok, 401/403 auth,
+        429 throttled, 5xx transient, other 4xx rejected). Override for APIs that report
+        errors in 200 bodies, or throttle with another status.
+        """
+        return None
+
+    def rate_limit_from_response(
+        self, operation: str, response: httpx.Response
+    ) -> RateLimit | None:
+        """Read a usage plan the channel announces in a response (e.g. Amazon's
+        ``x-amzn-RateLimit-Limit``). Return None to keep the declared plan."""
+        return None
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self.http.close()
+
+    # -- what a connector author implements ------------------------------------------------
+
+    def check(self) -> None:
+        """Make one cheap authenticated call to prove the settings work.
+
+        Called by ``orderhub config check --online`` and the test kit. Raises
+        :class:`~orderhub.sdk.errors.AuthError` on bad credentials, other
+        :class:`~orderhub.sdk.errors.ConnectorError` subclasses for anything else.
+        """
+        raise NotImplementedError
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        """Yield the raw payload of every order modified within ``window``.
+
+        Called once per window chunk by the sync engine. Usually one ``paginate(...)``
+        call. Must send the window to the API (never fetch everything and filter) and must
+        not call ``to_order``. Raises ConnectorError subclasses; transient failures are
+        already retried by ``self.http``.
+        """
+        raise NotImplementedError
+
+    def to_order(self, raw: dict[str, Any]) -> OrderDraft:
+        """Normalise one raw payload into an :class:`OrderDraft`.
+
+        Must be pure and deterministic: no I/O, no clock, no randomness, so the same input
+        always gives the same draft (the test kit checks this and diffs golden files).
+        Raises :class:`~orderhub.sdk.errors.MalformedRecordError` (or any exception) for a
+        payload it cannot read; the engine quarantines that record and goes on.
+        """
+        raise NotImplementedError
+
+    def external_id(self, raw: dict[str, Any]) -> str | None:
+        """The order id in a raw payload, used to label a quarantined record. Best effort."""
+        for key in ("id", "orderId", "AmazonOrderId", "order_id"):
+            value = raw.get(key) if isinstance(raw, dict) else None
+            if value is not None:
+                return str(value)
+        return None
+
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        """Tell the channel about a shipment. Declare ``Capability.PUSH_TRACKING`` to use.
+
+        Must be idempotent in effect: called again with the same ``shipment.reference``
+        (after a crash or a lost response) it must not create a second shipment on the
+        channel; return ``PushOutcome.ALREADY_APPLIED`` when the channel already has it.
+        Raises RejectedError (permanent, with the channel's reason) or a retryable error.
+        """
+        raise NotImplementedError

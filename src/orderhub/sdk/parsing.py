@@ -1,0 +1,68 @@
+"""Small, strict parsers for the value formats channels send. Use them inside ``to_order``.
+
+Each raises :class:`~orderhub.sdk.errors.MalformedRecordError` naming the field, so a bad
+value quarantines the record with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from orderhub.sdk.errors import MalformedRecordError
+
+
+def parse_money(value: Any, field: str) -> Decimal:
+    """Parse a money amount sent as a string (or int) into a Decimal. Floats are refused:
+    they have already lost the cents."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        raise MalformedRecordError(
+            f"{field}: expected a decimal string, got {type(value).__name__}"
+        )
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise MalformedRecordError(f"{field}: {str(value)[:32]!r} is not a number") from None
+    if not amount.is_finite():
+        raise MalformedRecordError(f"{field}: {value!r} is not a finite number")
+    return amount
+
+
+def parse_utc(value: Any, field: str, *, naive_is_utc: bool = False) -> datetime:
+    """Parse an ISO 8601 time into a UTC-aware datetime.
+
+    A value without an offset is refused unless ``naive_is_utc`` says the channel documents
+    it as UTC (WooCommerce's ``*_gmt`` fields, for example).
+    """
+    if not isinstance(value, str) or not value:
+        raise MalformedRecordError(f"{field}: expected an ISO 8601 time, got {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedRecordError(f"{field}: {value[:40]!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        if not naive_is_utc:
+            raise MalformedRecordError(f"{field}: {value!r} has no time zone")
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """Format a UTC-aware time as ``YYYY-MM-DDTHH:MM:SSZ`` (seconds precision)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def require(raw: dict[str, Any], key: str, where: str = "order") -> Any:
+    """``raw[key]``, or MalformedRecordError naming the missing field."""
+    if not isinstance(raw, dict):
+        raise MalformedRecordError(f"{where}: expected an object, got {type(raw).__name__}")
+    value = raw.get(key)
+    if value is None or value == "":
+        raise MalformedRecordError(f"{where}: required field {key!r} is missing")
+    return value

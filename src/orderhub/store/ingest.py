@@ -1,0 +1,350 @@
+"""The write path for pulled orders: one call per page, one transaction per call.
+
+A page is classified against what the store holds with one SELECT, then written with the
+dialect's ``INSERT .. ON CONFLICT DO UPDATE`` (executemany), so an order whose content did
+not change costs no write at all, and a rerun over the same data converges: orders are
+keyed on (account, external id), lines on (order, external line id), quarantined payloads
+on (account, payload hash). The cursor is moved in the same transaction as the orders it
+covers, and never backwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orderhub.sdk.drafts import Address, OrderDraft
+from orderhub.store.tables import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    QuarantinedRecord,
+    SyncCursor,
+    metadata,
+)
+
+ORDERS: Table = metadata.tables[Order.__tablename__]
+LINES: Table = metadata.tables[OrderLine.__tablename__]
+EVENTS: Table = metadata.tables[OrderEvent.__tablename__]
+QUARANTINE: Table = metadata.tables[QuarantinedRecord.__tablename__]
+CURSORS: Table = metadata.tables[SyncCursor.__tablename__]
+
+
+def canonical_json(raw: Any) -> tuple[str, str]:
+    """The payload as compact, key-sorted JSON, and a 128-bit hash of that text.
+
+    The hash is over the raw payload (not the draft), because the raw payload is what the
+    store keeps: any change the channel makes is a change worth storing.
+    """
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingOrder:
+    draft: OrderDraft
+    raw: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingQuarantine:
+    external_id: str | None
+    reason: str
+    raw: str
+    payload_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class CursorMove:
+    stream: str
+    position: datetime
+
+
+@dataclass(slots=True)
+class IngestCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def add(self, other: IngestCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
+
+
+def dialect_insert(connection: Connection, table: Table) -> Any:
+    """The dialect's INSERT construct, which has ``on_conflict_do_update``."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _address(address: Address | None) -> dict[str, str] | None:
+    if address is None:
+        return None
+    values = {
+        "name": address.name,
+        "company": address.company,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "phone": address.phone,
+        "email": address.email,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _order_row(account_id: str, channel: str, item: IncomingOrder, now: datetime) -> dict[str, Any]:
+    draft = item.draft
+    return {
+        "account_id": account_id,
+        "channel": channel,
+        "external_id": draft.external_id,
+        "display_id": draft.display_id,
+        "marketplace": draft.marketplace,
+        "status": draft.status.value,
+        "channel_status": draft.channel_status,
+        "fulfilled_by_channel": draft.fulfilled_by_channel,
+        "currency": draft.currency,
+        "total": draft.total,
+        "placed_at": draft.placed_at,
+        "channel_updated_at": draft.updated_at,
+        "buyer": _address(draft.buyer),
+        "ship_to": _address(draft.ship_to),
+        "raw": item.raw,
+        "content_hash": item.content_hash,
+        "first_seen_at": now,
+        "last_changed_at": now,
+    }
+
+
+def _line_rows(order_id: int, draft: OrderDraft) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "position": position,
+            "external_id": line.external_id,
+            "sku": line.sku,
+            "title": line.title,
+            "quantity": line.quantity,
+            "quantity_shipped": line.quantity_shipped,
+            "unit_price": line.unit_price,
+            "total": line.total,
+            "identifiers": dict(line.identifiers) if line.identifiers else None,
+        }
+        for position, line in enumerate(draft.lines, start=1)
+    ]
+
+
+def ingest_page(
+    connection: Connection,
+    *,
+    account_id: str,
+    channel: str,
+    orders: Sequence[IncomingOrder],
+    quarantined: Sequence[IncomingQuarantine] = (),
+    now: datetime,
+    run_id: int | None = None,
+    cursor: CursorMove | None = None,
+) -> IngestCounts:
+    """Write one page of normalised orders (and quarantined records) in the caller's
+    transaction, and move the cursor if asked. Returns what happened to each order."""
+    writer = _PageWriter(connection, account_id, channel, now, run_id)
+    counts = IngestCounts()
+    # The same order can appear twice in one page when it changed while being paged:
+    # keep its newest version.
+    latest: dict[str, IncomingOrder] = {}
+    for item in orders:
+        seen = latest.get(item.draft.external_id)
+        if seen is None or item.draft.updated_at >= seen.draft.updated_at:
+            latest[item.draft.external_id] = item
+    counts.unchanged += len(orders) - len(latest)
+
+    if latest:
+        writer.write_orders(latest, counts)
+    if quarantined:
+        writer.write_quarantine(quarantined)
+        counts.quarantined += len(quarantined)
+    if cursor is not None:
+        _move_cursor(connection, account_id, cursor, now)
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _PageWriter:
+    connection: Connection
+    account_id: str
+    channel: str
+    now: datetime
+    run_id: int | None
+
+    def write_orders(self, latest: dict[str, IncomingOrder], counts: IngestCounts) -> None:
+        connection, account_id = self.connection, self.account_id
+        existing = {
+            row.external_id: row
+            for row in connection.execute(
+                select(
+                    ORDERS.c.external_id,
+                    ORDERS.c.id,
+                    ORDERS.c.content_hash,
+                    ORDERS.c.status,
+                    ORDERS.c.channel_updated_at,
+                ).where(ORDERS.c.account_id == account_id, ORDERS.c.external_id.in_(list(latest)))
+            )
+        }
+        new: list[IncomingOrder] = []
+        changed: list[tuple[IncomingOrder, Any]] = []
+        for external_id, item in latest.items():
+            row = existing.get(external_id)
+            if row is None:
+                new.append(item)
+            elif (
+                row.content_hash == item.content_hash
+                or item.draft.updated_at < row.channel_updated_at
+            ):
+                # Same content, or an older snapshot than the one stored: nothing to write.
+                counts.unchanged += 1
+            else:
+                changed.append((item, row))
+        if not new and not changed:
+            return
+
+        stmt = dialect_insert(connection, ORDERS)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ORDERS.c.account_id, ORDERS.c.external_id],
+            set_={
+                column.name: excluded[column.name]
+                for column in ORDERS.columns
+                if column.name not in ("id", "account_id", "external_id", "first_seen_at")
+            },
+            where=and_(
+                ORDERS.c.content_hash != excluded.content_hash,
+                ORDERS.c.channel_updated_at <= excluded.channel_updated_at,
+            ),
+        )
+        to_write = new + [item for item, _ in changed]
+        connection.execute(
+            stmt, [_order_row(account_id, self.channel, item, self.now) for item in to_write]
+        )
+
+        ids = {external_id: row.id for external_id, row in existing.items()}
+        if new:
+            ids.update(
+                (row.external_id, row.id)
+                for row in connection.execute(
+                    select(ORDERS.c.external_id, ORDERS.c.id).where(
+                        ORDERS.c.account_id == account_id,
+                        ORDERS.c.external_id.in_([item.draft.external_id for item in new]),
+                    )
+                )
+            )
+        if changed:
+            connection.execute(
+                delete(LINES).where(LINES.c.order_id.in_([row.id for _, row in changed]))
+            )
+        line_rows: list[dict[str, Any]] = []
+        for item in to_write:
+            line_rows.extend(_line_rows(ids[item.draft.external_id], item.draft))
+        events = [self._event(ids, item, "created", None) for item in new]
+        for item, row in changed:
+            kind = "status_changed" if row.status != item.draft.status.value else "updated"
+            events.append(self._event(ids, item, kind, row.status))
+        if line_rows:
+            connection.execute(LINES.insert(), line_rows)
+        connection.execute(EVENTS.insert(), events)
+        counts.created += len(new)
+        counts.updated += len(changed)
+        # A record that was quarantined and now reads cleanly is resolved.
+        connection.execute(
+            update(QUARANTINE)
+            .where(
+                QUARANTINE.c.account_id == account_id,
+                QUARANTINE.c.external_id.in_([item.draft.external_id for item in to_write]),
+                QUARANTINE.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=self.now)
+        )
+
+    def _event(
+        self, ids: dict[str, int], item: IncomingOrder, kind: str, from_status: str | None
+    ) -> dict[str, Any]:
+        return {
+            "order_id": ids[item.draft.external_id],
+            "account_id": self.account_id,
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": item.draft.status.value,
+            "channel_status": item.draft.channel_status,
+            "occurred_at": item.draft.updated_at,
+            "recorded_at": self.now,
+            "run_id": self.run_id,
+        }
+
+    def write_quarantine(self, records: Sequence[IncomingQuarantine]) -> None:
+        stmt = dialect_insert(self.connection, QUARANTINE)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[QUARANTINE.c.account_id, QUARANTINE.c.payload_hash],
+            set_={
+                "last_seen_at": stmt.excluded.last_seen_at,
+                "seen_count": QUARANTINE.c.seen_count + 1,
+                "reason": stmt.excluded.reason,
+                "run_id": stmt.excluded.run_id,
+                "resolved_at": None,
+            },
+        )
+        unique = {record.payload_hash: record for record in records}
+        self.connection.execute(
+            stmt,
+            [
+                {
+                    "account_id": self.account_id,
+                    "channel": self.channel,
+                    "external_id": record.external_id,
+                    "reason": record.reason,
+                    "raw": record.raw,
+                    "payload_hash": record.payload_hash,
+                    "first_seen_at": self.now,
+                    "last_seen_at": self.now,
+                    "seen_count": 1,
+                    "run_id": self.run_id,
+                }
+                for record in unique.values()
+            ],
+        )
+
+
+def _move_cursor(
+    connection: Connection, account_id: str, cursor: CursorMove, now: datetime
+) -> None:
+    stmt = dialect_insert(connection, CURSORS).values(
+        account_id=account_id, stream=cursor.stream, position=cursor.position, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CURSORS.c.account_id, CURSORS.c.stream],
+        set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
+        where=CURSORS.c.position < stmt.excluded.position,
+    )
+    connection.execute(stmt)
+
+
+def read_cursor(connection: Connection, account_id: str, stream: str) -> datetime | None:
+    value: datetime | None = connection.execute(
+        select(CURSORS.c.position).where(
+            CURSORS.c.account_id == account_id, CURSORS.c.stream == stream
+        )
+    ).scalar_one_or_none()
+    return value

@@ -1,0 +1,315 @@
+"""The pull runner: one run reads one account's changed orders into the store.
+
+Crash safety comes from the order of operations, not from cleanup code: each page of drafts
+is committed in one transaction together with the cursor it justifies, so a process killed
+at any instant leaves the cursor at or before the last committed data, and the next run
+re-reads from there (idempotent upserts absorb the overlap). When the connector yields
+records sorted by last-modified time the cursor moves after every page; otherwise it moves
+only when a whole window chunk has been read.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, text
+
+from orderhub.sdk.clock import Interrupted
+from orderhub.sdk.connector import Connector, SyncWindow
+from orderhub.sdk.drafts import validate_order
+from orderhub.sdk.errors import AuthError, ConnectorError, MalformedRecordError
+from orderhub.store import runs
+from orderhub.store.ingest import (
+    CursorMove,
+    IncomingOrder,
+    IncomingQuarantine,
+    IngestCounts,
+    canonical_json,
+    ingest_page,
+    read_cursor,
+)
+from orderhub.sync.window import chunks, plan_window
+
+ORDERS_STREAM = "orders"
+_REASON_LIMIT = 500
+
+
+@dataclass
+class PullResult:
+    """What one run did; mirrors its ``sync_runs`` row."""
+
+    run_id: int | None
+    account_id: str
+    outcome: str  # succeeded | failed | interrupted | skipped
+    window: SyncWindow | None = None
+    fetched: int = 0
+    pages: int = 0
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    error_kind: str | None = None
+    error: str | None = None
+    fix: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("succeeded", "skipped")
+
+
+class PullRunner:
+    """Runs pulls for one account. Not thread-safe: the worker runs one at a time per account.
+
+    ``stop`` is checked between pages; when it is set the run ends as ``interrupted`` after
+    the page in hand is committed (or, if waiting on the clock, without it). ``progress``
+    is called with the running result after every committed page (the CLI's progress bar).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        connector: Connector[Any],
+        *,
+        stop: threading.Event | None = None,
+        trigger: str = "schedule",
+        progress: Callable[[PullResult], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.progress = progress
+        self.connector = connector
+        self.stop = stop
+        self.trigger = trigger
+        self.clock = connector.clock
+        self.account_id = connector.account_id
+        self.channel = connector.name
+
+    def run(self, *, since: datetime | None = None) -> PullResult:
+        with self._account_lock() as acquired:
+            if not acquired:
+                structlog.get_logger().info(
+                    "sync.skipped",
+                    account=self.account_id,
+                    channel=self.channel,
+                    reason="another worker is syncing this account",
+                )
+                return PullResult(run_id=None, account_id=self.account_id, outcome="skipped")
+            return self._run(since)
+
+    def _run(self, since: datetime | None) -> PullResult:
+        connector = self.connector
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            cursor = read_cursor(connection, self.account_id, ORDERS_STREAM)
+        window = plan_window(
+            now=now,
+            cursor=cursor,
+            since=since,
+            lookback=connector.lookback,
+            settle_delay=connector.settle_delay,
+            initial_backfill=connector.initial_backfill,
+        )
+        with self.engine.begin() as connection:
+            run_id = runs.start_run(
+                connection,
+                account_id=self.account_id,
+                channel=self.channel,
+                stream=ORDERS_STREAM,
+                trigger=self.trigger,
+                now=now,
+                window_start=window.start,
+                window_end=window.end,
+            )
+        result = PullResult(run_id=run_id, account_id=self.account_id, outcome="running")
+        result.window = window
+        log = structlog.get_logger().bind(
+            account=self.account_id, channel=self.channel, run_id=run_id
+        )
+        stats = connector.http.stats
+        before = (stats.requests, stats.retries, stats.throttled, stats.pages)
+        log.info(
+            "sync.started",
+            window_start=window.start.isoformat(),
+            window_end=window.end.isoformat(),
+            cursor=cursor.isoformat() if cursor else None,
+        )
+        try:
+            for chunk in chunks(window, connector.max_window):
+                self._pull_chunk(chunk, run_id, result, log)
+            result.outcome = "succeeded"
+        except Interrupted:
+            result.outcome = "interrupted"
+        except ConnectorError as exc:
+            result.outcome = "failed"
+            result.error_kind = exc.kind.value
+            result.error = exc.message
+            result.fix = exc.fix
+        except Exception as exc:
+            result.outcome = "failed"
+            result.error_kind = "internal"
+            result.error = f"{type(exc).__name__}: {exc}"[:_REASON_LIMIT]
+            result.fix = (
+                "This is a bug in orderhub or the connector, not in your data: report it "
+                "with this log line. Nothing was lost; the next run retries from the cursor."
+            )
+            log.exception("sync.crashed")
+        finally:
+            result.pages = stats.pages - before[3]
+            self._finish(run_id, result, stats, before, log)
+        return result
+
+    def _pull_chunk(self, chunk: SyncWindow, run_id: int, result: PullResult, log: Any) -> None:
+        connector = self.connector
+        batch: list[dict[str, Any]] = []
+        for raw in connector.fetch_orders(chunk):
+            batch.append(raw)
+            result.fetched += 1
+            if len(batch) >= connector.page_size:
+                self._commit(batch, run_id, result, log, cursor=None)
+                batch = []
+                if self.stop is not None and self.stop.is_set():
+                    raise Interrupted("shutdown requested")
+        self._commit(batch, run_id, result, log, cursor=chunk.end)
+
+    def _commit(
+        self,
+        batch: list[dict[str, Any]],
+        run_id: int,
+        result: PullResult,
+        log: Any,
+        *,
+        cursor: datetime | None,
+    ) -> None:
+        orders: list[IncomingOrder] = []
+        quarantined: list[IncomingQuarantine] = []
+        for raw in batch:
+            item = self._normalise(raw)
+            if isinstance(item, IncomingOrder):
+                orders.append(item)
+            else:
+                quarantined.append(item)
+                log.warning(
+                    "sync.record_quarantined",
+                    external_id=item.external_id,
+                    reason=item.reason,
+                    fix=MalformedRecordError.default_fix,
+                )
+        if cursor is None and self.connector.sorted_by_updated_at and orders:
+            # Records come oldest-first: everything up to this page's newest is committed.
+            cursor = max(item.draft.updated_at for item in orders)
+        if not orders and not quarantined and cursor is None:
+            return
+        with self.engine.begin() as connection:
+            counts = ingest_page(
+                connection,
+                account_id=self.account_id,
+                channel=self.channel,
+                orders=orders,
+                quarantined=quarantined,
+                now=self.clock.now(),
+                run_id=run_id,
+                cursor=CursorMove(ORDERS_STREAM, cursor) if cursor is not None else None,
+            )
+        result.counts.add(counts)
+        if self.progress is not None:
+            self.progress(result)
+        log.debug(
+            "sync.page_committed",
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            quarantined=counts.quarantined,
+            cursor=cursor.isoformat() if cursor else None,
+        )
+
+    def _normalise(self, raw: Any) -> IncomingOrder | IncomingQuarantine:
+        text_, digest = canonical_json(raw)
+        try:
+            draft = self.connector.to_order(raw)
+            problems = validate_order(draft)
+            if problems:
+                raise MalformedRecordError("; ".join(problems))
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+            external_id = None
+            # The id is only a label for people; the payload itself is kept whole.
+            with suppress(Exception):
+                external_id = self.connector.external_id(raw)
+            return IncomingQuarantine(
+                external_id=external_id,
+                reason=reason[:_REASON_LIMIT],
+                raw=text_,
+                payload_hash=digest,
+            )
+        return IncomingOrder(draft=draft, raw=text_, content_hash=digest)
+
+    def _finish(
+        self,
+        run_id: int,
+        result: PullResult,
+        stats: Any,
+        before: tuple[int, int, int, int],
+        log: Any,
+    ) -> None:
+        now = self.clock.now()
+        values = {
+            "finished_at": now,
+            "outcome": result.outcome,
+            "pages": result.pages,
+            "requests": stats.requests - before[0],
+            "retries": stats.retries - before[1],
+            "throttled": stats.throttled - before[2],
+            "fetched": result.fetched,
+            "created": result.counts.created,
+            "updated": result.counts.updated,
+            "unchanged": result.counts.unchanged,
+            "quarantined": result.counts.quarantined,
+            "error_kind": result.error_kind,
+            "error": result.error,
+            "fix": result.fix,
+        }
+        with self.engine.begin() as connection:
+            runs.update_run(connection, run_id, values)
+            if result.error_kind == AuthError.kind.value:
+                runs.set_attention(
+                    connection,
+                    self.account_id,
+                    reason=result.error or "authentication failed",
+                    fix=result.fix or AuthError.default_fix,
+                    now=now,
+                )
+            elif result.outcome == "succeeded":
+                runs.clear_attention(connection, self.account_id, now=now)
+        fields = {key: value for key, value in values.items() if key != "finished_at"}
+        if result.outcome == "failed":
+            log.error("sync.failed", **fields)
+        else:
+            log.info("sync.finished", **fields)
+
+    @contextmanager
+    def _account_lock(self) -> Iterator[bool]:
+        """On PostgreSQL, hold a session advisory lock per account for the run, so two
+        workers sharing one database never pull the same account at once. SQLite is
+        single-host; the worker's one-run-per-account rule is enough there."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = zlib.crc32(f"orderhub:pull:{self.account_id}".encode())
+        with self.engine.connect() as connection:
+            acquired = bool(
+                connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            )
+            connection.commit()
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    _unlock(connection, key)
+
+
+def _unlock(connection: Connection, key: int) -> None:
+    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    connection.commit()

@@ -1,0 +1,203 @@
+"""The worker: APScheduler drives one pull job per enabled account.
+
+This is the only module that imports APScheduler. The scheduler holds no business state:
+cursors, runs and failures live in the store, so killing the process at any instant and
+starting it again resumes with nothing lost and nothing doubled.
+
+Each account's job runs at its configured interval with jitter (so many accounts don't hit
+their channels in step), ``max_instances=1`` (never two pulls of one account at once) and
+``coalesce=True`` (a backlog of missed runs collapses into one). An exception in one
+account's job is logged and recorded for that account only; the others keep running.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from orderhub.config import AccountConfig, AppConfig, ConfigError
+from orderhub.registry import ConnectorLoadError
+from orderhub.runtime import build_connector
+from orderhub.sdk.clock import SystemClock
+from orderhub.sdk.connector import Connector
+from orderhub.store import runs
+from orderhub.sync.pull import PullResult, PullRunner
+
+HEARTBEAT_EVERY = 15.0
+
+
+@dataclass
+class AccountJob:
+    account: AccountConfig
+    connector: Connector[Any] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    results: list[PullResult] = field(default_factory=list)
+
+
+class Worker:
+    """Runs every enabled account's pull on schedule until :meth:`stop` is called.
+
+    ``transports`` maps account ids to an httpx transport (the demo and tests point accounts
+    at simulated channels); ``heartbeat`` is a file touched every few seconds for the
+    container health check.
+    """
+
+    def __init__(
+        self,
+        config: AppConfig,
+        engine: Engine,
+        *,
+        transports: Mapping[str, httpx.BaseTransport] | None = None,
+        heartbeat: Path | None = None,
+        on_result: Callable[[PullResult], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.transports = dict(transports or {})
+        self.heartbeat = heartbeat
+        self.on_result = on_result
+        self.stop_event = threading.Event()
+        self.clock = SystemClock(stop=self.stop_event)
+        self.jobs: dict[str, AccountJob] = {
+            account.id: AccountJob(account) for account in config.enabled_accounts
+        }
+        self.log = structlog.get_logger()
+        self._scheduler: BackgroundScheduler | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        workers = max(1, min(8, len(self.jobs)))
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        now = datetime.now(UTC)
+        for index, (account_id, job) in enumerate(self.jobs.items()):
+            interval = job.account.interval
+            jitter = job.account.jitter or timedelta(0)
+            scheduler.add_job(
+                self.pull,
+                IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter.total_seconds()),
+                args=[account_id],
+                id=f"pull:{account_id}",
+                name=f"pull {account_id}",
+                # First runs start at once, spread by a second each.
+                next_run_time=now + timedelta(seconds=index),
+            )
+        if self.heartbeat is not None:
+            scheduler.add_job(
+                self.beat,
+                IntervalTrigger(seconds=HEARTBEAT_EVERY),
+                id="heartbeat",
+                next_run_time=now,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        self.log.info("worker.started", accounts=sorted(self.jobs))
+
+    def stop(self) -> None:
+        """Stop taking work, let running pulls commit their page, and return."""
+        if self.stop_event.is_set() and self._scheduler is None:
+            return
+        self.stop_event.set()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        for job in self.jobs.values():
+            if job.connector is not None:
+                job.connector.close()
+        self.log.info("worker.stopped")
+
+    def run_until_stopped(self, *, duration: float | None = None) -> None:
+        """Start, then block until SIGTERM/SIGINT (or ``duration`` seconds), then stop."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self.start()
+            deadline = None if duration is None else time.monotonic() + duration
+            while not self.stop_event.is_set():
+                timeout = (
+                    1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+                )
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                self.stop_event.wait(timeout)
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.log.info("worker.stopping", signal=signal.Signals(signum).name)
+        self.stop_event.set()
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def beat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
+            self.heartbeat.write_text(datetime.now(UTC).isoformat())
+
+    def pull(self, account_id: str) -> PullResult | None:
+        """One scheduled pull of one account. Never raises: a failure stays with its account."""
+        job = self.jobs[account_id]
+        if self.stop_event.is_set() or not job.lock.acquire(blocking=False):
+            return None
+        try:
+            connector = self._connector(job)
+            if connector is None:
+                return None
+            result = PullRunner(self.engine, connector, stop=self.stop_event).run()
+            job.results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
+            return result
+        except Exception:
+            self.log.exception("worker.job_crashed", account=account_id)
+            return None
+        finally:
+            job.lock.release()
+
+    def _connector(self, job: AccountJob) -> Connector[Any] | None:
+        if job.connector is not None:
+            return job.connector
+        account = job.account
+        try:
+            if account.problems:
+                raise ConfigError(list(account.problems))
+            job.connector = build_connector(
+                self.config, account, clock=self.clock, transport=self.transports.get(account.id)
+            )
+        except (ConfigError, ConnectorLoadError) as exc:
+            reason = str(exc)
+            fix = "Fix the account in the configuration, check it with `orderhub config check`."
+            self.log.error(
+                "worker.account_unusable",
+                account=account.id,
+                channel=account.connector,
+                error=reason,
+                fix=fix,
+            )
+            with self.engine.begin() as connection:
+                runs.set_attention(
+                    connection, account.id, reason=reason, fix=fix, now=datetime.now(UTC)
+                )
+            return None
+        return job.connector

@@ -1,0 +1,228 @@
+"""The store's write path on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select
+
+from orderhub.sdk import Address, LineDraft, OrderDraft, OrderStatus
+from orderhub.store.ingest import (
+    CURSORS,
+    EVENTS,
+    LINES,
+    ORDERS,
+    QUARANTINE,
+    CursorMove,
+    IncomingOrder,
+    IncomingQuarantine,
+    canonical_json,
+    ingest_page,
+    read_cursor,
+)
+
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def draft(
+    external_id: str,
+    *,
+    status: OrderStatus = OrderStatus.UNSHIPPED,
+    minutes: int = 0,
+    lines: int = 2,
+    note: str = "",
+) -> tuple[OrderDraft, dict[str, object]]:
+    raw = {
+        "id": external_id,
+        "status": status.value,
+        "minutes": minutes,
+        "lines": lines,
+        "note": note,
+    }
+    order = OrderDraft(
+        external_id=external_id,
+        status=status,
+        channel_status=status.value,
+        placed_at=T0,
+        updated_at=T0 + timedelta(minutes=minutes),
+        currency="EUR",
+        total=Decimal("12.50") * lines,
+        lines=tuple(
+            LineDraft(
+                external_id=f"{external_id}-{n}",
+                quantity=n,
+                sku=f"SKU-{n}",
+                unit_price=Decimal("12.50"),
+                total=Decimal("12.50") * n,
+                identifiers={"product_id": str(n)},
+            )
+            for n in range(1, lines + 1)
+        ),
+        ship_to=Address(name="Ada Buyer", city="Lyon", country="FR"),
+    )
+    return order, raw
+
+
+def incoming(order: OrderDraft, raw: dict[str, object]) -> IncomingOrder:
+    text, digest = canonical_json(raw)
+    return IncomingOrder(draft=order, raw=text, content_hash=digest)
+
+
+def ingest(engine: Engine, items: list[IncomingOrder], **kwargs: object):
+    with engine.begin() as connection:
+        return ingest_page(
+            connection,
+            account_id="shop",
+            channel="woocommerce",
+            orders=items,
+            now=datetime.now(UTC),
+            **kwargs,
+        )  # type: ignore[arg-type]
+
+
+def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_first_write_stores_orders_lines_and_created_events(store_engine: Engine) -> None:
+    counts = ingest(store_engine, [incoming(*draft("1")), incoming(*draft("2", lines=3))])
+    assert (counts.created, counts.updated, counts.unchanged) == (2, 0, 0)
+    assert count(store_engine, ORDERS) == 2
+    assert count(store_engine, LINES) == 5
+    with store_engine.connect() as connection:
+        order = connection.execute(select(ORDERS).where(ORDERS.c.external_id == "2")).one()
+        kinds = connection.execute(select(EVENTS.c.kind)).scalars().all()
+    assert order.total == Decimal("37.50")
+    assert order.placed_at == T0 and order.placed_at.tzinfo is not None
+    assert order.ship_to == {"name": "Ada Buyer", "city": "Lyon", "country": "FR"}
+    assert sorted(kinds) == ["created", "created"]
+
+
+def test_unchanged_orders_cost_no_write(store_engine: Engine) -> None:
+    ingest(store_engine, [incoming(*draft("1"))])
+    with store_engine.connect() as connection:
+        before = connection.execute(select(ORDERS.c.last_changed_at)).scalar_one()
+    counts = ingest(store_engine, [incoming(*draft("1"))])
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 1)
+    with store_engine.connect() as connection:
+        after = connection.execute(select(ORDERS.c.last_changed_at)).scalar_one()
+    assert after == before
+    assert count(store_engine, EVENTS) == 1
+
+
+def test_status_change_updates_the_order_and_records_an_event(store_engine: Engine) -> None:
+    ingest(store_engine, [incoming(*draft("1"))])
+    counts = ingest(
+        store_engine, [incoming(*draft("1", status=OrderStatus.CANCELLED, minutes=5, lines=1))]
+    )
+    assert (counts.created, counts.updated) == (0, 1)
+    with store_engine.connect() as connection:
+        order = connection.execute(select(ORDERS)).one()
+        events = connection.execute(select(EVENTS).order_by(EVENTS.c.id)).all()
+        lines = connection.execute(select(LINES.c.external_id)).scalars().all()
+    assert order.status == "cancelled"
+    assert [(e.kind, e.from_status, e.to_status) for e in events] == [
+        ("created", None, "unshipped"),
+        ("status_changed", "unshipped", "cancelled"),
+    ]
+    assert events[1].occurred_at == T0 + timedelta(minutes=5)
+    assert lines == ["1-1"], "lines are replaced by the new version's lines"
+
+
+def test_content_change_without_status_change_is_an_update_event(store_engine: Engine) -> None:
+    ingest(store_engine, [incoming(*draft("1"))])
+    ingest(store_engine, [incoming(*draft("1", minutes=1, note="gift wrap"))])
+    with store_engine.connect() as connection:
+        kinds = connection.execute(select(EVENTS.c.kind).order_by(EVENTS.c.id)).scalars().all()
+    assert kinds == ["created", "updated"]
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one(store_engine: Engine) -> None:
+    ingest(store_engine, [incoming(*draft("1", status=OrderStatus.SHIPPED, minutes=10))])
+    counts = ingest(store_engine, [incoming(*draft("1", minutes=2))])
+    assert counts.updated == 0 and counts.unchanged == 1
+    with store_engine.connect() as connection:
+        assert connection.execute(select(ORDERS.c.status)).scalar_one() == "shipped"
+
+
+def test_duplicate_within_a_page_keeps_the_newest(store_engine: Engine) -> None:
+    old = incoming(*draft("1", minutes=1))
+    new = incoming(*draft("1", status=OrderStatus.SHIPPED, minutes=3))
+    counts = ingest(store_engine, [new, old])
+    assert (counts.created, counts.unchanged) == (1, 1)
+    with store_engine.connect() as connection:
+        assert connection.execute(select(ORDERS.c.status)).scalar_one() == "shipped"
+
+
+def test_orders_are_keyed_per_account(store_engine: Engine) -> None:
+    item = incoming(*draft("1"))
+    ingest(store_engine, [item])
+    with store_engine.begin() as connection:
+        ingest_page(
+            connection,
+            account_id="other",
+            channel="woocommerce",
+            orders=[item],
+            now=datetime.now(UTC),
+        )
+    assert count(store_engine, ORDERS) == 2
+
+
+def test_quarantine_is_deduplicated_and_resolved_when_the_order_reads_cleanly(
+    store_engine: Engine,
+) -> None:
+    text, digest = canonical_json({"id": "9", "broken": True})
+    bad = IncomingQuarantine(
+        external_id="9", reason="quantity is not an integer", raw=text, payload_hash=digest
+    )
+    ingest(store_engine, [], quarantined=[bad])
+    ingest(store_engine, [], quarantined=[bad])
+    with store_engine.connect() as connection:
+        row = connection.execute(select(QUARANTINE)).one()
+    assert row.seen_count == 2 and row.resolved_at is None and row.raw == text
+    ingest(store_engine, [incoming(*draft("9"))])
+    with store_engine.connect() as connection:
+        assert connection.execute(select(QUARANTINE.c.resolved_at)).scalar_one() is not None
+
+
+def test_cursor_moves_with_the_page_and_never_backwards(store_engine: Engine) -> None:
+    ingest(store_engine, [incoming(*draft("1"))], cursor=CursorMove("orders", T0))
+    ingest(store_engine, [], cursor=CursorMove("orders", T0 - timedelta(hours=1)))
+    with store_engine.connect() as connection:
+        assert read_cursor(connection, "shop", "orders") == T0
+    ingest(store_engine, [], cursor=CursorMove("orders", T0 + timedelta(hours=1)))
+    with store_engine.connect() as connection:
+        assert read_cursor(connection, "shop", "orders") == T0 + timedelta(hours=1)
+    assert count(store_engine, CURSORS) == 1
+
+
+def test_a_failed_transaction_leaves_neither_orders_nor_cursor(store_engine: Engine) -> None:
+    try:
+        with store_engine.begin() as connection:
+            ingest_page(
+                connection,
+                account_id="shop",
+                channel="woocommerce",
+                orders=[incoming(*draft("1"))],
+                now=datetime.now(UTC),
+                cursor=CursorMove("orders", T0),
+            )
+            raise RuntimeError("killed before commit")
+    except RuntimeError:
+        pass
+    assert count(store_engine, ORDERS) == 0
+    with store_engine.connect() as connection:
+        assert read_cursor(connection, "shop", "orders") is None
+
+
+def test_money_and_times_round_trip_exactly(store_engine: Engine) -> None:
+    order, raw = draft("1")
+    odd = replace(order, total=Decimal("1234567.8912"), currency="JPY")
+    ingest(store_engine, [incoming(odd, raw)])
+    with store_engine.connect() as connection:
+        row = connection.execute(select(ORDERS)).one()
+    assert row.total == Decimal("1234567.8912")
+    assert row.channel_updated_at == order.updated_at
