@@ -3,6 +3,7 @@ user mistake into one clear message with a fix and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +23,19 @@ from orderhub.logs import configure_logging
 from orderhub.registry import ConnectorLoadError
 from orderhub.store.db import SchemaOutOfDateError, ensure_current, make_engine, upgrade
 
-console = Console()
-errors = Console(stderr=True)
+
+def _make_console(*, stderr: bool = False) -> Console:
+    """A console; when output is piped (logs, CI, ``| less``) tables get 160 columns (or
+    ``$COLUMNS``) instead of rich's 80, so they stay readable."""
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    width = os.environ.get("COLUMNS", "")
+    return Console(stderr=stderr, width=int(width) if width.isdigit() else 160)
+
+
+console = _make_console()
+errors = _make_console(stderr=True)
 
 
 class CliError(Exception):

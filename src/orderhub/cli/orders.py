@@ -52,7 +52,7 @@ def list_orders(
             "placed",
             "updated",
         ):
-            table.add_column(column, no_wrap=column in ("order", "placed", "updated"))
+            table.add_column(column, no_wrap=True)
         for row in rows:
             table.add_row(
                 str(row.id),

@@ -338,15 +338,15 @@ class SimulatedApi:
         return SimResponse(response.status, dict(response.headers), cut)
 
     def _run(self, request: SimRequest, matched: Route, record: RecordedRequest) -> SimResponse:
-        if matched.auth:
-            refused = self.authenticate(request, matched)
-            if refused is not None:
-                return refused
-        wait = self.rate_limits.try_acquire(matched.operation)
-        if wait is not None:
-            record.throttled = True
-            return self.throttle_response(request, matched.operation, wait)
         try:
+            if matched.auth:
+                refused = self.authenticate(request, matched)
+                if refused is not None:
+                    return refused
+            wait = self.rate_limits.try_acquire(matched.operation)
+            if wait is not None:
+                record.throttled = True
+                return self.throttle_response(request, matched.operation, wait)
             return matched.handler(request)
         except Exception as exc:  # a simulator bug must show up, not hang the client
             self.handler_errors.append(exc)

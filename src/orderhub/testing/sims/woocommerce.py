@@ -302,7 +302,8 @@ class SimulatedWooCommerce(SimulatedApi):
     ``consumer_key``/``consumer_secret`` are the accepted credentials and ``permissions``
     their access level (``read``, ``write`` or ``read_write``). ``seed`` makes generated
     orders reproducible. ``site_utc_offset`` is the store's timezone (fixed, no DST),
-    ``currency`` its currency.
+    ``currency`` its currency. ``store_url`` is the site address used in the ``_links`` of
+    orders returned by the helpers (answers to requests link to the URL the client used).
 
     Test helpers: :meth:`add_order`, :meth:`modify_order`, :meth:`set_status`,
     :meth:`generate`, :meth:`add_malformed_order`, :meth:`add_note`, :meth:`order`,
@@ -323,6 +324,7 @@ class SimulatedWooCommerce(SimulatedApi):
         permissions: Literal["read", "write", "read_write"] = "read_write",
         link_rels: Sequence[str] = ("first", "prev", "next", "last"),
         wc_version: str = "8.5.2",
+        store_url: str = "https://shop.example",
     ) -> None:
         super().__init__(clock)
         self.consumer_key = consumer_key
@@ -332,6 +334,7 @@ class SimulatedWooCommerce(SimulatedApi):
         self.currency = currency
         self.link_rels = tuple(link_rels)
         self.wc_version = wc_version
+        self.store_url = store_url.rstrip("/")
         self.seed = seed
         self.store: OrderStore[WooOrderRecord] = OrderStore(clock, first_id=1001)
         self._rng = random.Random(seed)
@@ -1065,14 +1068,12 @@ class SimulatedWooCommerce(SimulatedApi):
         """The order's current JSON (as ``GET /orders/{id}`` would answer). ``KeyError`` if
         there is no such order."""
         with self.lock:
-            return self._render(self.store.require(order_id), "http://sim.invalid")
+            return self._render(self.store.require(order_id), self.store_url)
 
     def notes(self, order_id: int) -> list[dict[str, Any]]:
         """The order's notes, oldest first, as the API renders them."""
         with self.lock:
-            return [
-                self._render_note(n, "http://sim.invalid") for n in self._notes.get(order_id, [])
-            ]
+            return [self._render_note(n, self.store_url) for n in self._notes.get(order_id, [])]
 
     def add_order(
         self,
@@ -1113,7 +1114,7 @@ class SimulatedWooCommerce(SimulatedApi):
             record.overrides = overrides or None
             self.store.add(record)
             self._ids.append(record.id)
-            return self._render(record, "http://sim.invalid")
+            return self._render(record, self.store_url)
 
     def add_malformed_order(
         self, kind: MalformedKind = "bad_quantity", **kwargs: Any
@@ -1131,7 +1132,7 @@ class SimulatedWooCommerce(SimulatedApi):
             record = self.store.require(rendered["id"])
             record.malformed = kind
             self.store.changed()
-            return self._render(record, "http://sim.invalid")
+            return self._render(record, self.store_url)
 
     def modify_order(
         self, order_id: int, *, when: datetime | None = None, **changes: Any
@@ -1146,7 +1147,7 @@ class SimulatedWooCommerce(SimulatedApi):
             if status is not None and status not in WOO_STATUSES:
                 raise ValueError(f"unknown WooCommerce status {status!r}")
             self._apply(record, status=status, changes=changes, when=when, force=True)
-            return self._render(record, "http://sim.invalid")
+            return self._render(record, self.store_url)
 
     def set_status(
         self, order_id: int, status: str, *, when: datetime | None = None
@@ -1165,7 +1166,7 @@ class SimulatedWooCommerce(SimulatedApi):
             self.store.require(order_id)
             return self._render_note(
                 self._add_note(order_id, note, customer_note, "shop-manager", when),
-                "http://sim.invalid",
+                self.store_url,
             )
 
     def generate(

@@ -1,0 +1,5 @@
+"""``python -m orderhub`` runs the command line."""
+
+from orderhub.cli import main
+
+main()
