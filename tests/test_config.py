@@ -7,6 +7,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,7 +119,15 @@ def test_example_file_loads() -> None:
     assert config.database_url == "sqlite:///orderhub.db"
     assert config.log_level == "info"
     assert config.log_format == "auto"
-    assert len(config.accounts) == 1
+    assert [(a.id, a.connector, a.enabled) for a in config.accounts] == [
+        ("my-shop", "woocommerce", True),
+        ("amazon-na", "amazon", False),
+        ("ebay-main", "ebay", False),
+    ]
+    # Disabled accounts need no credentials: their *_env variables are not read.
+    assert all(not a.env_fields for a in config.accounts[1:])
+    assert config.shipping.push_interval == timedelta(minutes=1)
+    assert config.shipping.verify_after == timedelta(hours=2)
     account = config.accounts[0]
     assert account.id == "my-shop"
     assert account.connector == "woocommerce"
@@ -154,6 +163,8 @@ def test_example_file_without_its_variables_names_them() -> None:
 
 def test_example_passes_check_config_with_a_test_connector(test_connectors: str) -> None:
     config = load_config(EXAMPLE, env=EXAMPLE_ENV)
+    # The test group registers only a stand-in "woocommerce" connector.
+    config = replace(config, accounts=config.accounts[:1])
     assert check_config(config, group=test_connectors) == []
     # build_settings registered the account's secrets with the log redactor.
     assert get_redactor().scrub_text(EXAMPLE_ENV["MYSHOP_WC_SECRET"]) == "***"

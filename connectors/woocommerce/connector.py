@@ -5,10 +5,26 @@ while we page, it leaves the ``modified_before`` filter and every later order sh
 place towards the front, so one order would be skipped. The connector pages by ascending
 id and compares ``X-WP-Total`` on every page with the first; when it changed, it reads the
 window again (upserts make the second read free of duplicates).
+
+Page numbers leave nothing for the SDK's loop detection to see (every request asks for a new
+page), so the connector watches the answers instead: a page that lists exactly the orders of
+an earlier page (a page cache or CDN that ignores the ``page`` parameter) stops the read with
+:class:`PaginationLoopError` rather than report the same orders while the others are missed.
+
+Tracking goes back as a customer note on the order ("Shipped with UPS, tracking number
+..."), which WooCommerce e-mails to the buyer, and the order is marked ``completed`` once
+every unit has shipped. Notes are append-only, so the connector reads the order's notes
+first and treats a note already carrying the tracking number as already applied: a retry
+after a lost answer never adds a second note.
+
+``status=any`` leaves out trashed orders, so each window is read a second time with
+``status=trash`` (usually one empty page): an order the shop moves to the trash then reaches
+the store as cancelled instead of staying "to ship".
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -21,7 +37,11 @@ from orderhub.sdk import (
     OrderDraft,
     Page,
     PageNumberPaginator,
+    PaginationLoopError,
+    PushOutcome,
+    PushResult,
     RateLimit,
+    ShipmentDraft,
     SyncWindow,
     TransientError,
     paginate,
@@ -31,6 +51,10 @@ from .mapping import to_draft
 from .settings import WooCommerceSettings
 
 LIST_ORDERS = "list_orders"
+LIST_PRODUCTS = "list_products"
+LIST_NOTES = "list_notes"
+CREATE_NOTE = "create_note"
+UPDATE_ORDER = "update_order"
 _MAX_REREADS = 3
 
 
@@ -51,29 +75,54 @@ class _QueryAuth(httpx.Auth):
 
 
 class _TotalWatcher(PageNumberPaginator):
-    """Page-number paging that remembers every ``X-WP-Total`` it saw."""
+    """Page-number paging that remembers every ``X-WP-Total`` it saw, and refuses a page
+    that repeats the orders of an earlier one (raises PaginationLoopError)."""
 
     def __init__(self, per_page: int) -> None:
         super().__init__(per_page=per_page)
         self.totals: list[str] = []
+        self._served: dict[tuple[Any, ...], int] = {}
 
     def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
         self.totals.append(page.response.headers.get("X-WP-Total", ""))
+        body = page.body if isinstance(page.body, list) else []
+        ids = tuple(item.get("id") for item in body if isinstance(item, dict))
+        if ids:
+            earlier = self._served.setdefault(ids, page.number)
+            if earlier != page.number:
+                raise PaginationLoopError(
+                    f"{LIST_ORDERS}: page {page.number} lists the same orders as page "
+                    f"{earlier}; the shop ignores the page parameter, so the other orders "
+                    "of the window cannot be reached",
+                    fix=(
+                        "Exclude /wp-json/ from the shop's page cache or CDN (a cache that "
+                        "ignores query strings answers every page with page 1)."
+                    ),
+                )
         return super().next(page)
 
 
 class WooCommerceConnector(Connector[WooCommerceSettings]):
-    """Pulls a WooCommerce shop's orders (REST API v3, HTTP Basic auth with API keys)."""
+    """Pulls a WooCommerce shop's orders and pushes tracking back as customer notes
+    (REST API v3, HTTP Basic auth with API keys)."""
 
     name = "woocommerce"
     version = "0.1.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.FETCH_ORDERS, Capability.CANCELLATIONS}
+        {
+            Capability.FETCH_ORDERS,
+            Capability.CANCELLATIONS,
+            Capability.PUSH_TRACKING,
+            Capability.PARTIAL_SHIPMENTS,
+            Capability.CATALOG,
+        }
     )
     settings_model = WooCommerceSettings
     # WooCommerce core documents no limit, but shared hosts and WAFs throttle bursts:
     # stay polite by default.
     default_rate_limit = RateLimit(rate=5.0, burst=10)
+    # A partial shipment is a note; only "completed" shows on the order's status.
+    reflects_partial_shipments = False
     lookback = timedelta(minutes=10)
     max_window = timedelta(days=7)
     page_size = 100
@@ -90,13 +139,21 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
 
     def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
         params = {
-            "modified_after": _wc_time(window.start),
+            # WooCommerce compares in whole seconds and strictly: start one second early so
+            # an order modified in the same second as the window's start is not skipped
+            # (the overlap costs nothing: upserts are idempotent).
+            "modified_after": _wc_time(window.start - timedelta(seconds=1)),
             "modified_before": _wc_time(window.end),
             "dates_are_gmt": "true",
             "orderby": "id",
             "order": "asc",
-            "status": "any",
         }
+        # "any" means every status except trash (WordPress's post_status=any), and WooCommerce
+        # stops at "any" when it is listed with others: trash needs a read of its own.
+        for status in ("any", "trash"):
+            yield from self._read_window({**params, "status": status})
+
+    def _read_window(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for _attempt in range(_MAX_REREADS):
             watcher = _TotalWatcher(per_page=self.page_size)
             yield from paginate(
@@ -116,8 +173,120 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
             fix="Nothing to do: the next run reads the window again.",
         )
 
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        order = shipment.order_external_id
+        notes = self.http.get_json(LIST_NOTES, f"orders/{order}/notes", params={"type": "any"})
+        tracking = shipment.tracking_number
+        already = isinstance(notes, list) and any(
+            isinstance(note, dict) and tracking in str(note.get("note", "")) for note in notes
+        )
+        if not already:
+            carrier = shipment.carrier_name or shipment.carrier_code
+            self.http.send_json(
+                CREATE_NOTE,
+                "POST",
+                f"orders/{order}/notes",
+                json={
+                    "note": f"Shipped with {carrier}, tracking number {tracking}.",
+                    # A customer note is e-mailed to the buyer: that is how they learn it.
+                    "customer_note": True,
+                },
+            )
+        if shipment.completes_order:
+            # Setting a status is idempotent; it sends the "Order completed" e-mail once.
+            self.http.send_json(
+                UPDATE_ORDER,
+                "PUT",
+                f"orders/{order}",
+                json={"status": "completed"},
+                idempotent=True,
+            )
+        return PushResult(
+            outcome=PushOutcome.ALREADY_APPLIED if already else PushOutcome.APPLIED,
+            channel_reference=None,
+        )
+
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:
         return to_draft(raw, self.settings.status_map)
+
+    def fetch_products(self) -> Iterator[dict[str, Any]]:
+        """Yield one catalog record per sellable item of the shop (``Capability.CATALOG``):
+        each simple product, and each variation of a variable product (read from
+        ``/products/{id}/variations``). Grouped and external products are not sold by the
+        shop itself and are left out. Trashed products are not listed by WooCommerce."""
+        for product in paginate(
+            self.http,
+            LIST_PRODUCTS,
+            "products",
+            params={"orderby": "id", "order": "asc"},
+            paginator=PageNumberPaginator(per_page=self.page_size),
+            records=_json_list,
+        ):
+            kind = product.get("type")
+            if kind in ("grouped", "external"):
+                continue
+            if kind != "variable":
+                yield _product_record(product)
+                continue
+            for variation in paginate(
+                self.http,
+                LIST_PRODUCTS,
+                f"products/{product.get('id')}/variations",
+                params={"orderby": "id", "order": "asc"},
+                paginator=PageNumberPaginator(per_page=self.page_size),
+                records=_json_list,
+            ):
+                yield _variation_record(product, variation)
+
+
+def _json_list(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, list):
+        raise TransientError("the products endpoint did not answer with a JSON list")
+    return [item for item in body if isinstance(item, dict)]
+
+
+def _name(value: Any) -> str | None:
+    # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper").
+    text = html.unescape(str(value)).strip() if value else ""
+    return text or None
+
+
+def _product_record(product: dict[str, Any]) -> dict[str, Any]:
+    product_id = str(product.get("id", ""))
+    return {
+        "sku": str(product.get("sku") or "").strip() or None,
+        "title": _name(product.get("name")),
+        # global_unique_id (GTIN, UPC, EAN or ISBN) exists since WooCommerce 9.2.
+        "gtin": str(product.get("global_unique_id") or "").strip() or None,
+        "ref": f"product {product_id}",
+        "identifiers": {"woo_product": product_id},
+    }
+
+
+def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> dict[str, Any]:
+    parent_id = str(parent.get("id", ""))
+    variation_id = str(variation.get("id", ""))
+    sku = str(variation.get("sku") or "").strip()
+    # A variation without a SKU of its own is answered with its parent's SKU: that SKU
+    # names the whole product, not this variation.
+    if sku and sku == str(parent.get("sku") or "").strip():
+        sku = ""
+    title = _name(variation.get("name"))
+    if title is None:
+        options = [
+            str(attribute.get("option"))
+            for attribute in variation.get("attributes") or []
+            if isinstance(attribute, dict) and attribute.get("option")
+        ]
+        base = _name(parent.get("name")) or f"product {parent_id}"
+        title = f"{base} - {', '.join(options)}" if options else base
+    return {
+        "sku": sku or None,
+        "title": title,
+        "gtin": str(variation.get("global_unique_id") or "").strip() or None,
+        "ref": f"variation {variation_id} of product {parent_id}",
+        "identifiers": {"woo_variation": variation_id},
+    }
 
 
 def _order_list(body: Any) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -40,8 +41,11 @@ def map_status(status: Any, custom: Mapping[str, OrderStatus]) -> OrderStatus:
     key = status.removeprefix("wc-")
     mapped = custom.get(key) or STATUS_MAP.get(key)
     if mapped is None:
+        # The sync engine stores the message as the quarantine reason, so the message itself
+        # says what to do; ``fix`` repeats it with an example.
         raise MalformedRecordError(
-            f"order status {status!r} is not a WooCommerce core status",
+            f"order status {status!r} is not a WooCommerce core status; map it to an "
+            "orderhub status with status_map in the account's settings",
             fix=(
                 f'Map it in the account\'s settings: status_map = {{ {key} = "shipped" }} '
                 "(any orderhub status), then the next sync stores the order."
@@ -55,6 +59,12 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _title(value: Any) -> str | None:
+    # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper", "Shirt &ndash; M").
+    text = _text(value)
+    return _text(html.unescape(text)) if text else None
 
 
 def _address(data: Any) -> Address | None:
@@ -85,6 +95,15 @@ def _quantity(value: Any, where: str) -> int:
     return value
 
 
+def _unit_price(subtotal: Decimal, quantity: int) -> Decimal | None:
+    if quantity <= 0:
+        return None
+    # Keep the shop's own precision when it is finer than cents (KWD, BHD: 3 decimals).
+    exponent = subtotal.as_tuple().exponent
+    places = min(exponent, -2) if isinstance(exponent, int) else -2
+    return (subtotal / quantity).quantize(_CENT.scaleb(places + 2))
+
+
 def _line(item: Any, index: int, shipped: bool) -> LineDraft:
     where = f"line_items[{index}]"
     line_id = require(item, "id", where)
@@ -95,8 +114,8 @@ def _line(item: Any, index: int, shipped: bool) -> LineDraft:
         external_id=str(line_id),
         quantity=quantity,
         sku=_text(item.get("sku")),
-        title=_text(item.get("name")),
-        unit_price=(subtotal / quantity).quantize(_CENT) if quantity > 0 else None,
+        title=_title(item.get("name")),
+        unit_price=_unit_price(subtotal, quantity),
         total=parse_money(item.get("total", "0"), f"{where}.total"),
         quantity_shipped=quantity if shipped else 0,
         identifiers=identifiers,

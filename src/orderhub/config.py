@@ -34,8 +34,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from orderhub.logs import LEVELS, register_secrets
+from orderhub.matching.settings import MatchingConfig, read_matching_config
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
+from orderhub.shipping.settings import ShippingConfig, read_shipping_config
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -70,7 +72,7 @@ AUTO_JITTER = timedelta(seconds=-1)
 ACCOUNT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-TOP_LEVEL_KEYS = ("orderhub", "accounts")
+TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "matching")
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
 
@@ -176,6 +178,8 @@ class AppConfig:
     log_format: str
     accounts: tuple[AccountConfig, ...]
     raw: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
+    shipping: ShippingConfig = field(default_factory=ShippingConfig)
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
 
     @property
     def file(self) -> str | None:
@@ -404,7 +408,8 @@ def load_config(
                     problem_file,
                     key,
                     "unknown top-level key.",
-                    f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub] and [[accounts]].",
+                    f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
+                    "[shipments], [carriers.<channel>] and [matching].",
                 )
             )
 
@@ -413,6 +418,22 @@ def load_config(
     )
     accounts = _read_accounts(
         data.get("accounts", []), environ, problem_file, problems, defer_missing_secrets
+    )
+    shipping = read_shipping_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+        did_you_mean=_did_you_mean,
+    )
+    matching = read_matching_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        did_you_mean=_did_you_mean,
+        parse_duration=parse_duration,
     )
 
     if problems:
@@ -424,6 +445,8 @@ def load_config(
         log_format=log_format,
         accounts=tuple(accounts),
         raw=data,
+        shipping=shipping,
+        matching=matching,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from orderhub.cli.common import console, errors, safe_url, state, user_errors
+from orderhub.cli.common import console, errors, fail, safe_url, state, user_errors
 from orderhub.config import check_config
 from orderhub.logs import configure_logging
 from orderhub.registry import discover
@@ -15,6 +17,7 @@ from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
 from orderhub.sdk.errors import ConnectorError
 from orderhub.store.db import current_revision, head_revision, make_engine, upgrade
+from orderhub.testing.scaffold import ScaffoldError, create_connector, default_directory
 
 connectors_app = typer.Typer(help="Installed channel connectors.", no_args_is_help=True)
 config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
@@ -35,11 +38,89 @@ def connectors_list() -> None:
             info.version or "-",
             ", ".join(sorted(c.value for c in info.capabilities)) or "-",
             info.distribution or "-",
-            "[green]ok[/]" if info.ok else f"[red]failed to load:[/] {info.error}",
+            "[green]ok[/]" if info.ok else f"[red]failed to load:[/] {escape(str(info.error))}",
         )
     console.print(table)
     if not infos:
         console.print("No connectors installed. Install orderhub with `pip install .`.")
+
+
+@connectors_app.command("new")
+def connectors_new(
+    name: Annotated[
+        str, typer.Argument(help="The new connector's name, a lowercase identifier (etsy).")
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--directory",
+            "-d",
+            help="Where to create NAME/ (default: ./connectors in a checkout of orderhub).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Create a connector package (connector, settings, mapping, README, a simulated
+    channel, fixtures and a conformance test class) that passes the test kit as it is."""
+    with user_errors():
+        target = directory if directory is not None else default_directory(Path.cwd())
+        if target is None:
+            fail(
+                "There is no ./connectors folder of an orderhub checkout here.",
+                "Run this at the top of a clone of orderhub, or pass --directory DIR.",
+                code=2,
+            )
+        if not target.is_dir():
+            fail(
+                f"{target} is not a directory.",
+                "Create it first, or pass another --directory.",
+                code=2,
+            )
+        try:
+            result = create_connector(name, target)
+        except ScaffoldError as exc:
+            fail(exc.message, exc.fix, code=2)
+    where = _shown(result.package_dir)
+    console.print(
+        f"Created {where}/ ({len(result.files)} files): {result.class_name} in package "
+        f"{result.package}.",
+        highlight=False,
+        markup=False,
+    )
+    if result.pyproject is not None:
+        done = "Added" if result.pyproject_updated else "Already there"
+        console.print(
+            f"{done} in {_shown(result.pyproject)}: {result.entry_point}",
+            highlight=False,
+            markup=False,
+        )
+        steps = [
+            "pip install -e .   (registers the entry point; `orderhub connectors list` shows it)",
+            f"python -m pytest {where}   (the conformance suite: it passes as generated)",
+        ]
+    else:
+        steps = [
+            f"Register the entry point in your package's pyproject.toml under "
+            f'[project.entry-points."orderhub.connectors"]: {result.entry_point}',
+            f"PYTHONPATH={_shown(result.package_dir.parent)} python -m pytest {where}   "
+            "(the conformance suite: it passes as generated)",
+        ]
+    steps.append(
+        f"Make {where}/simulator.py answer like the real channel, then adapt connector.py, "
+        "mapping.py, settings.py, the fixtures and the README (the walkthrough: 'Writing a "
+        "connector' in CONTRIBUTING.md)."
+    )
+    console.print("Next steps:", highlight=False, markup=False)
+    for number, step in enumerate(steps, start=1):
+        console.print(f"  {number}. {step}", highlight=False, markup=False)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current directory when below it, for shorter messages."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 @config_app.command("check")
@@ -56,13 +137,14 @@ def config_check(
         config = st.config(require_file=True)
         problems = check_config(config)
         for problem in problems:
-            errors.print(f"[red]-[/] {problem}", highlight=False, markup=False)
+            errors.print(f"[red]-[/] {escape(str(problem))}", highlight=False)
         if problems:
             raise typer.Exit(1)
         console.print(
             f"{config.file}: OK ({len(config.accounts)} accounts, "
             f"{len(config.enabled_accounts)} enabled; store {safe_url(config.database_url)})",
             highlight=False,
+            markup=False,
         )
         if not online:
             return
@@ -74,7 +156,9 @@ def config_check(
                 console.print(f"  {account.id}: credentials work", highlight=False)
             except ConnectorError as exc:
                 failed = True
-                errors.print(f"  {account.id}: {exc.message} Fix: {exc.fix}", highlight=False)
+                errors.print(
+                    f"  {account.id}: {exc.message} Fix: {exc.fix}", highlight=False, markup=False
+                )
             finally:
                 connector.close()
         if failed:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orderhub import __version__
-from orderhub.cli import admin, ops, orders, running
+from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus
 from orderhub.cli.common import CliState
 
 app = typer.Typer(
@@ -63,14 +63,18 @@ def root(
     ctx.obj = CliState(
         config_path=config, database_url=database_url, log_level=log_level, log_format=log_format
     )
+    ctx.call_on_close(ctx.obj.close)
 
 
 running.register(app)
 app.add_typer(orders.app, name="orders")
 ops.register(app)
+shipping.register(app)
 app.add_typer(admin.connectors_app, name="connectors")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.db_app, name="db")
+app.add_typer(skus.app, name="skus")
+app.add_typer(catalog.app, name="catalog")
 
 
 def main() -> None:

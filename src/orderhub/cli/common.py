@@ -14,11 +14,18 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from orderhub.config import AppConfig, ConfigError, load_config, resolve_database_url
+from orderhub.config import (
+    DATABASE_URL_ENV,
+    AppConfig,
+    ConfigError,
+    load_config,
+    resolve_database_url,
+)
 from orderhub.logs import configure_logging
 from orderhub.registry import ConnectorLoadError
 from orderhub.store.db import SchemaOutOfDateError, ensure_current, make_engine, upgrade
@@ -71,20 +78,33 @@ class CliState:
         return self._config
 
     def url(self) -> str:
+        """The store's URL. Reading the store needs no channel credentials, so an account
+        whose secret variable is unset does not stop commands that only use the store."""
         if self.database_url:
-            return resolve_database_url(self.database_url, {})
-        return self.config().database_url
+            # --database-url and $ORDERHUB_DATABASE_URL arrive here alike: name the variable
+            # in messages, not a key of a file that may not even set it.
+            return resolve_database_url(None, {DATABASE_URL_ENV: self.database_url})
+        return self.config(worker=True).database_url
 
     def engine(self, *, migrate: bool = False) -> Engine:
         """The store's engine. ``migrate`` applies pending migrations on SQLite (a file
         the worker owns); PostgreSQL is migrated explicitly with ``orderhub db upgrade``."""
         if self._engine is None:
-            engine = make_engine(self.url())
+            url = self.url()
+            if not migrate:
+                _refuse_missing_sqlite_file(url)
+            engine = make_engine(url)
             if migrate and engine.dialect.name == "sqlite":
                 upgrade(engine)
             ensure_current(engine)
             self._engine = engine
         return self._engine
+
+    def close(self) -> None:
+        """Release the engine's pooled connections (called when the command ends)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def setup_logging(self, *, stdout: bool = False) -> None:
         config = self.config()
@@ -92,6 +112,25 @@ class CliState:
             level=self.log_level or config.log_level,
             fmt=self.log_format or config.log_format,
             stream=sys.stdout if stdout else sys.stderr,
+        )
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """A read command on a SQLite file that does not exist yet: say so, rather than create
+    an empty database as a side effect."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+        and not Path(database).expanduser().exists()
+    ):
+        fail(
+            f"there is no order store at {database} yet.",
+            "Run `orderhub db upgrade` (or `orderhub demo`, or `orderhub sync ACCOUNT`) in "
+            "this directory, or point --database-url / ORDERHUB_DATABASE_URL at your store.",
         )
 
 
@@ -141,9 +180,11 @@ def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
 
 
 def _print_error(message: str, fix: str | None) -> None:
-    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+    # Messages quote user input and channel answers: "[/x]" in them is text, not markup
+    # (rich would drop it or raise MarkupError).
+    errors.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     if fix:
-        errors.print(f"[bold]Fix:[/] {fix}", highlight=False)
+        errors.print(f"[bold]Fix:[/] {escape(fix)}", highlight=False)
 
 
 def age(moment: datetime | None, now: datetime | None = None) -> str:

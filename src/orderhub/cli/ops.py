@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.common import age, console, fail, human_duration, state, user_errors
+from orderhub.config import AccountConfig
+from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.store import queries
 
 
@@ -21,7 +24,8 @@ def status(ctx: typer.Context) -> None:
     """Per account: last run, last success, cursor lag, last error and what needs attention."""
     st = state(ctx)
     with user_errors(st):
-        config = st.config()
+        # Status reads the store only: an account missing its secret still shows.
+        config = st.config(worker=True)
         with st.engine().connect() as connection:
             configured = {account.id: account for account in config.accounts}
             ids = sorted(set(configured) | set(queries.known_accounts(connection)))
@@ -40,6 +44,7 @@ def status(ctx: typer.Context) -> None:
             "cursor lag",
             "orders",
             "quarantined",
+            "pushes waiting",
             "attention",
         ):
             table.add_column(column)
@@ -53,14 +58,35 @@ def status(ctx: typer.Context) -> None:
             if item.needs_attention:
                 flag = "[red]NEEDS ATTENTION[/]"
                 attention.append(
-                    f"[bold]{item.account_id}[/]: {item.attention_reason} "
-                    f"[bold]Fix:[/] {item.attention_fix}"
+                    f"[bold]{item.account_id}[/]: {escape(str(item.attention_reason))} "
+                    f"[bold]Fix:[/] {escape(str(item.attention_fix))}"
                 )
             elif run is not None and run.outcome == "failed":
                 flag = "[yellow]last run failed[/]"
                 attention.append(
-                    f"[bold]{item.account_id}[/]: last run failed ({run.error_kind}): {run.error} "
-                    f"[bold]Fix:[/] {run.fix}"
+                    f"[bold]{item.account_id}[/]: last run failed ({run.error_kind}): "
+                    f"{escape(str(run.error))} [bold]Fix:[/] {escape(str(run.fix))}"
+                )
+            warning = _settings_warning(account, now) if account else None
+            if warning:
+                if not flag:
+                    flag = "[yellow]warning[/]"
+                attention.append(f"[bold]{item.account_id}[/]: {escape(warning)}")
+            pushes = item.pushes
+            waiting = sum(pushes.get(key, 0) for key in ("pending", "sent", "retrying"))
+            stuck = {
+                key: pushes[key]
+                for key in ("failed", "conflict", "not_reflected")
+                if pushes.get(key)
+            }
+            if stuck:
+                if not flag:
+                    flag = "[yellow]pushes need a look[/]"
+                listed = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in stuck.items())
+                attention.append(
+                    f"[bold]{item.account_id}[/]: tracking pushes: {listed}. [bold]Fix:[/] see "
+                    "`orderhub pushes list --failed`; after fixing the cause, "
+                    "`orderhub pushes retry --all-failed`."
                 )
             table.add_row(
                 item.account_id,
@@ -71,6 +97,7 @@ def status(ctx: typer.Context) -> None:
                 lag,
                 str(item.orders),
                 str(item.open_quarantine),
+                str(waiting),
                 flag,
             )
         console.print(table)
@@ -99,7 +126,7 @@ def failures(
             ]
             if not match:
                 fail(f"no quarantined record {show}.", "List them with `orderhub failures`.")
-            console.print(f"[bold]Reason:[/] {match[0].reason}", highlight=False)
+            console.print(f"[bold]Reason:[/] {escape(match[0].reason)}", highlight=False)
             console.print_json(match[0].raw)
             return
         runs = queries.failed_runs(connection, account=account)
@@ -125,8 +152,8 @@ def failures(
                     str(record.id),
                     record.account_id,
                     record.channel,
-                    record.external_id or "?",
-                    record.reason,
+                    escape(record.external_id or "?"),
+                    escape(record.reason),
                     record.first_seen_at.strftime("%Y-%m-%d %H:%M"),
                     record.last_seen_at.strftime("%Y-%m-%d %H:%M"),
                     str(record.seen_count),
@@ -149,7 +176,17 @@ def failures(
                     run.account_id,
                     run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                     run.error_kind or "-",
-                    run.error or "-",
-                    run.fix or "-",
+                    escape(run.error or "-"),
+                    escape(run.fix or "-"),
                 )
             console.print(table)
+
+
+def _settings_warning(account: AccountConfig, now: datetime) -> str | None:
+    """The connector's own warning about this account's settings (e.g. eBay's refresh token
+    expiring soon); nothing if the connector cannot load (``connectors list`` says why)."""
+    try:
+        cls = load_connector(account.connector)
+    except ConnectorLoadError:
+        return None
+    return cls.settings_attention(account.settings, now, account.id)

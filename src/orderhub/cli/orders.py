@@ -6,10 +6,14 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Connection, select
 
 from orderhub.cli.common import console, fail, state, user_errors
 from orderhub.sdk.drafts import OrderStatus
+from orderhub.shipping.carriers import carrier_display
+from orderhub.shipping.record import PUSHES, SHIPMENT_LINES, SHIPMENTS
 from orderhub.store import queries
 
 app = typer.Typer(help="Look at stored orders.", no_args_is_help=True)
@@ -37,7 +41,12 @@ def list_orders(
         with st.engine().connect() as connection:
             rows = queries.list_orders(connection, account=account, status=status, limit=limit)
         if not rows:
-            console.print("No orders stored yet. Run `orderhub demo` or `orderhub sync ACCOUNT`.")
+            if account is not None or status is not None:
+                console.print("No stored order matches these filters.")
+            else:
+                console.print(
+                    "No orders stored yet. Run `orderhub demo` or `orderhub sync ACCOUNT`."
+                )
             return
         table = Table(title=f"Orders ({len(rows)} shown)")
         for column in (
@@ -58,9 +67,9 @@ def list_orders(
                 str(row.id),
                 row.account_id,
                 row.channel,
-                row.display_id or row.external_id,
+                escape(row.display_id or row.external_id),
                 row.status,
-                row.channel_status,
+                escape(row.channel_status),
                 f"{row.total:.2f} {row.currency}",
                 str(row.line_count),
                 row.placed_at.strftime("%Y-%m-%d %H:%M"),
@@ -91,11 +100,12 @@ def show_order(
         if raw:
             console.print_json(order.raw)
             return
+        # Ids, statuses, titles and places come from the channel: print them as text.
         console.print(
-            f"[bold]Order {order.display_id or order.external_id}[/] "
+            f"[bold]Order {escape(order.display_id or order.external_id)}[/] "
             f"(orderhub id {order.id}, {order.channel} account {order.account_id})"
         )
-        console.print(f"  status: {order.status} (channel: {order.channel_status})")
+        console.print(f"  status: {order.status} (channel: {escape(order.channel_status)})")
         console.print(f"  total: {order.total:.2f} {order.currency}")
         console.print(
             f"  placed: {order.placed_at.isoformat()}  updated: "
@@ -107,16 +117,16 @@ def show_order(
             place = ", ".join(
                 str(order.ship_to[key]) for key in ("city", "country") if order.ship_to.get(key)
             )
-            console.print(f"  ship to: {place or '-'}")
+            console.print(f"  ship to: {escape(place or '-')}")
         lines = Table(title="Lines")
         for column in ("#", "line id", "sku", "title", "qty", "shipped", "unit", "total", "ids"):
             lines.add_column(column)
         for line in detail.lines:
             lines.add_row(
                 str(line.position),
-                line.external_id,
-                line.sku or "-",
-                (line.title or "")[:40],
+                escape(line.external_id),
+                escape(line.sku or "-"),
+                escape((line.title or "")[:40]),
                 str(line.quantity),
                 str(line.quantity_shipped),
                 f"{line.unit_price:.2f}" if line.unit_price is not None else "-",
@@ -137,6 +147,54 @@ def show_order(
                 event.occurred_at.isoformat(),
                 event.recorded_at.isoformat(),
                 change,
-                f"{event.to_status} ({event.channel_status})",
+                f"{event.to_status} ({escape(event.channel_status)})",
             )
         console.print(events)
+        _print_shipments(connection, order.id)
+
+
+def _print_shipments(connection: Connection, order_id: int) -> None:
+    rows = connection.execute(
+        select(SHIPMENTS, PUSHES.c.status.label("push_status"), PUSHES.c.id.label("push_id"))
+        .outerjoin(PUSHES, PUSHES.c.shipment_id == SHIPMENTS.c.id)
+        .where(SHIPMENTS.c.order_id == order_id)
+        .order_by(SHIPMENTS.c.id)
+    ).all()
+    if not rows:
+        return
+    lines = {
+        shipment_id: ", ".join(f"{quantity} × line {line}" for _, line, quantity in group)
+        for shipment_id, group in _group_lines(connection, [row.id for row in rows]).items()
+    }
+    table = Table(title="Shipments")
+    for column in ("id", "carrier", "tracking", "shipped (UTC)", "lines", "push"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            carrier_display(row.carrier, row.carrier_name),
+            row.tracking_number,
+            row.shipped_at.strftime("%Y-%m-%d %H:%M"),
+            lines.get(row.id, "-"),
+            f"{row.push_status} (push {row.push_id})" if row.push_id else "-",
+        )
+    console.print(table)
+
+
+def _group_lines(
+    connection: Connection, shipment_ids: list[int]
+) -> dict[int, list[tuple[int, str, int]]]:
+    grouped: dict[int, list[tuple[int, str, int]]] = {}
+    for row in connection.execute(
+        select(
+            SHIPMENT_LINES.c.shipment_id,
+            SHIPMENT_LINES.c.line_external_id,
+            SHIPMENT_LINES.c.quantity,
+        )
+        .where(SHIPMENT_LINES.c.shipment_id.in_(shipment_ids))
+        .order_by(SHIPMENT_LINES.c.id)
+    ):
+        grouped.setdefault(row.shipment_id, []).append(
+            (row.shipment_id, row.line_external_id, row.quantity)
+        )
+    return grouped

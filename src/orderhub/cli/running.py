@@ -91,9 +91,9 @@ def sync(
                         ),
                     )
 
-                result = PullRunner(engine, connector, trigger="cli", progress=on_page).run(
-                    since=start
-                )
+                result = PullRunner(
+                    engine, connector, trigger="cli", progress=on_page, matching=config.matching
+                ).run(since=start)
         finally:
             connector.close()
         counts = result.counts

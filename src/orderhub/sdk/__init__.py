@@ -35,6 +35,7 @@ from orderhub.sdk.errors import (
     TransientError,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
+from orderhub.sdk.oauth import RefreshTokenAuth
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
     NextTokenPaginator,
@@ -80,6 +81,7 @@ __all__ = [
     "PushResult",
     "RateLimit",
     "RateLimitedError",
+    "RefreshTokenAuth",
     "RejectedError",
     "RetryPolicy",
     "ShipmentDraft",

@@ -36,6 +36,13 @@ class Capability(StrEnum):
     PUSH_TRACKING = "push_tracking"
     PARTIAL_SHIPMENTS = "partial_shipments"
     CANCELLATIONS = "cancellations"
+    #: The channel is the seller's own shop and can list its products: the connector has
+    #: ``fetch_products()``, yielding one dict per sellable item (a simple product, or each
+    #: variation of a variable one) with ``sku``, ``title``, ``gtin`` (or None), ``ref``
+    #: (e.g. "product 120", for messages) and ``identifiers`` (catalog identifier kinds to
+    #: the channel's ids, e.g. ``{"woo_variation": "103"}``). orderhub reads it into the
+    #: catalog on a schedule.
+    CATALOG = "catalog"
 
 
 class ConnectorSettings(BaseModel):
@@ -120,6 +127,10 @@ class Connector(Generic[S]):
         engine can then move the cursor after every committed page instead of per window.
     ``page_size``
         Records committed per transaction (match the API's page size).
+    ``reflects_partial_shipments``
+        True when the channel's order status shows a partial shipment (Amazon, eBay), so
+        orderhub can verify a partial push on the next pull; False where only a complete
+        order changes status (WooCommerce).
     """
 
     name: ClassVar[str] = ""
@@ -135,6 +146,7 @@ class Connector(Generic[S]):
     initial_backfill: ClassVar[timedelta] = timedelta(days=30)
     sorted_by_updated_at: ClassVar[bool] = False
     page_size: ClassVar[int] = 100
+    reflects_partial_shipments: ClassVar[bool] = True
     timeout: ClassVar[float] = 30.0
 
     def __init__(self, context: ConnectorContext[S]) -> None:
@@ -191,6 +203,15 @@ class Connector(Generic[S]):
     ) -> RateLimit | None:
         """Read a usage plan the channel announces in a response (e.g. Amazon's
         ``x-amzn-RateLimit-Limit``). Return None to keep the declared plan."""
+        return None
+
+    @classmethod
+    def settings_attention(
+        cls, settings: Mapping[str, Any], now: datetime, account_id: str
+    ) -> str | None:
+        """A warning for ``orderhub status`` about an account's configuration, such as a
+        credential that expires soon, or None. Called with the raw ``[accounts.settings]``
+        table (secrets may be unset), so it must not need them."""
         return None
 
     def close(self) -> None:

@@ -114,7 +114,9 @@ class ShipmentDraft:
     every retry); connectors use it where the channel has such a key (Amazon's
     ``packageReferenceId``) and match on ``tracking_number`` where it has none.
     ``carrier_code`` is already translated to the channel's code; ``carrier_name`` is the
-    human name for channels that want it (or for "other").
+    human name for channels that want it (or for "other"). ``completes_order`` is True when,
+    with this shipment, every unit of the order has shipped (channels without per-line
+    shipments, such as WooCommerce, then mark the order complete).
     """
 
     order_external_id: str
@@ -125,6 +127,7 @@ class ShipmentDraft:
     lines: tuple[ShipmentLine, ...]
     carrier_name: str | None = None
     marketplace: str | None = None
+    completes_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ covers, and never backwards.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.sdk.drafts import Address, OrderDraft
@@ -29,6 +30,7 @@ from orderhub.store.tables import (
     SyncCursor,
     metadata,
 )
+from orderhub.store.types import UTCDateTime
 
 ORDERS: Table = metadata.tables[Order.__tablename__]
 LINES: Table = metadata.tables[OrderLine.__tablename__]
@@ -84,9 +86,76 @@ class IngestCounts:
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
     """The dialect's INSERT construct, which has ``on_conflict_do_update``."""
-    if connection.dialect.name == "postgresql":
+    return _dialect_insert(connection.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+# The page writer's statements are built once (per dialect where they differ), with the
+# page's values as parameters: building a statement and its cache key anew for every page
+# costs about as much as the database work for its rows.
+
+
+@functools.cache
+def _order_upsert(dialect: str) -> Any:
+    stmt = _dialect_insert(dialect, ORDERS)
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[ORDERS.c.account_id, ORDERS.c.external_id],
+        set_={
+            column.name: excluded[column.name]
+            for column in ORDERS.columns
+            if column.name not in ("id", "account_id", "external_id", "first_seen_at")
+        },
+        where=and_(
+            ORDERS.c.content_hash != excluded.content_hash,
+            ORDERS.c.channel_updated_at <= excluded.channel_updated_at,
+        ),
+    )
+
+
+@functools.cache
+def _quarantine_upsert(dialect: str) -> Any:
+    stmt = _dialect_insert(dialect, QUARANTINE)
+    return stmt.on_conflict_do_update(
+        index_elements=[QUARANTINE.c.account_id, QUARANTINE.c.payload_hash],
+        set_={
+            "last_seen_at": stmt.excluded.last_seen_at,
+            "seen_count": QUARANTINE.c.seen_count + 1,
+            "reason": stmt.excluded.reason,
+            "run_id": stmt.excluded.run_id,
+            "resolved_at": None,
+        },
+    )
+
+
+_INSERT_LINES = LINES.insert()
+_INSERT_EVENTS = EVENTS.insert()
+_PAGE_ORDERS = and_(
+    ORDERS.c.account_id == bindparam("account"),
+    ORDERS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+)
+_SELECT_EXISTING = select(
+    ORDERS.c.external_id,
+    ORDERS.c.id,
+    ORDERS.c.content_hash,
+    ORDERS.c.status,
+    ORDERS.c.channel_updated_at,
+).where(_PAGE_ORDERS)
+_SELECT_IDS = select(ORDERS.c.external_id, ORDERS.c.id).where(_PAGE_ORDERS)
+_RESOLVE_QUARANTINE = (
+    update(QUARANTINE)
+    .where(
+        QUARANTINE.c.account_id == bindparam("account"),
+        QUARANTINE.c.external_id.in_(bindparam("external_ids", expanding=True)),
+        QUARANTINE.c.resolved_at.is_(None),
+    )
+    .values(resolved_at=bindparam("now", type_=UTCDateTime()))
+)
 
 
 def _address(address: Address | None) -> dict[str, str] | None:
@@ -196,13 +265,7 @@ class _PageWriter:
         existing = {
             row.external_id: row
             for row in connection.execute(
-                select(
-                    ORDERS.c.external_id,
-                    ORDERS.c.id,
-                    ORDERS.c.content_hash,
-                    ORDERS.c.status,
-                    ORDERS.c.channel_updated_at,
-                ).where(ORDERS.c.account_id == account_id, ORDERS.c.external_id.in_(list(latest)))
+                _SELECT_EXISTING, {"account": account_id, "external_ids": list(latest)}
             )
         }
         new: list[IncomingOrder] = []
@@ -222,23 +285,10 @@ class _PageWriter:
         if not new and not changed:
             return
 
-        stmt = dialect_insert(connection, ORDERS)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[ORDERS.c.account_id, ORDERS.c.external_id],
-            set_={
-                column.name: excluded[column.name]
-                for column in ORDERS.columns
-                if column.name not in ("id", "account_id", "external_id", "first_seen_at")
-            },
-            where=and_(
-                ORDERS.c.content_hash != excluded.content_hash,
-                ORDERS.c.channel_updated_at <= excluded.channel_updated_at,
-            ),
-        )
         to_write = new + [item for item, _ in changed]
         connection.execute(
-            stmt, [_order_row(account_id, self.channel, item, self.now) for item in to_write]
+            _order_upsert(connection.dialect.name),
+            [_order_row(account_id, self.channel, item, self.now) for item in to_write],
         )
 
         ids = {external_id: row.id for external_id, row in existing.items()}
@@ -246,10 +296,11 @@ class _PageWriter:
             ids.update(
                 (row.external_id, row.id)
                 for row in connection.execute(
-                    select(ORDERS.c.external_id, ORDERS.c.id).where(
-                        ORDERS.c.account_id == account_id,
-                        ORDERS.c.external_id.in_([item.draft.external_id for item in new]),
-                    )
+                    _SELECT_IDS,
+                    {
+                        "account": account_id,
+                        "external_ids": [item.draft.external_id for item in new],
+                    },
                 )
             )
         if changed:
@@ -264,19 +315,18 @@ class _PageWriter:
             kind = "status_changed" if row.status != item.draft.status.value else "updated"
             events.append(self._event(ids, item, kind, row.status))
         if line_rows:
-            connection.execute(LINES.insert(), line_rows)
-        connection.execute(EVENTS.insert(), events)
+            connection.execute(_INSERT_LINES, line_rows)
+        connection.execute(_INSERT_EVENTS, events)
         counts.created += len(new)
         counts.updated += len(changed)
         # A record that was quarantined and now reads cleanly is resolved.
         connection.execute(
-            update(QUARANTINE)
-            .where(
-                QUARANTINE.c.account_id == account_id,
-                QUARANTINE.c.external_id.in_([item.draft.external_id for item in to_write]),
-                QUARANTINE.c.resolved_at.is_(None),
-            )
-            .values(resolved_at=self.now)
+            _RESOLVE_QUARANTINE,
+            {
+                "account": account_id,
+                "external_ids": [item.draft.external_id for item in to_write],
+                "now": self.now,
+            },
         )
 
     def _event(
@@ -295,20 +345,9 @@ class _PageWriter:
         }
 
     def write_quarantine(self, records: Sequence[IncomingQuarantine]) -> None:
-        stmt = dialect_insert(self.connection, QUARANTINE)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[QUARANTINE.c.account_id, QUARANTINE.c.payload_hash],
-            set_={
-                "last_seen_at": stmt.excluded.last_seen_at,
-                "seen_count": QUARANTINE.c.seen_count + 1,
-                "reason": stmt.excluded.reason,
-                "run_id": stmt.excluded.run_id,
-                "resolved_at": None,
-            },
-        )
         unique = {record.payload_hash: record for record in records}
         self.connection.execute(
-            stmt,
+            _quarantine_upsert(self.connection.dialect.name),
             [
                 {
                     "account_id": self.account_id,

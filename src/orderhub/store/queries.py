@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, func, or_, select
 
 from orderhub.store.ingest import CURSORS, EVENTS, LINES, ORDERS, QUARANTINE
 from orderhub.store.runs import ACCOUNT_STATE, RUNS
+from orderhub.store.tables import metadata
 from orderhub.store.types import UTCDateTime
 
 
@@ -122,6 +123,9 @@ class AccountStatus:
     attention_reason: str | None
     attention_fix: str | None
     open_quarantine: int
+    #: push status -> count, for pushes a person should look at (failed, conflict,
+    #: not reflected) and those still on their way (pending, sent, retrying)
+    pushes: dict[str, int] = field(default_factory=dict)
 
 
 def account_status(connection: Connection, account_id: str) -> AccountStatus:
@@ -157,7 +161,33 @@ def account_status(connection: Connection, account_id: str) -> AccountStatus:
         attention_reason=state.reason if state else None,
         attention_fix=state.fix if state else None,
         open_quarantine=int(open_quarantine),
+        pushes=_push_counts(connection, account_id),
     )
+
+
+def _push_counts(connection: Connection, account_id: str) -> dict[str, int]:
+    pushes = metadata.tables["pushes"]
+    counts = {
+        status: int(n)
+        for status, n in connection.execute(
+            select(pushes.c.status, func.count())
+            .where(
+                pushes.c.account_id == account_id,
+                pushes.c.status.in_(("pending", "sent", "retrying", "failed", "conflict")),
+            )
+            .group_by(pushes.c.status)
+        )
+    }
+    not_reflected = connection.execute(
+        select(func.count()).where(
+            pushes.c.account_id == account_id,
+            pushes.c.not_reflected_at.isnot(None),
+            pushes.c.verified_at.is_(None),
+        )
+    ).scalar_one()
+    if not_reflected:
+        counts["not_reflected"] = int(not_reflected)
+    return counts
 
 
 def known_accounts(connection: Connection) -> list[str]:

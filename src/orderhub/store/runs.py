@@ -44,6 +44,21 @@ def start_run(
     return int(result.scalar_one())
 
 
+def close_abandoned_runs(connection: Connection, account_id: str, *, now: datetime) -> int:
+    """Mark the account's runs left ``running`` by a process that died as ``abandoned``."""
+    result = connection.execute(
+        update(RUNS)
+        .where(RUNS.c.account_id == account_id, RUNS.c.outcome == "running")
+        .values(
+            outcome="abandoned",
+            finished_at=now,
+            error="the process stopped during this run (killed or crashed)",
+            fix="Nothing to do: the next run re-read everything after the cursor.",
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 def update_run(connection: Connection, run_id: int, values: Mapping[str, Any]) -> None:
     connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
 

@@ -12,7 +12,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, MetaData, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from orderhub.store.types import Money, UTCDateTime
@@ -48,6 +59,7 @@ class Order(SQLModel, table=True):
         Index("uq_orders_account_external", "account_id", "external_id", unique=True),
         Index("ix_orders_account_status", "account_id", "status"),
         Index("ix_orders_channel_updated_at", "channel_updated_at"),
+        Index("ix_orders_awaiting_mapping", "awaiting_mapping"),
     )
 
     id: int | None = _primary_key()
@@ -69,6 +81,8 @@ class Order(SQLModel, table=True):
     content_hash: str = Field(max_length=32)
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     last_changed_at: datetime = Field(sa_type=UTCDateTime)
+    # Set by SKU matching when a line resolves to no catalog SKU; the order is stored anyway.
+    awaiting_mapping: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class OrderLine(SQLModel, table=True):
@@ -185,3 +199,236 @@ class AccountState(SQLModel, table=True):
     fix: str | None = Field(default=None, sa_type=Text)
     since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- SKU matching --------------------------------------------------------------------------
+
+
+class CatalogItem(SQLModel, table=True):
+    """One of the seller's own SKUs. ``gtin`` is the item's main GTIN as 14 digits;
+    ``source`` says where it came from (``csv:FILE``, ``woocommerce:ACCOUNT``)."""
+
+    __tablename__ = "catalog_items"
+    __table_args__ = (Index("uq_catalog_items_sku", "sku", unique=True),)
+
+    id: int | None = _primary_key()
+    sku: str = Field(max_length=128)
+    title: str | None = Field(default=None, sa_type=Text)
+    gtin: str | None = Field(default=None, max_length=14)
+    source: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CatalogIdentifier(SQLModel, table=True):
+    """A channel id or a GTIN that names a catalog item (``kind``: ``asin``, ``gtin``,
+    ``ebay_item``, ``ebay_variation``, ``woo_product``, ``woo_variation``).
+
+    ``account_id`` scopes ids that are only unique within one account (a shop's product
+    ids); the empty string means "every account" (a unique index treats NULLs as distinct
+    on PostgreSQL, so NULL cannot be used for that)."""
+
+    __tablename__ = "catalog_identifiers"
+    __table_args__ = (
+        Index(
+            "uq_catalog_identifiers_kind_value_account",
+            "kind",
+            "value",
+            "account_id",
+            unique=True,
+        ),
+        Index("ix_catalog_identifiers_item", "item_id"),
+    )
+
+    id: int | None = _primary_key()
+    item_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=32)
+    value: str = Field(max_length=128)
+    account_id: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+
+
+class SkuMapping(SQLModel, table=True):
+    """An explicit mapping of a channel SKU to catalog components.
+
+    ``scope`` is ``account:<id>``, ``channel:<name>`` or ``global`` (the unique key, with
+    ``external_key``, the normalised external SKU); ``account_id``/``channel`` repeat it for
+    queries. ``created_by``/``updated_by`` say who: ``cli`` or ``import:FILE``."""
+
+    __tablename__ = "sku_mappings"
+    __table_args__ = (
+        Index("uq_sku_mappings_scope_key", "scope", "external_key", unique=True),
+        Index("ix_sku_mappings_external_key", "external_key"),
+    )
+
+    id: int | None = _primary_key()
+    scope: str = Field(max_length=100)
+    account_id: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    external_sku: str = Field(max_length=128)
+    external_key: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=300)
+    updated_by: str = Field(max_length=300)
+
+
+class SkuMappingComponent(SQLModel, table=True):
+    """One component of a mapping: a catalog SKU (or another mapped SKU: a nested bundle)
+    and how many of it one unit of the channel SKU contains."""
+
+    __tablename__ = "sku_mapping_components"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    mapping_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("sku_mappings.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = Field(primary_key=True)
+    component_sku: str = Field(max_length=128)
+    quantity: int
+
+
+class MappingHistory(SQLModel, table=True):
+    """Every change to a mapping: what (``created``/``changed``/``deleted``), the components
+    before and after, who (``cli``, ``import:FILE``) and when. Kept when the mapping goes."""
+
+    __tablename__ = "mapping_history"
+    __table_args__ = (Index("ix_mapping_history_scope_key", "scope", "external_key"),)
+
+    id: int | None = _primary_key()
+    mapping_id: int | None = Field(default=None, sa_type=BigInteger)
+    scope: str = Field(max_length=100)
+    external_sku: str = Field(max_length=128)
+    external_key: str = Field(sa_type=Text)
+    action: str = Field(max_length=16)
+    old_components: list[Any] | None = Field(default=None, sa_type=JSON)
+    new_components: list[Any] | None = Field(default=None, sa_type=JSON)
+    actor: str = Field(max_length=300)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LineResolution(SQLModel, table=True):
+    """How an order line was matched: ``method`` is ``mapping``, ``exact``, ``normalised``,
+    ``identifier`` or ``unresolved``; ``matched`` says what matched (or why nothing did).
+
+    Keyed on (order, the channel's line id) rather than the line's row id, because the
+    store replaces the lines of a changed order: the resolution of a shipped order must
+    outlive that, so it is never rewritten by a later mapping change."""
+
+    __tablename__ = "line_resolutions"
+    __table_args__ = (
+        Index("ix_line_resolutions_sku_key", "sku_key"),
+        Index("ix_line_resolutions_method", "method"),
+    )
+
+    order_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    )
+    line_external_id: str = Field(primary_key=True, max_length=128)
+    sku_key: str | None = Field(default=None, sa_type=Text)
+    method: str = Field(max_length=16)
+    mapping_id: int | None = Field(default=None, sa_type=BigInteger)
+    scope: str | None = Field(default=None, max_length=100)
+    matched: str | None = Field(default=None, sa_type=Text)
+    resolved_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LineComponent(SQLModel, table=True):
+    """A catalog SKU an order line stands for, with the total quantity (line quantity x
+    component quantity); ``via`` names the bundles it came through."""
+
+    __tablename__ = "line_components"
+
+    order_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    )
+    line_external_id: str = Field(primary_key=True, max_length=128)
+    position: int = Field(primary_key=True)
+    catalog_sku: str = Field(max_length=128)
+    quantity: int
+    via: str | None = Field(default=None, sa_type=Text)
+
+
+class MatchingRevision(SQLModel, table=True):
+    """One row whose ``token`` changes with every catalog or mapping change, so a worker's
+    in-memory matching index knows when to reload (a random token, not a counter: a rolled
+    back change must never be mistaken for a later committed one)."""
+
+    __tablename__ = "matching_revision"
+
+    id: int = Field(primary_key=True)
+    token: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- Shipments and the tracking outbox ---------------------------------------------------
+
+
+class Shipment(SQLModel, table=True):
+    """A parcel the seller shipped for one order. Lines are referenced by the channel's line
+    id (order lines are rewritten whenever the channel changes the order)."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        Index("uq_shipments_order_tracking", "order_id", "tracking_number", unique=True),
+        Index("ix_shipments_account", "account_id", "id"),
+    )
+
+    id: int | None = _primary_key()
+    order_id: int = Field(sa_column=Column(_ID, ForeignKey("orders.id"), nullable=False))
+    account_id: str = Field(max_length=64)
+    carrier: str = Field(max_length=32)  # the canonical carrier key
+    carrier_name: str | None = Field(default=None, max_length=128)
+    tracking_number: str = Field(max_length=64)
+    shipped_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(max_length=300)  # cli | csv:FILE | inbox:FILE
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ShipmentLine(SQLModel, table=True):
+    __tablename__ = "shipment_lines"
+    __table_args__ = (Index("ix_shipment_lines_shipment", "shipment_id"),)
+
+    id: int | None = _primary_key()
+    shipment_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False)
+    )
+    line_external_id: str = Field(max_length=128)
+    quantity: int
+
+
+class Push(SQLModel, table=True):
+    """The outbox: one tracking push per shipment, drained by the account's push job.
+
+    ``status``: pending, sent (claimed; ``lease_until`` says until when), confirmed,
+    already_applied, retrying (``next_attempt_at``), failed, conflict, skipped."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (
+        Index("uq_pushes_shipment", "shipment_id", unique=True),
+        Index("ix_pushes_due", "account_id", "status", "next_attempt_at"),
+    )
+
+    id: int | None = _primary_key()
+    shipment_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False)
+    )
+    order_id: int = Field(sa_column=Column(_ID, ForeignKey("orders.id"), nullable=False))
+    account_id: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_kind: str | None = Field(default=None, max_length=32)
+    fix: str | None = Field(default=None, sa_type=Text)
+    channel_reference: str | None = Field(default=None, max_length=128)
+    completes_order: bool | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    not_reflected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, text
 
+from orderhub.matching import MatchingConfig, resolve_external_orders
 from orderhub.sdk.clock import Interrupted
 from orderhub.sdk.connector import Connector, SyncWindow
 from orderhub.sdk.drafts import validate_order
@@ -55,6 +56,8 @@ class PullResult:
     error_kind: str | None = None
     error: str | None = None
     fix: str | None = None
+    #: lines of this run's orders that matched no catalog SKU (their orders await mapping)
+    unresolved_lines: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,9 +80,11 @@ class PullRunner:
         stop: threading.Event | None = None,
         trigger: str = "schedule",
         progress: Callable[[PullResult], None] | None = None,
+        matching: MatchingConfig | None = None,
     ) -> None:
         self.engine = engine
         self.progress = progress
+        self.matching = matching
         self.connector = connector
         self.stop = stop
         self.trigger = trigger
@@ -113,6 +118,9 @@ class PullRunner:
             initial_backfill=connector.initial_backfill,
         )
         with self.engine.begin() as connection:
+            # A run still marked "running" was cut off by a crash or a kill: this account
+            # is not being pulled anywhere else (the lock above), so say what happened.
+            runs.close_abandoned_runs(connection, self.account_id, now=now)
             run_id = runs.start_run(
                 connection,
                 account_id=self.account_id,
@@ -202,6 +210,7 @@ class PullRunner:
             cursor = max(item.draft.updated_at for item in orders)
         if not orders and not quarantined and cursor is None:
             return
+        now = self.clock.now()
         with self.engine.begin() as connection:
             counts = ingest_page(
                 connection,
@@ -209,10 +218,22 @@ class PullRunner:
                 channel=self.channel,
                 orders=orders,
                 quarantined=quarantined,
-                now=self.clock.now(),
+                now=now,
                 run_id=run_id,
                 cursor=CursorMove(ORDERS_STREAM, cursor) if cursor is not None else None,
             )
+            if orders:
+                # SKU matching in the same transaction: an order is never stored without
+                # its lines resolved (or flagged as awaiting a mapping).
+                resolved = resolve_external_orders(
+                    connection,
+                    account_id=self.account_id,
+                    channel=self.channel,
+                    external_ids=[item.draft.external_id for item in orders],
+                    now=now,
+                    config=self.matching,
+                )
+                result.unresolved_lines += resolved.unresolved
         result.counts.add(counts)
         if self.progress is not None:
             self.progress(result)
@@ -233,7 +254,14 @@ class PullRunner:
             if problems:
                 raise MalformedRecordError("; ".join(problems))
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ConnectorError):
+                reason = str(exc)
+                # A connector's own fix (e.g. "map this status in status_map") is worth more
+                # than the generic one: keep it with the record.
+                if exc.fix != MalformedRecordError.default_fix:
+                    reason = f"{reason} Fix: {exc.fix}"
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
             external_id = None
             # The id is only a label for people; the payload itself is kept whole.
             with suppress(Exception):
@@ -284,6 +312,7 @@ class PullRunner:
             elif result.outcome == "succeeded":
                 runs.clear_attention(connection, self.account_id, now=now)
         fields = {key: value for key, value in values.items() if key != "finished_at"}
+        fields["unresolved_lines"] = result.unresolved_lines
         if result.outcome == "failed":
             log.error("sync.failed", **fields)
         else:

@@ -12,9 +12,12 @@ account's job is logged and recorded for that account only; the others keep runn
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,14 +33,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from orderhub.config import AccountConfig, AppConfig, ConfigError
-from orderhub.registry import ConnectorLoadError
+from orderhub.matching import sync_catalog
+from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
-from orderhub.sdk.connector import Connector
+from orderhub.sdk.connector import Capability, Connector
+from orderhub.sdk.errors import ConnectorError
+from orderhub.shipping.inbox import process_inbox
+from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
 from orderhub.store import runs
 from orderhub.sync.pull import PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
+RESULTS_KEPT = 50
 
 
 @dataclass
@@ -45,7 +53,17 @@ class AccountJob:
     account: AccountConfig
     connector: Connector[Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    results: list[PullResult] = field(default_factory=list)
+    # The latest results only: a worker runs for months.
+    results: deque[PullResult] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
+    #: The connector pushes tracking (decided from its class before the first run).
+    pushes: bool = False
+    #: The connector's shop is the seller's catalog (Capability.CATALOG).
+    catalog: bool = False
+    # Pushing uses other operations (and buckets) than pulling, so the two may overlap;
+    # two pushes of one account may not.
+    push_lock: threading.Lock = field(default_factory=threading.Lock)
+    catalog_lock: threading.Lock = field(default_factory=threading.Lock)
+    push_results: deque[PushRunResult] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
 
 
 class Worker:
@@ -73,8 +91,15 @@ class Worker:
         self.stop_event = threading.Event()
         self.clock = SystemClock(stop=self.stop_event)
         self.jobs: dict[str, AccountJob] = {
-            account.id: AccountJob(account) for account in config.enabled_accounts
+            account.id: AccountJob(
+                account,
+                pushes=_declares(account, Capability.PUSH_TRACKING),
+                catalog=_declares(account, Capability.CATALOG),
+            )
+            for account in config.enabled_accounts
         }
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._build_lock = threading.Lock()
         self.log = structlog.get_logger()
         self._scheduler: BackgroundScheduler | None = None
 
@@ -99,6 +124,39 @@ class Worker:
                 name=f"pull {account_id}",
                 # First runs start at once, spread by a second each.
                 next_run_time=now + timedelta(seconds=index),
+            )
+        shipping = self.config.shipping
+        for index, (account_id, job) in enumerate(self.jobs.items()):
+            if not job.pushes:
+                continue
+            scheduler.add_job(
+                self.push,
+                IntervalTrigger(seconds=shipping.push_interval.total_seconds(), jitter=1.0),
+                args=[account_id],
+                id=f"push:{account_id}",
+                name=f"push {account_id}",
+                next_run_time=now + timedelta(seconds=index + 2),
+            )
+        for index, (account_id, job) in enumerate(self.jobs.items()):
+            if not job.catalog:
+                continue
+            scheduler.add_job(
+                self.sync_catalog,
+                IntervalTrigger(
+                    seconds=self.config.matching.catalog_interval.total_seconds(), jitter=5.0
+                ),
+                args=[account_id],
+                id=f"catalog:{account_id}",
+                name=f"catalog {account_id}",
+                next_run_time=now + timedelta(seconds=index + 1),
+            )
+        if shipping.inbox is not None:
+            scheduler.add_job(
+                self.scan_inbox,
+                IntervalTrigger(seconds=shipping.scan_interval.total_seconds()),
+                id="inbox",
+                name="shipments inbox",
+                next_run_time=now,
             )
         if self.heartbeat is not None:
             scheduler.add_job(
@@ -164,8 +222,19 @@ class Worker:
             connector = self._connector(job)
             if connector is None:
                 return None
-            result = PullRunner(self.engine, connector, stop=self.stop_event).run()
+            result = PullRunner(
+                self.engine, connector, stop=self.stop_event, matching=self.config.matching
+            ).run()
             job.results.append(result)
+            if result.outcome == "succeeded" and job.pushes:
+                with self.engine.begin() as connection:
+                    verify_pushes(
+                        connection,
+                        account_id=account_id,
+                        now=self.clock.now(),
+                        verify_after=self.config.shipping.verify_after,
+                        reflects_partial=connector.reflects_partial_shipments,
+                    )
             if self.on_result is not None:
                 self.on_result(result)
             return result
@@ -175,7 +244,64 @@ class Worker:
         finally:
             job.lock.release()
 
+    def push(self, account_id: str) -> PushRunResult | None:
+        """One scheduled drain of one account's outbox. Never raises."""
+        job = self.jobs[account_id]
+        if self.stop_event.is_set() or not job.push_lock.acquire(blocking=False):
+            return None
+        try:
+            connector = self._connector(job)
+            if connector is None:
+                return None
+            runner = PushRunner(
+                self.engine,
+                connector,
+                worker_id=self.worker_id,
+                carrier_overrides=self.config.shipping.carrier_codes,
+            )
+            result = runner.run(stop=self.stop_event)
+            job.push_results.append(result)
+            return result
+        except Exception:
+            self.log.exception("worker.push_crashed", account=account_id)
+            return None
+        finally:
+            job.push_lock.release()
+
+    def sync_catalog(self, account_id: str) -> None:
+        """Read the catalog from a shop that is its source of truth. Never raises."""
+        job = self.jobs[account_id]
+        if self.stop_event.is_set() or not job.catalog_lock.acquire(blocking=False):
+            return
+        try:
+            connector = self._connector(job)
+            if connector is not None:
+                sync_catalog(self.engine, connector, self.clock.now(), config=self.config.matching)
+        except ConnectorError as exc:
+            self.log.error(
+                "catalog.sync_failed", account=account_id, error=exc.message, fix=exc.fix
+            )
+        except Exception:
+            self.log.exception("worker.catalog_crashed", account=account_id)
+        finally:
+            job.catalog_lock.release()
+
+    def scan_inbox(self) -> None:
+        """Import the CSV files waiting in the shipments drop folder. Never raises."""
+        inbox = self.config.shipping.inbox
+        if inbox is None or self.stop_event.is_set():
+            return
+        try:
+            process_inbox(self.engine, inbox)
+        except Exception:
+            self.log.exception("worker.inbox_crashed", inbox=str(inbox))
+
     def _connector(self, job: AccountJob) -> Connector[Any] | None:
+        # The pull and push jobs of one account may ask at once: build one instance.
+        with self._build_lock:
+            return self._build_connector(job)
+
+    def _build_connector(self, job: AccountJob) -> Connector[Any] | None:
         if job.connector is not None:
             return job.connector
         account = job.account
@@ -201,3 +327,12 @@ class Worker:
                 )
             return None
         return job.connector
+
+
+def _declares(account: AccountConfig, capability: Capability) -> bool:
+    """Whether the account's connector declares ``capability`` (False if it cannot load:
+    the pull job reports that)."""
+    try:
+        return capability in load_connector(account.connector).capabilities
+    except ConnectorLoadError:
+        return False

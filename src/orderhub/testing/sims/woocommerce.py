@@ -12,6 +12,9 @@ Routes (below ``/wp-json/wc/v3``):
   send only ``prev``/``next``, pass ``link_rels`` to match one).
 - ``GET``/``PUT /orders/{id}``
 - ``GET``/``POST /orders/{id}/notes``, ``GET``/``DELETE /orders/{id}/notes/{note_id}``
+- ``GET /products`` and ``GET /products/{id}/variations`` (``page``, ``per_page``,
+  ``order``): the :data:`CATALOG` the generated orders sell, and the products added with
+  :meth:`add_product`
 
 A connection check should use ``GET /orders?per_page=1``: it needs exactly the permission
 the worker needs (read orders), costs one order, and is answered by every store, whereas
@@ -343,6 +346,7 @@ class SimulatedWooCommerce(SimulatedApi):
         self._repeat_link = 0
         self._ids: list[int] = []  # every order id, for the live feed's random picks
         self._helper_lock = threading.RLock()
+        self._extra_products: list[dict[str, Any]] = []
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -848,6 +852,135 @@ class SimulatedWooCommerce(SimulatedApi):
                 "collection": [{"href": f"{root}/notes"}],
                 "up": [{"href": root}],
             },
+        }
+
+    # -- products ------------------------------------------------------------------------------
+
+    @route("GET", "/products", operation="products.list")
+    def list_products(self, request: SimRequest) -> SimResponse:
+        """``GET /products``: simple and variable products, by id."""
+        return self._product_page(request, self._product_list())
+
+    @route("GET", "/products/{id:int}/variations", operation="variations.list")
+    def list_variations(self, request: SimRequest) -> SimResponse:
+        """``GET /products/{id}/variations``."""
+        product_id = int(request.path_params["id"])
+        if not any(p["id"] == product_id for p in self._product_list()):
+            return self.error_response(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        variations = [
+            self._render_variation(product)
+            for product in CATALOG
+            if product.product_id == product_id and product.variation_id
+        ]
+        return self._product_page(request, variations)
+
+    def _product_page(self, request: SimRequest, items: list[dict[str, Any]]) -> SimResponse:
+        problems: dict[str, str] = {}
+        page, per_page = (
+            _as_int(request.param("page") or "1"),
+            _as_int(request.param("per_page") or "10"),
+        )
+        if page is None or page < 1:
+            problems["page"] = "page must be greater than or equal to 1"
+        if per_page is None or not 1 <= per_page <= 100:
+            problems["per_page"] = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+        if problems or page is None or per_page is None:
+            return self._invalid_params(problems)
+        denied = self._denied(
+            request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
+        )
+        if denied is not None:
+            return denied
+        ordered = sorted(items, key=lambda item: int(item["id"]))
+        if (request.param("order") or "desc") == "desc":
+            ordered.reverse()
+        chunk = page_number_slice(ordered, page, per_page)
+        headers = {"X-WP-Total": str(chunk.total), "X-WP-TotalPages": str(chunk.total_pages)}
+        return SimResponse.json(200, chunk.items, headers=headers)
+
+    def add_product(
+        self, name: str, sku: str, *, gtin: str = "", price: Decimal = Decimal("10.00")
+    ) -> dict[str, Any]:
+        """Add a simple product to the shop's product list and return its JSON. Orders
+        are not affected (use ``add_order(lines=[(sku, quantity)])`` to sell it)."""
+        with self._helper_lock:
+            product_id = 5000 + len(self._extra_products)
+            product = self._product_json(
+                product_id, name, sku, kind="simple", price=price, gtin=gtin
+            )
+            self._extra_products.append(product)
+            rendered: dict[str, Any] = _copy(product)
+            return rendered
+
+    def _product_list(self) -> list[dict[str, Any]]:
+        products: dict[int, dict[str, Any]] = {}
+        for item in CATALOG:
+            if item.product_id in products:
+                products[item.product_id]["variations"].append(item.variation_id)
+            elif item.variation_id:
+                base = item.name.split(" - ")[0]
+                parent_sku = item.sku.rsplit("-", 1)[0]
+                products[item.product_id] = self._product_json(
+                    item.product_id,
+                    base,
+                    parent_sku,
+                    kind="variable",
+                    price=item.price,
+                    variations=[item.variation_id],
+                )
+            else:
+                products[item.product_id] = self._product_json(
+                    item.product_id, item.name, item.sku, kind="simple", price=item.price
+                )
+        with self._helper_lock:
+            return list(products.values()) + [_copy(p) for p in self._extra_products]
+
+    def _product_json(
+        self,
+        product_id: int,
+        name: str,
+        sku: str,
+        *,
+        kind: str,
+        price: Decimal,
+        gtin: str = "",
+        variations: list[int] | None = None,
+    ) -> dict[str, Any]:
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        stamp = "2026-01-05T10:00:00"
+        return {
+            "id": product_id,
+            "name": name.replace("&", "&amp;"),  # WordPress stores names HTML-escaped
+            "slug": slug,
+            "permalink": f"{self.store_url}/product/{slug}/",
+            "date_created": stamp,
+            "date_created_gmt": stamp,
+            "date_modified": stamp,
+            "date_modified_gmt": stamp,
+            "type": kind,
+            "status": "publish",
+            "sku": sku,
+            "global_unique_id": gtin,
+            "price": _money(price),
+            "regular_price": _money(price),
+            "sale_price": "",
+            "variations": list(variations or ()),
+            "meta_data": [],
+        }
+
+    def _render_variation(self, product: Product) -> dict[str, Any]:
+        return {
+            "id": product.variation_id,
+            "sku": product.sku,
+            "global_unique_id": "",
+            "price": _money(product.price),
+            "regular_price": _money(product.price),
+            "status": "publish",
+            "attributes": [
+                {"id": 1, "name": name.removeprefix("pa_").title(), "option": value.upper()}
+                for name, value in product.attributes
+            ],
+            "meta_data": [],
         }
 
     # -- rendering -----------------------------------------------------------------------------

@@ -1,0 +1,219 @@
+"""Orders API 2026-01-01 order JSON → :class:`OrderDraft`. Pure functions: no I/O, no clock.
+
+The connector asks ``searchOrders`` for the ``FULFILLMENT`` dataset (the status, who fulfils
+the order, quantities shipped) and ``PROCEEDS`` (the money), plus ``RECIPIENT`` when the
+account wants the shipping address. Order items are always embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from orderhub.sdk import (
+    Address,
+    LineDraft,
+    MalformedRecordError,
+    OrderDraft,
+    OrderStatus,
+    parse_money,
+    parse_utc,
+    require,
+)
+
+from .marketplaces import MARKETPLACES
+
+#: Every ``FulfillmentStatus`` of the Orders API 2026-01-01.
+STATUS_MAP: Mapping[str, OrderStatus] = {
+    # A pre-order whose release date is in the future: not payable, not shippable yet.
+    "PENDING_AVAILABILITY": OrderStatus.PENDING,
+    "PENDING": OrderStatus.PENDING,  # placed, payment not yet authorised: do not ship
+    "UNSHIPPED": OrderStatus.UNSHIPPED,
+    "PARTIALLY_SHIPPED": OrderStatus.PARTIALLY_SHIPPED,
+    "SHIPPED": OrderStatus.SHIPPED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "UNFULFILLABLE": OrderStatus.UNFULFILLABLE,  # only Amazon-fulfilled off-Amazon orders
+}
+# Amazon withholds the price of an order until payment is authorised, and keeps none for an
+# order cancelled before that: such an order is stored with a zero total.
+_UNPRICED = frozenset({"PENDING_AVAILABILITY", "PENDING", "CANCELLED"})
+_FETCH_FIX = (
+    "orderhub asks Amazon for the FULFILLMENT and PROCEEDS datasets; if this repeats, report "
+    "the raw payload (kept in `orderhub failures`) to orderhub's maintainers."
+)
+
+
+def _object(value: Any, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedRecordError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _money(value: Any, where: str) -> tuple[Decimal, str]:
+    money = _object(value, where)
+    if money is None:
+        raise MalformedRecordError(f"order: required field {where!r} is missing")
+    amount = parse_money(require(money, "amount", where), f"{where}.amount")
+    currency = require(money, "currencyCode", where)
+    if not isinstance(currency, str) or len(currency.strip()) != 3:
+        raise MalformedRecordError(f"{where}.currencyCode: {str(currency)[:8]!r} is not ISO 4217")
+    return amount, currency.strip().upper()
+
+
+def _quantity(value: Any, where: str, *, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedRecordError(f"{where}: {str(value)[:20]!r} is not an integer")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise MalformedRecordError(f"{where}: {value} is not a positive quantity")
+    return value
+
+
+def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
+    """The order's status from the ``fulfillment`` dataset, and Amazon's own word for it."""
+    section = _object(fulfillment, "fulfillment")
+    status = section.get("fulfillmentStatus") if section is not None else None
+    if not isinstance(status, str) or not status:
+        raise MalformedRecordError(
+            "order: required field 'fulfillment.fulfillmentStatus' is missing", fix=_FETCH_FIX
+        )
+    mapped = STATUS_MAP.get(status)
+    if mapped is None:
+        raise MalformedRecordError(
+            f"order: fulfillment status {status[:40]!r} is not one orderhub knows",
+            fix=(
+                "Amazon added a status: upgrade orderhub (or report it with the raw payload "
+                "kept in `orderhub failures`); the next sync after that stores the order."
+            ),
+        )
+    return mapped, status
+
+
+def _address(data: Any, where: str) -> Address | None:
+    section = _object(data, where)
+    if section is None:
+        return None
+    lines = [_text(section.get(key)) for key in ("addressLine1", "addressLine2", "addressLine3")]
+    present = [line for line in lines if line]
+    address = Address(
+        name=_text(section.get("name")),
+        company=_text(section.get("companyName")),
+        line1=present[0] if present else None,
+        line2=", ".join(present[1:]) or None,
+        city=_text(section.get("city")),
+        region=_text(section.get("stateOrRegion")),
+        postal_code=_text(section.get("postalCode")),
+        country=_text(section.get("countryCode")),
+        phone=_text(section.get("phone")),
+    )
+    return None if address == Address() else address
+
+
+def _buyer(data: Any) -> Address | None:
+    section = _object(data, "buyer")
+    if section is None:
+        return None
+    buyer = Address(
+        name=_text(section.get("buyerName")),
+        company=_text(section.get("buyerCompanyName")),
+        email=_text(section.get("buyerEmail")),
+    )
+    return None if buyer == Address() else buyer
+
+
+def _line(item: Any, index: int, status: str) -> LineDraft:
+    where = f"orderItems[{index}]"
+    if not isinstance(item, dict):
+        raise MalformedRecordError(f"{where}: expected an object, got {type(item).__name__}")
+    item_id = require(item, "orderItemId", where)
+    ordered = _quantity(item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True)
+    product = _object(item.get("product"), f"{where}.product") or {}
+    fulfillment = _object(item.get("fulfillment"), f"{where}.fulfillment") or {}
+    shipped_raw = fulfillment.get("quantityFulfilled")
+    if shipped_raw is None:
+        shipped = ordered if status == "SHIPPED" else 0
+    else:
+        shipped = _quantity(shipped_raw, f"{where}.fulfillment.quantityFulfilled", allow_zero=True)
+    if ordered == 0:
+        if status != "CANCELLED":
+            raise MalformedRecordError(f"{where}.quantityOrdered: 0 on an order that is {status}")
+        # Amazon zeroes the quantities of a cancelled order's items; the store needs a
+        # positive quantity, and what matters is that the cancellation arrives.
+        ordered = max(1, shipped)
+    unit_price: Decimal | None = None
+    price = _object(product.get("price"), f"{where}.product.price")
+    if price is not None and price.get("unitPrice") is not None:
+        unit_price, _ = _money(price["unitPrice"], f"{where}.product.price.unitPrice")
+    total: Decimal | None = None
+    proceeds = _object(item.get("proceeds"), f"{where}.proceeds")
+    if proceeds is not None and proceeds.get("proceedsTotal") is not None:
+        total, _ = _money(proceeds["proceedsTotal"], f"{where}.proceeds.proceedsTotal")
+    elif unit_price is not None:
+        total = unit_price * ordered
+    asin = _text(product.get("asin"))
+    return LineDraft(
+        external_id=str(item_id),
+        quantity=ordered,
+        sku=_text(product.get("sellerSku")),
+        title=_text(product.get("title")),
+        unit_price=unit_price,
+        total=total,
+        quantity_shipped=min(shipped, ordered),
+        identifiers={"asin": asin} if asin else {},
+    )
+
+
+def to_draft(raw: dict[str, Any]) -> OrderDraft:
+    """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
+    order_id = require(raw, "orderId")
+    status, channel_status = map_status(raw.get("fulfillment"))
+    channel = _object(raw.get("salesChannel"), "salesChannel")
+    if channel is None:
+        raise MalformedRecordError("order: required field 'salesChannel' is missing")
+    marketplace_id = _text(channel.get("marketplaceId"))
+    items = raw.get("orderItems")
+    if not isinstance(items, list):
+        raise MalformedRecordError("order: required field 'orderItems' is missing")
+    lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
+    proceeds = _object(raw.get("proceeds"), "proceeds")
+    if proceeds is not None and proceeds.get("grandTotal") is not None:
+        total, currency = _money(proceeds["grandTotal"], "proceeds.grandTotal")
+    elif channel_status in _UNPRICED:
+        market = MARKETPLACES.get(marketplace_id or "")
+        if market is None:
+            raise MalformedRecordError(
+                "order: 'proceeds.grandTotal' is missing and the marketplace "
+                f"{marketplace_id or '(none)'} is not one orderhub knows the currency of"
+            )
+        total, currency = Decimal(0), market.currency
+    else:
+        raise MalformedRecordError(
+            f"order: required field 'proceeds.grandTotal' is missing on an order that is "
+            f"{channel_status}",
+            fix=_FETCH_FIX,
+        )
+    fulfillment = raw.get("fulfillment") or {}
+    recipient = _object(raw.get("recipient"), "recipient") or {}
+    return OrderDraft(
+        external_id=str(order_id),
+        status=status,
+        channel_status=channel_status,
+        placed_at=parse_utc(require(raw, "createdTime"), "createdTime"),
+        updated_at=parse_utc(require(raw, "lastUpdatedTime"), "lastUpdatedTime"),
+        currency=currency,
+        total=total,
+        lines=lines,
+        marketplace=marketplace_id,
+        buyer=_buyer(raw.get("buyer")),
+        ship_to=_address(recipient.get("deliveryAddress"), "recipient.deliveryAddress"),
+        fulfilled_by_channel=fulfillment.get("fulfilledBy") == "AMAZON",
+    )

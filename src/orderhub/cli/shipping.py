@@ -1,0 +1,322 @@
+"""``orderhub ship``, ``orderhub shipments ...`` and ``orderhub pushes ...``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import ColumnElement, select, update
+
+from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.shipping.carriers import CARRIERS, carrier_display
+from orderhub.shipping.inbox import import_file
+from orderhub.shipping.record import PUSHES, SHIPMENTS, record_shipments
+from orderhub.shipping.requests import ShipmentError, ShipmentRequest
+from orderhub.store.ingest import ORDERS
+
+shipments_app = typer.Typer(help="Shipments recorded for orders.", no_args_is_help=True)
+pushes_app = typer.Typer(
+    help="The outbox of tracking pushes to the channels.", no_args_is_help=True
+)
+
+_CARRIER_HELP = "Carrier: " + ", ".join(c.name for c in CARRIERS) + " (aliases accepted)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ship")(ship)
+    app.add_typer(shipments_app, name="shipments")
+    app.add_typer(pushes_app, name="pushes")
+
+
+def _report(exc: ShipmentError) -> None:
+    errors.print("[bold red]Nothing was recorded:[/]", highlight=False)
+    for problem in exc.problems:
+        errors.print(f"  - {problem}", highlight=False, markup=False)
+
+
+def _parse_line(text: str) -> tuple[str, int | None]:
+    sku, sep, quantity = text.partition("=")
+    if not sku.strip():
+        fail(
+            f"--line {text!r} names no SKU.",
+            "Write --line SKU=QTY, e.g. --line BLUE-TEE-M=2.",
+            code=2,
+        )
+    if not sep:
+        return sku.strip(), None
+    try:
+        return sku.strip(), int(quantity)
+    except ValueError:
+        fail(
+            f"--line {text!r}: {quantity!r} is not a whole number.",
+            "Write --line SKU=QTY, e.g. --line BLUE-TEE-M=2.",
+            code=2,
+        )
+
+
+def ship(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="orderhub id, channel order id or order number.")],
+    carrier: Annotated[str, typer.Option(help=_CARRIER_HELP)],
+    tracking: Annotated[str, typer.Option(help="The tracking number.")],
+    line: Annotated[
+        list[str] | None,
+        typer.Option("--line", help="SKU=QTY (or a line id); repeat per line. Default: all."),
+    ] = None,
+    carrier_name: Annotated[
+        str | None, typer.Option(help="The carrier's name, when --carrier is Other.")
+    ] = None,
+    shipped_at: Annotated[
+        str | None, typer.Option(help="When it shipped (ISO 8601). Default: now.")
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Account, when the id is ambiguous.")] = None,
+) -> None:
+    """Record a shipment; its tracking goes to the channel with the next push."""
+    st = state(ctx)
+    with user_errors(st):
+        request = ShipmentRequest(
+            order=order,
+            account=account,
+            carrier=carrier,
+            carrier_name=carrier_name,
+            tracking=tracking,
+            lines=tuple(_parse_line(item) for item in line) if line else None,
+            shipped_at=parse_when(shipped_at) if shipped_at else None,
+        )
+        try:
+            with st.engine(migrate=True).begin() as connection:
+                recorded = record_shipments(
+                    connection, [request], source="cli", now=datetime.now(UTC)
+                )
+        except ShipmentError as exc:
+            _report(exc)
+            raise typer.Exit(2) from None
+        shipment = recorded[0]
+        if shipment.already_recorded:
+            console.print(
+                f"Order {shipment.order_ref} ({shipment.account_id}) already has a shipment "
+                f"with tracking {shipment.tracking_number}; nothing new recorded.",
+                highlight=False,
+            )
+            return
+        lines = ", ".join(f"{quantity} × line {line_id}" for line_id, quantity in shipment.lines)
+        console.print(
+            f"Recorded shipment {shipment.shipment_id} for order {shipment.order_ref} "
+            f"({shipment.account_id}): {shipment.carrier} {shipment.tracking_number}, {lines}. "
+            f"Push {shipment.push_id} is queued; `orderhub pushes list` shows its progress.",
+            highlight=False,
+        )
+
+
+@shipments_app.command("import")
+def shipments_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A CSV file (see `orderhub shipments columns`).")],
+) -> None:
+    """Record every shipment in a CSV file, or none of them if any row is wrong."""
+    st = state(ctx)
+    with user_errors(st):
+        if not file.is_file():
+            fail(f"{file} is not a file.", "Check the path.", code=2)
+        engine = st.engine(migrate=True)
+        result = import_file(engine, file, source=f"csv:{file.name}", now=datetime.now(UTC))
+        if not result.ok:
+            _report(ShipmentError(result.problems))
+            raise typer.Exit(2)
+        console.print(
+            f"{file.name}: recorded {result.shipments} shipments; their pushes are queued.",
+            highlight=False,
+        )
+
+
+@shipments_app.command("columns")
+def shipments_columns() -> None:
+    """Describe the CSV columns ``shipments import`` and the drop folder read."""
+    from orderhub.shipping import csvfile
+
+    console.print(csvfile.__doc__ or "", highlight=False, markup=False)
+
+
+@shipments_app.command("list")
+def shipments_list(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """Recorded shipments, newest first, with the state of their push."""
+    st = state(ctx)
+    with user_errors(st), st.engine().connect() as connection:
+        query = (
+            select(SHIPMENTS, ORDERS.c.external_id, ORDERS.c.display_id, PUSHES.c.status)
+            .join(ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
+            .outerjoin(PUSHES, PUSHES.c.shipment_id == SHIPMENTS.c.id)
+            .order_by(SHIPMENTS.c.id.desc())
+            .limit(limit)
+        )
+        if account:
+            query = query.where(SHIPMENTS.c.account_id == account)
+        rows = connection.execute(query).all()
+        if not rows:
+            console.print("No shipments recorded. Record one with `orderhub ship`.")
+            return
+        table = Table(title="Shipments")
+        for column in (
+            "id",
+            "account",
+            "order",
+            "carrier",
+            "tracking",
+            "shipped (UTC)",
+            "source",
+            "push",
+        ):
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(
+                str(row.id),
+                row.account_id,
+                row.display_id or row.external_id,
+                carrier_display(row.carrier, row.carrier_name),
+                row.tracking_number,
+                row.shipped_at.strftime("%Y-%m-%d %H:%M"),
+                row.source,
+                row.status or "-",
+            )
+        console.print(table)
+
+
+@pushes_app.command("list")
+def pushes_list(
+    ctx: typer.Context,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only failed, conflicting and not-reflected ones.")
+    ] = False,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """Tracking pushes and where each stands."""
+    st = state(ctx)
+    with user_errors(st), st.engine().connect() as connection:
+        query = (
+            select(
+                PUSHES,
+                SHIPMENTS.c.tracking_number,
+                SHIPMENTS.c.carrier,
+                ORDERS.c.external_id,
+                ORDERS.c.display_id,
+            )
+            .join(SHIPMENTS, SHIPMENTS.c.id == PUSHES.c.shipment_id)
+            .join(ORDERS, ORDERS.c.id == PUSHES.c.order_id)
+            .order_by(PUSHES.c.id.desc())
+            .limit(limit)
+        )
+        if account:
+            query = query.where(PUSHES.c.account_id == account)
+        if failed:
+            query = query.where(
+                PUSHES.c.status.in_(("failed", "conflict")) | PUSHES.c.not_reflected_at.isnot(None)
+            )
+        rows = connection.execute(query).all()
+        if not rows:
+            console.print("No pushes." if not failed else "No failed pushes.")
+            return
+        table = Table(title="Tracking pushes")
+        for column in (
+            "id",
+            "account",
+            "channel",
+            "order",
+            "tracking",
+            "status",
+            "tries",
+            "next try (UTC)",
+            "channel ref",
+            "problem / fix",
+        ):
+            table.add_column(column)
+        for row in rows:
+            status = row.status
+            if row.not_reflected_at is not None:
+                status += " (not reflected)"
+            elif row.verified_at is not None:
+                status += " (verified)"
+            problem = ""
+            if row.last_error:
+                problem = f"{row.last_error} Fix: {row.fix}" if row.fix else row.last_error
+            elif row.not_reflected_at is not None:
+                problem = (
+                    "the channel accepted it but still shows the order unshipped; "
+                    "check it in the seller portal"
+                )
+            table.add_row(
+                str(row.id),
+                row.account_id,
+                row.channel,
+                row.display_id or row.external_id,
+                f"{carrier_display(row.carrier)} {row.tracking_number}",
+                status,
+                str(row.attempts),
+                row.next_attempt_at.strftime("%Y-%m-%d %H:%M")
+                if row.status in ("pending", "retrying")
+                else "-",
+                row.channel_reference or "-",
+                problem,
+            )
+        console.print(table)
+
+
+@pushes_app.command("retry")
+def pushes_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Push ids to retry.")] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Retry every failed or conflicting push.")
+    ] = False,
+) -> None:
+    """Queue pushes again (after fixing what made them fail); the worker sends them next."""
+    st = state(ctx)
+    with user_errors(st):
+        if not ids and not all_failed:
+            fail("nothing to retry.", "Give push ids, or --all-failed.", code=2)
+        now = datetime.now(UTC)
+        retryable = ("failed", "conflict", "retrying")
+        with st.engine().begin() as connection:
+            condition: ColumnElement[bool] = PUSHES.c.status.in_(retryable)
+            if ids:
+                known = set(
+                    connection.execute(
+                        select(PUSHES.c.id, PUSHES.c.status).where(PUSHES.c.id.in_(ids))
+                    ).all()
+                )
+                found = {push_id for push_id, _ in known}
+                missing = sorted(set(ids) - found)
+                if missing:
+                    fail(
+                        f"no push {', '.join(map(str, missing))}.",
+                        "See `orderhub pushes list`.",
+                        code=2,
+                    )
+                done = sorted(push_id for push_id, status in known if status not in retryable)
+                if done:
+                    fail(
+                        f"push {', '.join(map(str, done))} is not failed (see its status).",
+                        "Only failed, conflicting or retrying pushes can be retried.",
+                        code=2,
+                    )
+                condition = condition & PUSHES.c.id.in_(ids)
+            result = connection.execute(
+                update(PUSHES)
+                .where(condition)
+                .values(
+                    status="pending",
+                    next_attempt_at=now,
+                    updated_at=now,
+                    last_error=None,
+                    last_error_kind=None,
+                    fix=None,
+                )
+            )
+        console.print(f"{result.rowcount} pushes queued again.")

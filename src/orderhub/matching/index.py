@@ -1,0 +1,377 @@
+"""The resolver's in-memory core: the catalog, its identifiers and the mappings, indexed
+for dictionary lookups, and the resolution of one line in the documented order:
+
+1. an explicit mapping of the line's SKU (normalised), scoped to the account, then to the
+   channel, then global;
+2. the exact catalog SKU;
+3. the normalised SKU (case, spaces and separators ignored; then the configured prefixes
+   and suffixes removed);
+4. the line's channel ids (ASIN, eBay item and variation, the shop's product or variation
+   id, a GTIN) against the catalog's identifiers;
+5. unresolved: the line waits for a mapping.
+
+Mappings are expanded once, when the index is built: nested bundles are flattened to
+catalog SKUs with multiplied quantities, so resolving a line is a few dictionary lookups.
+A worker keeps the index between pages and rebuilds it only when the store's matching
+revision (changed with every catalog or mapping change) or the rules differ.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, Table, select
+
+from orderhub.matching.normalise import SkuRules, line_identifier_keys, normalise_sku
+from orderhub.store.tables import (
+    CatalogIdentifier,
+    CatalogItem,
+    MatchingRevision,
+    SkuMapping,
+    SkuMappingComponent,
+    metadata,
+)
+
+ITEMS: Table = metadata.tables[CatalogItem.__tablename__]
+IDENTIFIERS: Table = metadata.tables[CatalogIdentifier.__tablename__]
+MAPPINGS: Table = metadata.tables[SkuMapping.__tablename__]
+COMPONENTS: Table = metadata.tables[SkuMappingComponent.__tablename__]
+REVISION: Table = metadata.tables[MatchingRevision.__tablename__]
+
+GLOBAL = "global"
+
+
+class Method(StrEnum):
+    """How a line was resolved (stored in ``line_resolutions.method``)."""
+
+    MAPPING = "mapping"
+    EXACT = "exact"
+    NORMALISED = "normalised"
+    IDENTIFIER = "identifier"
+    UNRESOLVED = "unresolved"
+
+
+def account_scope(account_id: str) -> str:
+    return f"account:{account_id}"
+
+
+def channel_scope(channel: str) -> str:
+    return f"channel:{channel}"
+
+
+def scope_of(account_id: str | None, channel: str | None) -> str:
+    """The scope of a mapping for ``--account`` / ``--channel`` (at most one is given)."""
+    if account_id:
+        return account_scope(account_id)
+    if channel:
+        return channel_scope(channel)
+    return GLOBAL
+
+
+def describe_scope(scope: str) -> str:
+    """``account shop``, ``channel amazon`` or ``global``, for people."""
+    kind, _, name = scope.partition(":")
+    return f"{kind} {name}" if name else kind
+
+
+def component_scopes(scope: str) -> tuple[str, ...]:
+    """Where the components of a mapping in ``scope`` are looked up when they are not
+    catalog SKUs: its own scope, then the global one."""
+    return (scope,) if scope == GLOBAL else (scope, GLOBAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """``quantity`` units of catalog SKU ``sku`` per unit of the line; ``via`` names the
+    bundles it came through (``GIFTSET > MUG-SET``), None for a direct component."""
+
+    sku: str
+    quantity: int
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The outcome for one line: the method, the catalog components per unit of the line,
+    what matched (or why nothing did) and, for mappings, which one."""
+
+    method: Method
+    components: tuple[Component, ...]
+    matched: str
+    mapping_id: int | None = None
+    scope: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.method is not Method.UNRESOLVED
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSpec:
+    """A mapping as stored: its components name catalog SKUs or other mapped SKUs."""
+
+    id: int
+    scope: str
+    external_sku: str
+    external_key: str
+    components: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Miss:
+    reason: str
+
+
+@dataclass
+class MatchingIndex:
+    """Everything resolution needs, in memory. Build with :meth:`build` (or
+    :func:`index_for` from a store). It never changes once built, so threads may share it.
+
+    Resolving costs a normalisation and a few dictionary lookups per line (no per-SKU
+    cache: it would cost more memory than it saves time, see ``bench/bench_matching.py``)."""
+
+    catalog: frozenset[str]
+    by_key: dict[str, str]
+    ambiguous: dict[str, tuple[str, ...]]
+    identifiers: dict[tuple[str, str, str], str]
+    mappings: dict[tuple[str, str], MappingSpec]
+    expanded: dict[int, Resolution]
+    rules: SkuRules = field(default_factory=SkuRules)
+    # Lookups the hot path uses: mappings by normalised SKU then scope, and the answers
+    # for exact and normalised hits built once (most lines end there).
+    _by_external: dict[str, dict[str, MappingSpec]] = field(default_factory=dict)
+    _exact: dict[str, Resolution] = field(default_factory=dict)
+    _normalised: dict[str, Resolution] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        catalog: Iterable[str],
+        identifiers: Iterable[tuple[str, str, str, str]] = (),
+        mappings: Iterable[MappingSpec] = (),
+        rules: SkuRules | None = None,
+    ) -> MatchingIndex:
+        """``identifiers`` are (kind, value, account or "", catalog sku) rows."""
+        skus = frozenset(catalog)
+        groups: dict[str, list[str]] = {}
+        for sku in skus:
+            groups.setdefault(normalise_sku(sku), []).append(sku)
+        by_key = {key: group[0] for key, group in groups.items() if len(group) == 1}
+        ambiguous = {key: tuple(sorted(group)) for key, group in groups.items() if len(group) > 1}
+        index = cls(
+            catalog=skus,
+            by_key=by_key,
+            ambiguous=ambiguous,
+            identifiers={(kind, value, account): sku for kind, value, account, sku in identifiers},
+            mappings={(m.scope, m.external_key): m for m in mappings},
+            expanded={},
+            rules=rules or SkuRules(),
+        )
+        for spec in index.mappings.values():
+            index.expanded[spec.id] = index._expand_mapping(spec)
+            index._by_external.setdefault(spec.external_key, {})[spec.scope] = spec
+        index._exact = {sku: Resolution(Method.EXACT, (Component(sku, 1),), sku) for sku in skus}
+        index._normalised = {
+            key: Resolution(Method.NORMALISED, (Component(sku, 1),), key)
+            for key, sku in by_key.items()
+        }
+        return index
+
+    # -- mappings ------------------------------------------------------------------------------
+
+    def component_target(self, scope: str, name: str) -> str | MappingSpec | None:
+        """What a component name stands for in a mapping of ``scope``: a catalog SKU (which
+        wins), a mapping (a nested bundle), or None when it is neither."""
+        if name in self.catalog:
+            return name
+        key = normalise_sku(name)
+        for where in component_scopes(scope):
+            spec = self.mappings.get((where, key))
+            if spec is not None:
+                return spec
+        return None
+
+    def _expand_mapping(self, spec: MappingSpec) -> Resolution:
+        try:
+            components = self._flatten(spec, 1, None, ())
+        except _BrokenMappingError as exc:
+            return Resolution(
+                Method.UNRESOLVED,
+                (),
+                f"mapping #{spec.id} of {spec.external_sku!r} is broken: {exc}",
+                mapping_id=spec.id,
+                scope=spec.scope,
+            )
+        return Resolution(
+            Method.MAPPING,
+            tuple(components),
+            spec.external_sku,
+            mapping_id=spec.id,
+            scope=spec.scope,
+        )
+
+    def _flatten(
+        self, spec: MappingSpec, factor: int, via: str | None, stack: tuple[int, ...]
+    ) -> list[Component]:
+        if spec.id in stack:
+            raise _BrokenMappingError(f"its bundles form a cycle through {spec.external_sku!r}")
+        out: list[Component] = []
+        for name, quantity in spec.components:
+            target = self.component_target(spec.scope, name)
+            if target is None:
+                raise _BrokenMappingError(f"component {name!r} is not in the catalog")
+            if isinstance(target, str):
+                out.append(Component(target, quantity * factor, via))
+            else:
+                path = target.external_sku if via is None else f"{via} > {target.external_sku}"
+                out.extend(self._flatten(target, quantity * factor, path, (*stack, spec.id)))
+        return out
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def resolve(
+        self,
+        account_id: str,
+        channel: str,
+        sku: str | None,
+        identifiers: Mapping[str, str] | None = None,
+    ) -> Resolution:
+        """Resolve one line (per unit of the line) in the documented order."""
+        reason = "the line has no SKU"
+        if sku:
+            hit = self._by_sku(account_id, channel, sku)
+            if isinstance(hit, Resolution):
+                return hit
+            reason = hit.reason
+        if identifiers:
+            found = self._by_identifiers(account_id, channel, identifiers)
+            if found is not None:
+                return found
+            reason += "; no catalog identifier matches its channel ids"
+        return Resolution(Method.UNRESOLVED, (), reason)
+
+    def _by_sku(self, account_id: str, channel: str, sku: str) -> Resolution | _Miss:
+        key = normalise_sku(sku)
+        scoped = self._by_external.get(key)
+        if scoped is not None:
+            for scope in (account_scope(account_id), channel_scope(channel), GLOBAL):
+                spec = scoped.get(scope)
+                if spec is not None:
+                    return self.expanded[spec.id]
+        exact = self._exact.get(sku)
+        if exact is not None:
+            return exact
+        for candidate in self.rules.candidates(key):
+            hit = self._normalised.get(candidate)
+            if hit is not None:
+                if candidate == key:
+                    return hit
+                how = f"{candidate} (after the strip rules)"
+                return Resolution(Method.NORMALISED, hit.components, how)
+            several = self.ambiguous.get(candidate)
+            if several is not None:
+                return _Miss(
+                    f"the normalised SKU {candidate!r} matches several catalog SKUs "
+                    f"({', '.join(several)}): map it explicitly"
+                )
+        return _Miss(f"no catalog SKU matches {sku!r}")
+
+    def _by_identifiers(
+        self, account_id: str, channel: str, identifiers: Mapping[str, str]
+    ) -> Resolution | None:
+        table = self.identifiers
+        for kind, value in line_identifier_keys(channel, identifiers):
+            sku = table.get((kind, value, account_id)) or table.get((kind, value, ""))
+            if sku is not None:
+                return Resolution(Method.IDENTIFIER, (Component(sku, 1),), f"{kind} {value}")
+        return None
+
+
+class _BrokenMappingError(Exception):
+    pass
+
+
+# -- loading from the store, with a cache per engine ------------------------------------------
+
+
+def read_revision(connection: Connection) -> str | None:
+    """The store's matching revision token (None before the first catalog or mapping)."""
+    token: str | None = connection.execute(
+        select(REVISION.c.token).where(REVISION.c.id == 1)
+    ).scalar_one_or_none()
+    return token
+
+
+def load_mapping_specs(connection: Connection) -> list[MappingSpec]:
+    components: dict[int, list[tuple[str, int]]] = {}
+    for row in connection.execute(
+        select(COMPONENTS.c.mapping_id, COMPONENTS.c.component_sku, COMPONENTS.c.quantity).order_by(
+            COMPONENTS.c.mapping_id, COMPONENTS.c.position
+        )
+    ):
+        components.setdefault(row.mapping_id, []).append((row.component_sku, row.quantity))
+    return [
+        MappingSpec(
+            id=row.id,
+            scope=row.scope,
+            external_sku=row.external_sku,
+            external_key=row.external_key,
+            components=tuple(components.get(row.id, ())),
+        )
+        for row in connection.execute(
+            select(
+                MAPPINGS.c.id, MAPPINGS.c.scope, MAPPINGS.c.external_sku, MAPPINGS.c.external_key
+            )
+        )
+    ]
+
+
+def load_index(connection: Connection, rules: SkuRules) -> MatchingIndex:
+    """Build the index from the store (one query per table)."""
+    skus = connection.execute(select(ITEMS.c.sku)).scalars().all()
+    identifiers = [
+        (row.kind, row.value, row.account_id, row.sku)
+        for row in connection.execute(
+            select(
+                IDENTIFIERS.c.kind, IDENTIFIERS.c.value, IDENTIFIERS.c.account_id, ITEMS.c.sku
+            ).join(ITEMS, ITEMS.c.id == IDENTIFIERS.c.item_id)
+        )
+    ]
+    return MatchingIndex.build(
+        catalog=skus, identifiers=identifiers, mappings=load_mapping_specs(connection), rules=rules
+    )
+
+
+@dataclass(frozen=True)
+class _Cached:
+    token: str | None
+    rules: SkuRules
+    index: MatchingIndex
+
+
+_cache: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def index_for(connection: Connection, rules: SkuRules) -> MatchingIndex:
+    """The matching index of the store behind ``connection``, rebuilt only when the
+    store's revision token or the rules changed since the last call for this engine.
+
+    The token is read before the tables, so an index can only be newer than its token,
+    never older: a change committed in between makes the next call rebuild again.
+    """
+    token = read_revision(connection)
+    engine = connection.engine
+    with _cache_lock:
+        cached = _cache.get(engine)
+    if cached is not None and cached.token == token and cached.rules == rules:
+        return cached.index
+    index = load_index(connection, rules)
+    with _cache_lock:
+        _cache[engine] = _Cached(token, rules, index)
+    return index

@@ -1,0 +1,380 @@
+"""Resolving stored order lines against the catalog, in the caller's transaction.
+
+The sync engine calls :func:`resolve_orders` right after ``ingest_page`` wrote a page, in
+the same transaction; the CLI calls the re-resolution helpers after a mapping or catalog
+change. Each call reads the page's orders, lines and current resolutions in four queries,
+resolves every line in memory (see :mod:`orderhub.matching.index`) and writes only what
+changed, so resolving an unchanged order costs no write.
+
+Resolutions are keyed on (order, the channel's line id), not on the line's row id: the store
+replaces the lines of a changed order, and the resolution of a shipped, cancelled or refunded
+order must survive that unchanged. Lines of such orders keep the resolution they had; only
+their unresolved (or never resolved) lines are resolved again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, delete, select, update
+
+from orderhub.matching.index import REVISION, MatchingIndex, Method, index_for
+from orderhub.matching.normalise import SkuRules, normalise_sku
+from orderhub.matching.settings import MatchingConfig
+from orderhub.store.ingest import LINES, ORDERS, dialect_insert
+from orderhub.store.tables import LineComponent, LineResolution, metadata
+
+RESOLUTIONS: Table = metadata.tables[LineResolution.__tablename__]
+LINE_COMPONENTS: Table = metadata.tables[LineComponent.__tablename__]
+
+#: Orders whose resolved lines are never rewritten: the goods left (or never will).
+FROZEN_STATUSES = frozenset({"shipped", "partially_shipped", "cancelled", "refunded"})
+
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class ResolveCounts:
+    """What a resolution pass did. ``kept`` counts resolved lines of shipped, cancelled
+    or refunded orders left as they were; ``written`` lines whose resolution changed;
+    ``awaiting`` orders now awaiting a mapping, ``released`` orders no longer awaiting."""
+
+    orders: int = 0
+    lines: int = 0
+    resolved: int = 0
+    unresolved: int = 0
+    written: int = 0
+    kept: int = 0
+    awaiting: int = 0
+    released: int = 0
+
+    def add(self, other: ResolveCounts) -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+
+def bump_revision(connection: Connection, now: datetime) -> None:
+    """Mark the catalog or mappings as changed, so every worker rebuilds its index."""
+    stmt = dialect_insert(connection, REVISION).values(id=1, token=uuid.uuid4().hex, changed_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[REVISION.c.id],
+        set_={"token": stmt.excluded.token, "changed_at": stmt.excluded.changed_at},
+    )
+    connection.execute(stmt)
+
+
+def resolve_orders(
+    connection: Connection,
+    *,
+    account_id: str,
+    channel: str,
+    order_ids: Sequence[int],
+    now: datetime,
+    config: MatchingConfig | None = None,
+) -> ResolveCounts:
+    """Resolve every line of the given orders of one account, set each order's
+    ``awaiting_mapping`` flag, and return the counts.
+
+    Call it in the transaction that wrote the orders (after ``ingest_page``), with the ids
+    of the orders the page created or changed (unchanged ones may be included: they cost
+    reads, not writes). ``config`` is the ``[matching]`` table (strip rules); pass the same
+    one everywhere. Never raises for an unmatched line: the line is stored as
+    ``unresolved`` and the order flagged.
+    """
+    del channel  # each order's own channel is used; the argument documents the call site
+    return _resolve(connection, order_ids, now, SkuRules.from_config(config), account_id)
+
+
+def resolve_external_orders(
+    connection: Connection,
+    *,
+    account_id: str,
+    channel: str,
+    external_ids: Iterable[str],
+    now: datetime,
+    config: MatchingConfig | None = None,
+) -> ResolveCounts:
+    """:func:`resolve_orders` for orders named by the channel's order ids."""
+    ids: list[int] = []
+    for chunk in _chunks(list(external_ids)):
+        ids.extend(
+            connection.execute(
+                select(ORDERS.c.id).where(
+                    ORDERS.c.account_id == account_id, ORDERS.c.external_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return resolve_orders(
+        connection, account_id=account_id, channel=channel, order_ids=ids, now=now, config=config
+    )
+
+
+def resolve_order_ids(
+    connection: Connection,
+    order_ids: Iterable[int],
+    *,
+    now: datetime,
+    config: MatchingConfig | None = None,
+) -> ResolveCounts:
+    """Resolve the lines of any orders (of any accounts): re-resolution after a change."""
+    return _resolve(connection, list(order_ids), now, SkuRules.from_config(config), None, lock=True)
+
+
+def reresolve_waiting(
+    connection: Connection, *, now: datetime, config: MatchingConfig | None = None
+) -> ResolveCounts:
+    """Resolve again every order awaiting a mapping (after the catalog grew)."""
+    ids = connection.execute(select(ORDERS.c.id).where(ORDERS.c.awaiting_mapping)).scalars()
+    return resolve_order_ids(connection, list(ids), now=now, config=config)
+
+
+def reresolve_keys(
+    connection: Connection,
+    keys: Iterable[str],
+    *,
+    now: datetime,
+    config: MatchingConfig | None = None,
+) -> ResolveCounts:
+    """Resolve again every order with a line whose normalised SKU is one of ``keys``
+    (after a mapping of those SKUs changed); frozen orders keep their resolved lines."""
+    ids: set[int] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        ids.update(
+            connection.execute(
+                select(RESOLUTIONS.c.order_id).where(RESOLUTIONS.c.sku_key.in_(chunk)).distinct()
+            ).scalars()
+        )
+    return resolve_order_ids(connection, sorted(ids), now=now, config=config)
+
+
+def resolve_all(
+    connection: Connection,
+    *,
+    now: datetime,
+    config: MatchingConfig | None = None,
+    open_only: bool = False,
+) -> ResolveCounts:
+    """Resolve every stored order (``open_only``: all but shipped, cancelled and refunded
+    ones), e.g. after the strip rules changed or for orders stored before matching."""
+    query = select(ORDERS.c.id).order_by(ORDERS.c.id)
+    if open_only:
+        query = query.where(ORDERS.c.status.not_in(sorted(FROZEN_STATUSES)))
+    ids = list(connection.execute(query).scalars())
+    return resolve_order_ids(connection, ids, now=now, config=config)
+
+
+# -- the pass ---------------------------------------------------------------------------------
+
+_Key = tuple[int, str]
+_Stored = tuple[str | None, str, int | None, str | None, str | None]
+_Parts = tuple[tuple[str, int, str | None], ...]
+
+
+def _chunks(items: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _resolve(
+    connection: Connection,
+    order_ids: Sequence[int],
+    now: datetime,
+    rules: SkuRules,
+    account_id: str | None,
+    *,
+    lock: bool = False,
+) -> ResolveCounts:
+    counts = ResolveCounts()
+    unique = sorted(set(order_ids))
+    if not unique:
+        return counts
+    index = index_for(connection, rules)
+    for chunk in _chunks(unique):
+        counts.add(_resolve_chunk(connection, chunk, now, index, account_id=account_id, lock=lock))
+    return counts
+
+
+def _resolve_chunk(
+    connection: Connection,
+    order_ids: Sequence[int],
+    now: datetime,
+    index: MatchingIndex,
+    *,
+    account_id: str | None,
+    lock: bool,
+) -> ResolveCounts:
+    counts = ResolveCounts()
+    query = select(
+        ORDERS.c.id,
+        ORDERS.c.account_id,
+        ORDERS.c.channel,
+        ORDERS.c.status,
+        ORDERS.c.awaiting_mapping,
+    ).where(ORDERS.c.id.in_(order_ids))
+    if account_id is not None:
+        query = query.where(ORDERS.c.account_id == account_id)
+    if lock and connection.dialect.name == "postgresql":
+        # Re-resolution (a mapping or catalog change) may meet a worker writing the same
+        # order: wait for its page to commit, then read what it wrote. (The worker holds
+        # these rows already, from the ingest of its page; SQLite runs one writer at a time.)
+        query = query.order_by(ORDERS.c.id).with_for_update(of=ORDERS)
+    orders = {row.id: row for row in connection.execute(query)}
+    if not orders:
+        return counts
+    ids = list(orders)
+    lines = connection.execute(
+        select(
+            LINES.c.order_id,
+            LINES.c.external_id,
+            LINES.c.sku,
+            LINES.c.quantity,
+            LINES.c.identifiers,
+        ).where(LINES.c.order_id.in_(ids))
+    ).all()
+    stored: dict[_Key, _Stored] = {
+        (row.order_id, row.line_external_id): (
+            row.sku_key,
+            row.method,
+            row.mapping_id,
+            row.scope,
+            row.matched,
+        )
+        for row in connection.execute(
+            select(
+                RESOLUTIONS.c.order_id,
+                RESOLUTIONS.c.line_external_id,
+                RESOLUTIONS.c.sku_key,
+                RESOLUTIONS.c.method,
+                RESOLUTIONS.c.mapping_id,
+                RESOLUTIONS.c.scope,
+                RESOLUTIONS.c.matched,
+            ).where(RESOLUTIONS.c.order_id.in_(ids))
+        )
+    }
+    parts: dict[_Key, list[tuple[str, int, str | None]]] = {}
+    if stored:
+        for row in connection.execute(
+            select(
+                LINE_COMPONENTS.c.order_id,
+                LINE_COMPONENTS.c.line_external_id,
+                LINE_COMPONENTS.c.catalog_sku,
+                LINE_COMPONENTS.c.quantity,
+                LINE_COMPONENTS.c.via,
+            )
+            .where(LINE_COMPONENTS.c.order_id.in_(ids))
+            .order_by(
+                LINE_COMPONENTS.c.order_id,
+                LINE_COMPONENTS.c.line_external_id,
+                LINE_COMPONENTS.c.position,
+            )
+        ):
+            parts.setdefault((row.order_id, row.line_external_id), []).append(
+                (row.catalog_sku, row.quantity, row.via)
+            )
+
+    waiting: dict[int, bool] = dict.fromkeys(ids, False)
+    seen: set[_Key] = set()
+    rewrite: list[_Key] = []
+    new_resolutions: list[dict[str, Any]] = []
+    new_parts: list[dict[str, Any]] = []
+    for line in lines:
+        order = orders[line.order_id]
+        key: _Key = (line.order_id, line.external_id)
+        seen.add(key)
+        counts.lines += 1
+        before = stored.get(key)
+        if (
+            before is not None
+            and before[1] != Method.UNRESOLVED
+            and order.status in FROZEN_STATUSES
+        ):
+            counts.kept += 1
+            counts.resolved += 1
+            continue
+        sku = line.sku
+        result = index.resolve(order.account_id, order.channel, sku, line.identifiers)
+        if result.resolved:
+            counts.resolved += 1
+        else:
+            counts.unresolved += 1
+            waiting[line.order_id] = True
+        after: _Stored = (
+            normalise_sku(sku) if sku else None,
+            result.method.value,
+            result.mapping_id,
+            result.scope,
+            result.matched,
+        )
+        quantity = line.quantity
+        components: _Parts = tuple(
+            (part.sku, part.quantity * quantity, part.via) for part in result.components
+        )
+        if before == after and tuple(parts.get(key, ())) == components:
+            continue
+        if before is not None:
+            rewrite.append(key)
+        counts.written += 1
+        new_resolutions.append(
+            {
+                "order_id": key[0],
+                "line_external_id": key[1],
+                "sku_key": after[0],
+                "method": after[1],
+                "mapping_id": after[2],
+                "scope": after[3],
+                "matched": after[4],
+                "resolved_at": now,
+            }
+        )
+        new_parts.extend(
+            {
+                "order_id": key[0],
+                "line_external_id": key[1],
+                "position": position,
+                "catalog_sku": sku_,
+                "quantity": qty,
+                "via": via,
+            }
+            for position, (sku_, qty, via) in enumerate(components, start=1)
+        )
+    # Lines the channel removed from an order leave their resolution behind: drop it.
+    rewrite.extend(key for key in stored if key not in seen)
+    if rewrite:
+        params = [{"o": order_id, "l": line_id} for order_id, line_id in rewrite]
+        for table in (LINE_COMPONENTS, RESOLUTIONS):
+            connection.execute(
+                delete(table).where(
+                    and_(
+                        table.c.order_id == bindparam("o"),
+                        table.c.line_external_id == bindparam("l"),
+                    )
+                ),
+                params,
+            )
+    if new_resolutions:
+        connection.execute(RESOLUTIONS.insert(), new_resolutions)
+    if new_parts:
+        connection.execute(LINE_COMPONENTS.insert(), new_parts)
+
+    flags = []
+    for order_id, order in orders.items():
+        now_waiting = waiting[order_id]
+        if now_waiting:
+            counts.awaiting += 1
+        if bool(order.awaiting_mapping) != now_waiting:
+            flags.append({"o": order_id, "a": now_waiting})
+            if not now_waiting:
+                counts.released += 1
+    if flags:
+        connection.execute(
+            update(ORDERS)
+            .where(ORDERS.c.id == bindparam("o"))
+            .values(awaiting_mapping=bindparam("a")),
+            flags,
+        )
+    counts.orders += len(orders)
+    return counts

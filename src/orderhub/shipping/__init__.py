@@ -1,0 +1,1 @@
+"""Shipments in from the seller, tracking out to the channels (the outbox)."""

@@ -1,0 +1,59 @@
+"""The connector test kit: one short test class gives a connector the whole conformance suite.
+
+::
+
+    from orderhub.testing.kit import ConnectorConformance, spread_times
+
+    class TestPetShopConformance(ConnectorConformance):
+        connector_class = PetShopConnector
+        settings = {"base_url": "https://petshop.example/api/", "api_token": "pt_fake_3f9a1c"}
+        list_path = "/orders"
+        push_path = "/orders/{external_id}/shipments"
+        fixtures_dir = Path(__file__).parent / "fixtures"
+
+        def make_api(self, clock):
+            return SimulatedPetShop(clock, api_token="pt_fake_3f9a1c")
+
+        def add_orders(self, api, n, start, end):
+            return [api.add_order(modified=t)["id"] for t in spread_times(start, end, n)]
+
+        def change_order(self, api, external_id):
+            api.set_status(external_id, "cancelled")
+
+        def shipments_on_channel(self, api, external_id):
+            return len(api.shipments(external_id))
+
+The standard tests (contract, connection, fetch, resilience, normalization, sync, push,
+hygiene) are methods of :class:`ConnectorConformance`; the ones that do not apply to the
+connector's declared capabilities skip with the reason. The "Writing a connector"
+walkthrough in CONTRIBUTING.md documents every hook. Golden files are rewritten with
+``pytest --update-golden``.
+"""
+
+from orderhub.testing.kit.conformance import ConnectorConformance
+from orderhub.testing.kit.golden import draft_to_json, load_fixture, render_golden
+from orderhub.testing.kit.guards import (
+    GuardedClock,
+    GuardedTransport,
+    ImpureCall,
+    KitTransport,
+    RequestLimitExceeded,
+    SimulatedCrash,
+)
+from orderhub.testing.kit.harness import Harness, LogCapture, spread_times
+
+__all__ = [
+    "ConnectorConformance",
+    "GuardedClock",
+    "GuardedTransport",
+    "Harness",
+    "ImpureCall",
+    "KitTransport",
+    "LogCapture",
+    "RequestLimitExceeded",
+    "SimulatedCrash",
+    "draft_to_json",
+    "load_fixture",
+    "render_golden",
+    "spread_times",
+]

@@ -1,0 +1,122 @@
+"""``orderhub config check``: the example passes; every mistake is named with its fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .conftest import KEY_VAR, SECRET_VAR, Cli, account_toml, assert_clean_failure, assert_ok
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "orderhub.example.toml"
+BASE_URL = "https://shop.example.com"
+
+
+def test_the_example_configuration_passes_with_its_variables_set(orderhub: Cli) -> None:
+    key, secret = "ck_example_6c1f0e2d9a", "cs_example_41b7d3e0c2"
+    result = orderhub(
+        "--config",
+        str(EXAMPLE),
+        "config",
+        "check",
+        env={"MYSHOP_WC_KEY": key, "MYSHOP_WC_SECRET": secret},
+    )
+    output = assert_ok(result)
+    assert "OK (3 accounts, 1 enabled; store sqlite:///orderhub.db)" in output
+    assert key not in output
+    assert secret not in output
+
+
+def test_the_example_without_its_variables_names_them(orderhub: Cli) -> None:
+    result = orderhub("--config", str(EXAMPLE), "config", "check")
+    assert_clean_failure(
+        result,
+        "MYSHOP_WC_KEY (holding consumer_key) is not set",
+        "MYSHOP_WC_SECRET (holding consumer_secret) is not set",
+        "export MYSHOP_WC_SECRET=",
+    )
+
+
+def test_malformed_toml_is_reported_with_line_and_column(orderhub: Cli) -> None:
+    orderhub.write_config('[[accounts]]\nid = "shop\nconnector = "woocommerce"\n')
+    result = orderhub("config", "check")
+    output = assert_clean_failure(result, "orderhub.toml", "invalid TOML", "Fix:", code=2)
+    assert re.search(r"line 2, column \d+", output), output
+
+
+def test_an_unknown_connector_lists_the_known_ones(orderhub: Cli) -> None:
+    orderhub.write_config(account_toml("shop", BASE_URL, connector="woocomerce"))
+    result = orderhub("config", "check", env={KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"})
+    output = assert_clean_failure(
+        result,
+        "- orderhub.toml: accounts[0].connector",
+        'connector "woocomerce": no connector is registered under this name',
+        'Did you mean "woocommerce"?',
+        code=1,
+    )
+    known = re.search(r"\(known connectors: ([^)]*)\)", output)
+    assert known is not None, output
+    assert "woocommerce" in known.group(1).split(", ")
+    assert "[red]" not in output
+
+
+def test_a_missing_secret_variable_is_named(orderhub: Cli) -> None:
+    orderhub.write_config(account_toml("shop", BASE_URL))
+    result = orderhub("config", "check", env={KEY_VAR: "ck_present_123"})
+    output = assert_clean_failure(
+        result,
+        "accounts[0].settings.consumer_secret_env",
+        f"the environment variable {SECRET_VAR} (holding consumer_secret) is not set",
+        f"Fix: export {SECRET_VAR}=...",
+    )
+    assert "ck_present_123" not in output
+
+
+def test_an_unsupported_database_url_is_refused_without_its_password(orderhub: Cli) -> None:
+    orderhub.write_config(
+        '[orderhub]\ndatabase_url = "mysql://orders:hunter2secret@db.internal/orders"\n'
+    )
+    result = orderhub("config", "check")
+    output = assert_clean_failure(
+        result,
+        "orderhub.database_url",
+        'the database "mysql" is not supported',
+        "SQLite and PostgreSQL",
+        "Fix:",
+    )
+    assert "hunter2secret" not in output
+
+
+def test_an_unparseable_database_url_is_refused(orderhub: Cli) -> None:
+    orderhub.write_config('[orderhub]\ndatabase_url = "not a url"\n')
+    result = orderhub("config", "check")
+    assert_clean_failure(
+        result, "orderhub.database_url", "cannot be parsed", "sqlite:///orderhub.db"
+    )
+
+
+def test_a_secret_written_in_the_file_is_refused_and_never_echoed(orderhub: Cli) -> None:
+    literal = "cs_live_9d8c7b6a5f4e3d2c1b0a"
+    orderhub.write_config(
+        "[[accounts]]\n"
+        'id = "shop"\n'
+        'connector = "woocommerce"\n'
+        "[accounts.settings]\n"
+        f'base_url = "{BASE_URL}"\n'
+        f'consumer_key_env = "{KEY_VAR}"\n'
+        f'consumer_secret = "{literal}"\n'
+    )
+    result = orderhub("config", "check", env={KEY_VAR: "ck_present_123"})
+    output = assert_clean_failure(
+        result,
+        "accounts[0].settings.consumer_secret",
+        "secrets are not read from the file",
+        'consumer_secret_env = "VAR"',
+    )
+    assert literal not in output
+
+
+def test_a_missing_configuration_file_is_named(orderhub: Cli) -> None:
+    result = orderhub("--config", "nowhere.toml", "config", "check")
+    assert_clean_failure(
+        result, "nowhere.toml", "does not exist", "config/orderhub.example.toml", code=2
+    )

@@ -1,0 +1,129 @@
+"""Deliberately broken variants of the reference connector (``orderhub connectors new
+petshop``), one bug each, as connectors really get them wrong.
+
+Copied next to the generated ``petshop`` package by ``test_kit_fails_broken_connectors.py``
+and run through the conformance suite there; it is not imported by the repository's own
+test session (``petshop`` only exists in that temporary directory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from petshop.connector import (
+    CREATE_SHIPMENT,
+    LIST_ORDERS,
+    PetshopConnector,
+    _ceil_second,
+    _orders_of,
+)
+
+from orderhub.sdk import (
+    ConnectorError,
+    MalformedRecordError,
+    NextTokenPaginator,
+    OrderDraft,
+    PushOutcome,
+    PushResult,
+    ShipmentDraft,
+    SyncWindow,
+    TransientError,
+    format_utc,
+    paginate,
+)
+
+
+def _window_params(connector: PetshopConnector, window: SyncWindow) -> dict[str, Any]:
+    return {
+        "updated_after": format_utc(window.start),
+        "updated_before": format_utc(_ceil_second(window.end)),
+        "limit": connector.page_size,
+    }
+
+
+class IgnoresRetryAfter(PetshopConnector):
+    """Reports a 429 as a server error, so the channel's Retry-After is lost and the retry
+    goes out after the ordinary backoff."""
+
+    def classify_response(self, response: httpx.Response) -> ConnectorError | None:
+        if response.status_code == 429:
+            return TransientError("the channel is busy")
+        return None
+
+
+class DropsTheWindow(PetshopConnector):
+    """Forgets to send the window: every order of the shop comes back on every run."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        yield from paginate(
+            self.http,
+            LIST_ORDERS,
+            "orders",
+            params={"limit": self.page_size},
+            paginator=NextTokenPaginator("next_page_token", "page_token"),
+            records=_orders_of,
+        )
+
+
+class LoopsOnARepeatedToken(PetshopConnector):
+    """Pages by hand and trusts every next-page token it gets."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        params = _window_params(self, window)
+        while True:
+            body = self.http.get_json(LIST_ORDERS, "orders", params=params)
+            yield from _orders_of(body)
+            token = body.get("next_page_token")
+            if not token:
+                return
+            params = {**_window_params(self, window), "page_token": token}
+
+
+class ToOrderReadsTheClock(PetshopConnector):
+    """Refuses orders "from the future" by asking the clock inside to_order."""
+
+    def to_order(self, raw: dict[str, Any]) -> OrderDraft:
+        draft = super().to_order(raw)
+        if draft.updated_at > self.clock.now():
+            raise MalformedRecordError(f"order {draft.external_id} is modified in the future")
+        return draft
+
+
+class LogsItsSecret(PetshopConnector):
+    """Logs the token it is about to use, under a key the redactor cannot know about."""
+
+    def check(self) -> None:
+        self.log.info("petshop.check", using=self.settings.api_token.get_secret_value())
+        super().check()
+
+
+class PushDuplicatesOnRetry(PetshopConnector):
+    """Creates the shipment without looking for it first, and marks the POST safe to
+    retry, so a lost answer is followed by a second shipment."""
+
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        self.http.send_json(
+            CREATE_SHIPMENT,
+            "POST",
+            f"orders/{shipment.order_external_id}/shipments",
+            json={"carrier": shipment.carrier_code, "tracking_number": shipment.tracking_number},
+            idempotent=True,
+        )
+        return PushResult(PushOutcome.APPLIED)
+
+
+class SendsUnderAnUndeclaredOperation(PetshopConnector):
+    """Declares its plan for ``list_orders`` but sends the list requests as ``orders``, so
+    no token bucket paces them."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        yield from paginate(
+            self.http,
+            "orders",
+            "orders",
+            params=_window_params(self, window),
+            paginator=NextTokenPaginator("next_page_token", "page_token"),
+            records=_orders_of,
+        )

@@ -1,0 +1,76 @@
+"""The public connector SDK is exactly what ``orderhub.sdk.__all__`` lists, and that list is
+pinned here: adding, removing or renaming a name is a decision about orderhub's
+compatibility promise to connector authors, made by editing this file (and the CHANGELOG),
+never a side effect of an edit elsewhere."""
+
+from __future__ import annotations
+
+import orderhub.sdk as sdk
+
+PUBLIC_SDK = [
+    "Address",
+    "AuthError",
+    "Capability",
+    "Clock",
+    "ConfigError",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "ConnectorSettings",
+    "ErrorKind",
+    "HttpClient",
+    "HttpStats",
+    "Interrupted",
+    "LineDraft",
+    "LinkHeaderPaginator",
+    "MalformedRecordError",
+    "NextTokenPaginator",
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "OrderDraft",
+    "OrderStatus",
+    "Page",
+    "PageNumberPaginator",
+    "PaginationLoopError",
+    "Paginator",
+    "PushOutcome",
+    "PushResult",
+    "RateLimit",
+    "RateLimitedError",
+    "RefreshTokenAuth",
+    "RejectedError",
+    "RetryPolicy",
+    "ShipmentDraft",
+    "ShipmentLine",
+    "SyncWindow",
+    "SystemClock",
+    "TokenBucket",
+    "TransientError",
+    "dig",
+    "format_utc",
+    "paginate",
+    "parse_money",
+    "parse_utc",
+    "require",
+    "validate_order",
+]
+
+
+def test_the_public_sdk_is_pinned() -> None:
+    assert sorted(sdk.__all__) == PUBLIC_SDK
+
+
+def test_every_public_name_exists_and_has_a_docstring() -> None:
+    for name in PUBLIC_SDK:
+        value = getattr(sdk, name)
+        assert getattr(value, "__doc__", None), f"orderhub.sdk.{name} has no docstring"
+
+
+def test_all_lists_each_name_once() -> None:
+    assert len(sdk.__all__) == len(set(sdk.__all__))
+
+
+def test_a_star_import_gives_exactly_the_public_names() -> None:
+    namespace: dict[str, object] = {}
+    exec("from orderhub.sdk import *", namespace)
+    assert sorted(k for k in namespace if k != "__builtins__") == PUBLIC_SDK

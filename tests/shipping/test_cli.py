@@ -1,0 +1,209 @@
+"""`orderhub ship`, `shipments import`, `pushes list|retry` and the drop folder, as a seller
+uses them (SQLite file store)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+from typer.testing import CliRunner
+
+from orderhub.cli import app
+from orderhub.shipping.inbox import process_inbox
+from orderhub.shipping.record import PUSHES, SHIPMENTS
+from orderhub.store.db import make_engine, upgrade
+from orderhub.store.ingest import ORDERS
+from orderhub.sync.pull import PullRunner
+from orderhub.testing import FakeClock
+from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
+from orderhub_connectors.woocommerce import WooCommerceConnector
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(
+    tmp_path: Path, clock: FakeClock, shop: SimulatedWooCommerce, connector: WooCommerceConnector
+) -> tuple[str, Engine, list[str]]:
+    url = f"sqlite:///{tmp_path / 'orderhub.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    orders = [
+        str(
+            shop.add_order(
+                created=clock.now() - timedelta(hours=2),
+                lines=[("BLUE-TEE-M", 2), ("MUG-WHITE", 1)],
+            )["id"]
+        ),
+        str(
+            shop.add_order(created=clock.now() - timedelta(hours=2), lines=[("CAP-BLACK", 1)])["id"]
+        ),
+    ]
+    clock.advance(120)
+    assert PullRunner(engine, connector).run().outcome == "succeeded"
+    return url, engine, orders
+
+
+def cli(url: str, *args: str) -> Any:
+    return runner.invoke(app, ["--database-url", url, *args])
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_ship_records_a_partial_shipment_and_queues_its_push(
+    database: tuple[str, Engine, list[str]],
+) -> None:
+    url, engine, (order, _) = database
+    result = cli(
+        url,
+        "ship",
+        order,
+        "--carrier",
+        "fed-ex",
+        "--tracking",
+        "7946 1234 5678",
+        "--line",
+        "BLUE-TEE-M=1",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Recorded shipment" in result.output and "794612345678" in result.output
+    listed = cli(url, "pushes", "list")
+    assert listed.exit_code == 0 and "pending" in listed.output and "FedEx" in listed.output
+    again = cli(
+        url,
+        "ship",
+        order,
+        "--carrier",
+        "FedEx",
+        "--tracking",
+        "794612345678",
+        "--line",
+        "BLUE-TEE-M=1",
+    )
+    assert again.exit_code == 0 and "already has a shipment" in again.output
+    assert count(engine, SHIPMENTS) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--carrier", "Fedx", "--tracking", "794612345678"], "Did you mean FedEx"),
+        (["--carrier", "UPS", "--tracking", "12345"], "does not look like a UPS tracking number"),
+        (
+            ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--line", "BLUE-TEE-M=5"],
+            "more than the 2 left to ship",
+        ),
+        (
+            ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--line", "NOPE=1"],
+            "is not a line of this order",
+        ),
+        (
+            ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--line", "BLUE-TEE-M=x"],
+            "is not a whole number",
+        ),
+        (
+            ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--shipped-at", "soon"],
+            "is not a date",
+        ),
+    ],
+)
+def test_ship_refuses_bad_input_with_a_fix_and_no_traceback(
+    database: tuple[str, Engine, list[str]], args: list[str], message: str
+) -> None:
+    url, engine, (order, _) = database
+    result = cli(url, "ship", order, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Fix:" in result.output
+    assert "Traceback" not in result.output
+    assert count(engine, SHIPMENTS) == 0
+
+
+def test_ship_refuses_an_unknown_order(database: tuple[str, Engine, list[str]]) -> None:
+    url, _engine, _orders = database
+    result = cli(url, "ship", "999999", "--carrier", "UPS", "--tracking", "1Z999AA10123456784")
+    assert result.exit_code == 2 and "no order '999999'" in result.output
+
+
+def test_a_csv_import_is_all_or_nothing_with_every_bad_row_reported(
+    database: tuple[str, Engine, list[str]], tmp_path: Path
+) -> None:
+    url, engine, (first, second) = database
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "order,carrier,tracking,sku,quantity\n"
+        f"{first},UPS,1Z999AA10123456784,BLUE-TEE-M,2\n"
+        f"{second},Purolator,123456789,,\n"
+        f"{first},UPS,1Z999AA10123456785,MUG-WHITE,zero\n"
+    )
+    result = cli(url, "shipments", "import", str(bad))
+    assert result.exit_code == 2
+    assert "row 3" in result.output and "row 4" in result.output and "Purolator" in result.output
+    assert count(engine, SHIPMENTS) == 0
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "order,carrier,tracking,sku,quantity\n"
+        f"{first},UPS,1Z999AA10123456784,BLUE-TEE-M,2\n"
+        f"{first},UPS,1Z999AA10123456784,MUG-WHITE,1\n"
+        f"{second},Royal Mail,AB123456789GB,,\n"
+    )
+    result = cli(url, "shipments", "import", str(good))
+    assert result.exit_code == 0, result.output
+    assert "recorded 2 shipments" in result.output
+    assert count(engine, PUSHES) == 2
+    listed = cli(url, "shipments", "list")
+    assert "Royal Mail" in listed.output and "csv:good.csv" in listed.output
+
+
+def test_pushes_retry(database: tuple[str, Engine, list[str]]) -> None:
+    url, engine, (order, _) = database
+    cli(url, "ship", order, "--carrier", "UPS", "--tracking", "1Z999AA10123456784")
+    with engine.begin() as connection:
+        connection.execute(
+            update(PUSHES).values(status="failed", last_error="HTTP 400", fix="Check the carrier.")
+        )
+    failed = cli(url, "pushes", "list", "--failed")
+    assert "failed" in failed.output and "HTTP 400" in failed.output
+    assert cli(url, "pushes", "retry").exit_code == 2
+    assert cli(url, "pushes", "retry", "42").exit_code == 2
+    result = cli(url, "pushes", "retry", "--all-failed")
+    assert result.exit_code == 0 and "1 pushes queued again" in result.output
+    with engine.connect() as connection:
+        assert connection.execute(select(PUSHES.c.status)).scalar_one() == "pending"
+
+
+def test_the_drop_folder_files_each_csv_under_done_or_failed(
+    database: tuple[str, Engine, list[str]], tmp_path: Path
+) -> None:
+    _url, engine, (first, second) = database
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "monday.csv").write_text(f"order,carrier,tracking\n{first},UPS,1Z999AA10123456784\n")
+    (inbox / "broken.csv").write_text(f"order,carrier,tracking\n{second},UPS,nope\n")
+    (inbox / "fresh.csv").write_text(f"order,carrier,tracking\n{second},DPD,15501234567890\n")
+    old = time.time() - 60
+    for name in ("monday.csv", "broken.csv"):
+        os.utime(inbox / name, (old, old))
+
+    results = process_inbox(engine, inbox, now=datetime.now(UTC))
+    assert sorted((r.file.name, r.ok) for r in results) == [
+        ("broken.csv", False),
+        ("monday.csv", True),
+    ]
+    assert (inbox / "done" / "monday.csv").exists()
+    assert (inbox / "failed" / "broken.csv").exists()
+    report = (inbox / "failed" / "broken.csv.errors.txt").read_text()
+    assert "row 2" in report and "tracking number" in report
+    assert (inbox / "fresh.csv").exists(), "a file still being written is left alone"
+    with engine.connect() as connection:
+        sources = connection.execute(select(SHIPMENTS.c.source)).scalars().all()
+        assert sources == ["inbox:monday.csv"]
+        assert connection.execute(select(func.count()).select_from(ORDERS)).scalar_one() == 2

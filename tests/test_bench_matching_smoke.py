@@ -1,0 +1,64 @@
+"""``bench/bench_matching.py`` still runs: at a tiny size, as a script, with a complete
+report whose resolver reached every step as generated. Speed is never asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def test_matching_benchmark_runs_and_resolves_as_generated(tmp_path: Path) -> None:
+    output = tmp_path / "matching.json"
+    sizes = {
+        "--lines": "3000",
+        "--catalog": "500",
+        "--mappings": "50",
+        "--unresolved": "30",
+        "--db-orders": "150",
+        "--repeat": "1",
+        "--output": str(output),
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "bench_matching.py"),
+            *(x for item in sizes.items() for x in item),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    assert result["benchmark"] == "matching"
+    paths = {path["path"]: path for path in result["paths"]}
+    assert set(paths) == {"resolver", "dict-lookup"}
+    resolver = paths["resolver"]
+    assert resolver["methods_as_generated"] is True
+    assert set(resolver["methods"]) == {
+        "mapping",
+        "exact",
+        "normalised",
+        "identifier",
+        "unresolved",
+    }
+    assert resolver["lines_per_s"] > 0
+    store = {item["database"]: item for item in result["store"]}
+    assert "sqlite" in store
+    sqlite = store["sqlite"]
+    assert sqlite["orders"] == 150
+    assert sqlite["check"]["lines"] == sqlite["lines"] == 300
+    assert 0 < sqlite["check"]["unresolved"] < sqlite["lines"]
+    suggestions = result["suggestions"]
+    assert suggestions["queries"] == 30
+    assert suggestions["source_in_top3"] > 0.5

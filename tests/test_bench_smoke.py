@@ -1,0 +1,94 @@
+"""The benchmarks under ``bench/`` still run: each at a tiny size, as a script, checking that
+its report is complete and its orderhub path stored every order. Speed is never asserted
+here (it is what the benchmarks are for)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run_bench(script: str, output: Path, *args: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    return result
+
+
+def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
+    result = run_bench(
+        "bench_ingest.py",
+        tmp_path / "ingest.json",
+        "--orders",
+        "300",
+        "--repeat",
+        "1",
+        "--reference-orders",
+        "100",
+    )
+
+    assert result["benchmark"] == "ingest"
+    paths = {path["path"]: path for path in result["paths"]}
+    assert set(paths) == {
+        "orderhub",
+        "orderhub-unchanged",
+        "orderhub-store-only",
+        "normalise-only",
+        "raw-sqlite3",
+        "orm-per-row",
+        "select-then-write",
+    }
+    for path in paths.values():
+        assert path["orders_per_s"] > 0
+        assert path["rows_per_s"] > path["orders_per_s"]  # every order has lines
+        assert path["ratio"] > 0
+        assert len(path["seconds"]) == 1
+    assert paths["orm-per-row"]["orders"] == paths["select-then-write"]["orders"] == 100
+    assert result["ratio"] == pytest.approx(paths["orderhub"]["ratio"])
+    assert isinstance(result["meets_target"], bool)
+
+    check = paths["orderhub"]["check"]
+    assert check["first_pass"] == {"created": 300, "updated": 0, "unchanged": 0, "quarantined": 0}
+    assert check["second_pass"] == {"created": 0, "updated": 0, "unchanged": 300, "quarantined": 0}
+    assert check["stored"]["orders"] == 300
+    assert check["stored"]["order_events"] == 300
+    assert check["stored"]["order_lines"] == paths["orderhub"]["lines"] >= 300
+    assert check["same_rows_as_raw"] is True
+    assert paths["raw-sqlite3"]["check"]["stored"] == {
+        "orders": 300,
+        "order_lines": paths["orderhub"]["lines"],
+    }
+
+
+def test_memory_benchmark_syncs_every_order_in_fresh_processes(tmp_path: Path) -> None:
+    result = run_bench("bench_memory.py", tmp_path / "memory.json", "--sizes", "400,200")
+
+    assert result["benchmark"] == "memory"
+    sizes = result["sizes"]
+    assert [size["orders"] for size in sizes] == [200, 400]
+    for size in sizes:
+        assert size["outcome"] == "succeeded", size["error"]
+        assert size["fetched"] == size["created"] == size["stored"] == size["orders"]
+        assert size["pages"] >= 1
+        assert size["requests"] >= size["pages"]
+        assert size["orders_per_s"] > 0
+        assert 0 < size["rss_before_sync_mb"] <= size["peak_rss_mb"]
+        assert size["sync_peak_rss_mb"] > 0
+        assert size["peak_method"] in ("VmHWM", "sampled")
+    assert isinstance(result["flat"], bool)
+    assert isinstance(result["under_limit"], bool)

@@ -1,0 +1,176 @@
+"""Guarantees over the whole repository, checked on every run.
+
+- Every connector registered in the ``orderhub.connectors`` entry-point group that lives in
+  this repository ships ``connectors/<name>/README.md``, a conformance test class
+  (``tests/test_conformance.py`` with a ``ConnectorConformance`` subclass) and at least one
+  fixture JSON file.
+- Connectors import nothing from orderhub but ``orderhub.sdk`` (their simulator and tests
+  may also use ``orderhub.testing``).
+- The core (``src/orderhub`` outside ``testing/``) never imports a concrete connector.
+- Only ``src/orderhub/worker/`` imports APScheduler.
+
+Imports are read with ``ast``, so a mention in a docstring or comment does not count, and an
+import inside a function or under ``TYPE_CHECKING`` does.
+"""
+
+from __future__ import annotations
+
+import ast
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CONNECTORS = REPO / "connectors"
+SRC = REPO / "src" / "orderhub"
+FIRST_PARTY = "orderhub_connectors"
+
+
+def registered_here() -> dict[str, Path]:
+    """Registered connectors whose code is in this repository: name -> its folder."""
+    found: dict[str, Path] = {}
+    for ep in entry_points(group="orderhub.connectors"):
+        module = ep.value.split(":", 1)[0].split(".")
+        if module[0] == FIRST_PARTY and len(module) > 1:
+            found[ep.name] = CONNECTORS / module[1]
+    return found
+
+
+REGISTERED = registered_here()
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``path``; relative imports (inside
+    the file's own package) are left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def conformance_classes(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = [
+                base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                for base in node.bases
+            ]
+            if "ConnectorConformance" in bases:
+                names.append(node.name)
+    return names
+
+
+def test_the_repository_registers_its_connectors() -> None:
+    assert "woocommerce" in REGISTERED, "the entry points are missing: run `pip install -e .`"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED))
+def test_every_registered_connector_ships_a_readme(name: str) -> None:
+    readme = REGISTERED[name] / "README.md"
+    assert readme.is_file(), (
+        f'connector "{name}" is registered but has no {readme.relative_to(REPO)}: document its '
+        "settings, credentials, rate limits and quirks there"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED))
+def test_every_registered_connector_ships_a_conformance_class(name: str) -> None:
+    test_file = REGISTERED[name] / "tests" / "test_conformance.py"
+    assert test_file.is_file(), (
+        f'connector "{name}" is registered but has no {test_file.relative_to(REPO)}: subclass '
+        "orderhub.testing.kit.ConnectorConformance there (CONTRIBUTING.md, 'Writing a connector')"
+    )
+    assert conformance_classes(test_file), (
+        f"{test_file.relative_to(REPO)} declares no subclass of ConnectorConformance"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED))
+def test_every_registered_connector_ships_fixtures(name: str) -> None:
+    fixtures = REGISTERED[name] / "tests" / "fixtures"
+    assert sorted(fixtures.glob("*.json")), (
+        f'connector "{name}" is registered but has no fixture JSON in '
+        f"{fixtures.relative_to(REPO)}: add scrubbed real answers or the channel's documented "
+        "examples, one raw order per file"
+    )
+
+
+def connector_sources() -> list[Path]:
+    return [p for p in python_files(CONNECTORS) if p.parent != CONNECTORS]
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+def _allowed_orderhub_imports(relative: Path) -> tuple[str, ...]:
+    if "tests" in relative.parts:
+        return ("orderhub",)  # tests may drive the whole application: store, runner, CLI
+    if relative.name == "simulator.py":
+        return ("orderhub.sdk", "orderhub.testing")
+    return ("orderhub.sdk",)
+
+
+@pytest.mark.parametrize("path", connector_sources(), ids=lambda p: str(p.relative_to(CONNECTORS)))
+def test_connectors_import_only_the_sdk_from_orderhub(path: Path) -> None:
+    relative = path.relative_to(CONNECTORS)
+    allowed = _allowed_orderhub_imports(relative)
+    for line, module in imports_of(path):
+        if _within(module, ("orderhub",)):
+            assert _within(module, allowed), (
+                f"{relative}:{line} imports {module}; a connector may import only orderhub.sdk"
+            )
+        if module.startswith(FIRST_PARTY + "."):
+            assert module.split(".")[1] == relative.parts[0], (
+                f"{relative}:{line} imports another connector ({module})"
+            )
+        assert not _within(module, ("apscheduler",)), f"{relative}:{line} imports {module}"
+
+
+def core_sources() -> list[Path]:
+    return [p for p in python_files(SRC) if "testing" not in p.relative_to(SRC).parts]
+
+
+def test_the_core_never_imports_a_connector() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in core_sources()
+        for line, module in imports_of(path)
+        if module == FIRST_PARTY or module.startswith(FIRST_PARTY + ".")
+    ]
+    assert not offenders, "the core must reach connectors through the registry only:\n" + (
+        "\n".join(offenders)
+    )
+
+
+def test_only_the_worker_imports_apscheduler() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in python_files(SRC)
+        if "worker" not in path.relative_to(SRC).parts[:1]
+        for line, module in imports_of(path)
+        if module == "apscheduler" or module.startswith("apscheduler.")
+    ]
+    assert not offenders, "only src/orderhub/worker/ may import APScheduler:\n" + (
+        "\n".join(offenders)
+    )
+
+
+def test_the_checks_see_the_imports_they_look_for() -> None:
+    # The rules above pass trivially if imports_of stops seeing imports: prove it sees one
+    # of each kind in files known to have them.
+    scheduler = {m for _, m in imports_of(SRC / "worker" / "scheduler.py")}
+    assert any(m.startswith("apscheduler") for m in scheduler)
+    woo = {m for _, m in imports_of(CONNECTORS / "woocommerce" / "connector.py")}
+    assert "orderhub.sdk" in woo

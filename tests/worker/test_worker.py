@@ -1,0 +1,324 @@
+"""The worker in-process: accounts fail alone, jobs never raise, one run per account."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select, text
+from structlog.testing import capture_logs
+
+from orderhub.config import AppConfig, ConfigError, load_config
+from orderhub.store.runs import RUNS
+from orderhub.sync.pull import PullResult
+from orderhub.worker.scheduler import Worker
+
+from .conftest import (
+    Shop,
+    account_toml,
+    attention,
+    make_shop,
+    order_count,
+    stored_ids,
+    worker_config,
+)
+
+# In-process transports answer whatever the host; the address only has to validate.
+ANY_URL = "http://127.0.0.1/"
+
+
+class Collector:
+    """Collects ``on_result`` calls (made on scheduler threads) and wakes a waiting test."""
+
+    def __init__(self, expected: set[str]) -> None:
+        self.expected = expected
+        self.results: dict[str, PullResult] = {}
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, result: PullResult) -> None:
+        with self._lock:
+            self.results.setdefault(result.account_id, result)
+            if self.expected <= self.results.keys():
+                self.done.set()
+
+
+def runs_of(engine: Engine, account_id: str) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(RUNS.c.outcome).where(RUNS.c.account_id == account_id).order_by(RUNS.c.id)
+            ).scalars()
+        )
+
+
+def test_a_rejected_account_is_flagged_while_the_other_keeps_syncing(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    good, bad = make_shop(30, seed=1), make_shop(20, seed=2)
+    wrong_secret = "cs_wrong_0d9c8b7a6f5e"
+    env = {
+        "GOOD_KEY": good.key,
+        "GOOD_SECRET": good.secret,
+        "BAD_KEY": bad.key,
+        "BAD_SECRET": wrong_secret,
+    }
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [
+            account_toml("good", ANY_URL, "GOOD_KEY", "GOOD_SECRET"),
+            account_toml("bad", ANY_URL, "BAD_KEY", "BAD_SECRET"),
+        ],
+        env,
+    )
+    collector = Collector({"good", "bad"})
+    worker = Worker(
+        config,
+        sqlite_engine,
+        transports={"good": good.sim.transport(), "bad": bad.sim.transport()},
+        on_result=collector,
+    )
+    with capture_logs() as logs:
+        worker.start()
+        try:
+            assert collector.done.wait(20), collector.results
+        finally:
+            worker.stop()
+
+    ok, failed = collector.results["good"], collector.results["bad"]
+    assert ok.outcome == "succeeded"
+    assert ok.fetched == 30
+    assert failed.outcome == "failed"
+    assert failed.error_kind == "auth"
+    assert failed.error is not None and "HTTP 401" in failed.error
+
+    ids = stored_ids(sqlite_engine, "good")
+    assert len(ids) == len(set(ids)) == 30
+    assert set(ids) == good.order_ids
+    assert order_count(sqlite_engine, "bad") == 0
+
+    flagged = attention(sqlite_engine, "bad")
+    assert flagged is not None
+    needs, reason, fix = flagged
+    assert needs
+    assert reason is not None and "401" in reason
+    assert fix is not None and "credentials" in fix
+    assert attention(sqlite_engine, "good") is None
+    assert runs_of(sqlite_engine, "good") == ["succeeded"]
+    assert runs_of(sqlite_engine, "bad") == ["failed"]
+    # The rejected shop was asked once for orders (an auth error is not retried).
+    listed = bad.sim.requests_to("/orders", method="GET")
+    assert [r.status for r in listed] == [401]
+
+    events = {event["event"] for event in logs}
+    assert {"worker.started", "sync.started", "sync.finished", "sync.failed"} <= events
+    assert "worker.stopped" in events
+    rendered = repr(logs)
+    assert wrong_secret not in rendered
+    assert good.secret not in rendered
+
+
+def test_an_account_missing_its_secret_is_flagged_and_skipped(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    good, other = make_shop(25, seed=3), make_shop(5, seed=4)
+    env = {"GOOD_KEY": good.key, "GOOD_SECRET": good.secret, "LOST_KEY": other.key}
+    sections = [
+        account_toml("good", ANY_URL, "GOOD_KEY", "GOOD_SECRET"),
+        account_toml("lost", ANY_URL, "LOST_KEY", "LOST_SECRET"),
+    ]
+    # The strict loader (`orderhub sync`, `config check`) refuses the whole file ...
+    (tmp_path / "strict.toml").write_text("\n".join(sections))
+    with pytest.raises(ConfigError, match="LOST_SECRET"):
+        load_config(tmp_path / "strict.toml", env=env)
+    # ... the worker's keeps the account, with its problem attached.
+    config = worker_config(tmp_path / "orderhub.toml", sections, env)
+    (lost,) = [account for account in config.enabled_accounts if account.id == "lost"]
+    assert lost.problems
+
+    collector = Collector({"good"})
+    worker = Worker(
+        config,
+        sqlite_engine,
+        transports={"good": good.sim.transport(), "lost": other.sim.transport()},
+        on_result=collector,
+    )
+    with capture_logs() as logs:
+        worker.start()
+        try:
+            assert collector.done.wait(20)
+            deadline = time.monotonic() + 10
+            while attention(sqlite_engine, "lost") is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+
+    assert collector.results["good"].outcome == "succeeded"
+    assert set(stored_ids(sqlite_engine, "good")) == good.order_ids
+    flagged = attention(sqlite_engine, "lost")
+    assert flagged is not None
+    needs, reason, fix = flagged
+    assert needs
+    assert reason is not None and "LOST_SECRET" in reason and "is not set" in reason
+    assert fix is not None and "orderhub config check" in fix
+    # Skipped: no run recorded, the shop never asked.
+    assert runs_of(sqlite_engine, "lost") == []
+    assert other.sim.requests == []
+    assert "lost" not in collector.results
+
+    unusable = [e for e in logs if e["event"] == "worker.account_unusable"]
+    assert unusable
+    assert {e["account"] for e in unusable} == {"lost"}
+    assert all("LOST_SECRET" in e["error"] for e in unusable)
+    assert other.key not in repr(logs)
+
+
+class ExplodingTransport(httpx.BaseTransport):
+    """A transport with a bug: raises what no connector expects."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("connection pool exploded")
+
+
+def single_account(tmp_path: Path, orders: int, seed: int) -> tuple[AppConfig, Shop]:
+    shop = make_shop(orders, seed=seed)
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [account_toml("shop", ANY_URL, "SHOP_KEY", "SHOP_SECRET")],
+        {"SHOP_KEY": shop.key, "SHOP_SECRET": shop.secret},
+    )
+    return config, shop
+
+
+def test_pull_survives_a_connector_raising_something_unexpected(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    config, _shop = single_account(tmp_path, 5, seed=6)
+    worker = Worker(config, sqlite_engine, transports={"shop": ExplodingTransport()})
+    try:
+        result = worker.pull("shop")
+    finally:
+        worker.stop()
+    assert result is not None
+    assert result.outcome == "failed"
+    assert result.error_kind == "internal"
+    assert result.error == "RuntimeError: connection pool exploded"
+    assert result.fix is not None and "bug" in result.fix
+    assert runs_of(sqlite_engine, "shop") == ["failed"]
+
+
+def test_pull_survives_a_broken_store_and_releases_the_account(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    config, shop = single_account(tmp_path, 5, seed=7)
+    worker = Worker(config, sqlite_engine, transports={"shop": shop.sim.transport()})
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("DROP TABLE sync_runs"))
+    try:
+        with capture_logs() as logs:
+            assert worker.pull("shop") is None
+            # The account's lock was released: the next run tries (and crashes) again.
+            assert worker.pull("shop") is None
+    finally:
+        worker.stop()
+    crashed = [event for event in logs if event["event"] == "worker.job_crashed"]
+    assert [event["account"] for event in crashed] == ["shop", "shop"]
+    assert all(event["log_level"] == "error" for event in crashed)
+
+
+def test_pull_survives_a_failing_result_callback(tmp_path: Path, sqlite_engine: Engine) -> None:
+    config, shop = single_account(tmp_path, 5, seed=8)
+
+    def callback(result: PullResult) -> None:
+        raise ValueError("dashboard unreachable")
+
+    worker = Worker(
+        config, sqlite_engine, transports={"shop": shop.sim.transport()}, on_result=callback
+    )
+    try:
+        assert worker.pull("shop") is None
+    finally:
+        worker.stop()
+    # The run itself was recorded before the callback failed.
+    assert runs_of(sqlite_engine, "shop") == ["succeeded"]
+    assert order_count(sqlite_engine, "shop") == 5
+
+
+class GatedTransport(httpx.BaseTransport):
+    """Holds every request until ``release`` is set; ``entered`` tells a request is waiting."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.entered.set()
+        if not self.release.wait(20):
+            raise TimeoutError("the test never released the request")
+        return self.inner.handle_request(request)
+
+
+def test_one_run_at_a_time_per_account(tmp_path: Path, sqlite_engine: Engine) -> None:
+    first, second = make_shop(15, seed=9), make_shop(12, seed=10)
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [
+            account_toml("first", ANY_URL, "FIRST_KEY", "FIRST_SECRET"),
+            account_toml("second", ANY_URL, "SECOND_KEY", "SECOND_SECRET"),
+        ],
+        {
+            "FIRST_KEY": first.key,
+            "FIRST_SECRET": first.secret,
+            "SECOND_KEY": second.key,
+            "SECOND_SECRET": second.secret,
+        },
+    )
+    gate = GatedTransport(first.sim.transport())
+    worker = Worker(
+        config, sqlite_engine, transports={"first": gate, "second": second.sim.transport()}
+    )
+    results: list[PullResult | None] = []
+    running = threading.Thread(target=lambda: results.append(worker.pull("first")))
+    running.start()
+    try:
+        assert gate.entered.wait(10)
+        started = time.monotonic()
+        assert worker.pull("first") is None
+        assert time.monotonic() - started < 0.5
+        # Another account is not held up by it.
+        other = worker.pull("second")
+        assert other is not None and other.outcome == "succeeded"
+    finally:
+        gate.release.set()
+        running.join(20)
+        worker.stop()
+    assert not running.is_alive()
+    (result,) = results
+    assert result is not None and result.outcome == "succeeded"
+    assert result.fetched == 15
+    assert runs_of(sqlite_engine, "first") == ["succeeded"]
+    assert set(stored_ids(sqlite_engine, "first")) == first.order_ids
+
+
+def test_run_until_stopped_pulls_beats_and_stops(tmp_path: Path, sqlite_engine: Engine) -> None:
+    config, shop = single_account(tmp_path, 20, seed=11)
+    heartbeat = tmp_path / "run" / "heartbeat"
+    worker = Worker(
+        config, sqlite_engine, transports={"shop": shop.sim.transport()}, heartbeat=heartbeat
+    )
+    before = datetime.now(UTC)
+    worker.run_until_stopped(duration=1.5)
+    beat = datetime.fromisoformat(heartbeat.read_text())
+    assert before <= beat <= datetime.now(UTC)
+    assert runs_of(sqlite_engine, "shop") == ["succeeded"]
+    assert set(stored_ids(sqlite_engine, "shop")) == shop.order_ids
+    assert worker.stop_event.is_set()
+    # Stopped: no more work is taken.
+    assert worker.pull("shop") is None
+    with sqlite_engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(RUNS)).scalar_one() == 1
