@@ -8,9 +8,10 @@ and passed through JSON text before any clock starts, so no HTTP or simulator wo
 ``orderhub``
     What a sync does with each page of 100 payloads once they are fetched: the pull
     runner's per-page ``_commit``, i.e. for every payload ``canonical_json`` (text and
-    hash), the connector's ``to_order`` and ``validate_order``, then ``ingest_page``
-    (classify the page against the store, upsert the orders, insert their lines and
-    "created" events, resolve quarantined records) in one transaction per page.
+    hash), the connector's ``to_order`` and ``validate_order``, then in one transaction
+    ``ingest_page`` (classify the page against the store, upsert the orders, insert their
+    lines and "created" events, resolve quarantined records) and whatever else the runner
+    does per page (SKU matching).
 ``orderhub-unchanged``
     The same payloads again into the same store: every order is unchanged, nothing is
     written (the steady state of a sync that re-reads its lookback).

@@ -24,6 +24,7 @@ the store as cancelled instead of staying "to ship".
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -81,14 +82,16 @@ class _TotalWatcher(PageNumberPaginator):
     def __init__(self, per_page: int) -> None:
         super().__init__(per_page=per_page)
         self.totals: list[str] = []
-        self._served: dict[tuple[Any, ...], int] = {}
+        # A digest of each page's order ids, not the ids: a long window has many pages.
+        self._served: dict[bytes, int] = {}
 
     def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
         self.totals.append(page.response.headers.get("X-WP-Total", ""))
         body = page.body if isinstance(page.body, list) else []
         ids = tuple(item.get("id") for item in body if isinstance(item, dict))
         if ids:
-            earlier = self._served.setdefault(ids, page.number)
+            digest = hashlib.blake2b(repr(ids).encode(), digest_size=16).digest()
+            earlier = self._served.setdefault(digest, page.number)
             if earlier != page.number:
                 raise PaginationLoopError(
                     f"{LIST_ORDERS}: page {page.number} lists the same orders as page "

@@ -1,5 +1,5 @@
 """The simulated Amazon, checked against the official models copied in
-``/work/shared/specs/amazon`` (``orders_2026-01-01.json``, ``ordersV0.json``) with jsonschema,
+``shared/specs/amazon`` (``orders_2026-01-01.json``, ``ordersV0.json``) with jsonschema,
 against the models' sandbox examples, and through real HTTP requests."""
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from orderhub.testing.sims.amazon import (
     extract_sandbox_examples,
     sandbox_examples,
 )
+from orderhub.testing.specs import specs_dir
 
-SPECS = Path("/work/shared/specs/amazon")
+SPECS = specs_dir(Path(__file__)) / "amazon"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SEARCH = "/orders/2026-01-01/orders"
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"

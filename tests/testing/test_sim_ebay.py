@@ -1,5 +1,5 @@
 """The simulated eBay, checked against eBay's OpenAPI description of the Fulfillment API
-(``/work/shared/specs/ebay/sell_fulfillment_v1_oas3.json``, loaded at test time: it is under
+(``shared/specs/ebay/sell_fulfillment_v1_oas3.json``, loaded at test time: it is under
 eBay's API License Agreement and not part of orderhub) and through real HTTP requests
 (in-process and over a socket on 127.0.0.1)."""
 
@@ -28,9 +28,10 @@ from orderhub.testing.sims.ebay import (
     SimulatedEbay,
     ebay_day,
 )
+from orderhub.testing.specs import specs_dir
 from orderhub_connectors.ebay import EbayConnector, EbaySettings
 
-SPEC = Path("/work/shared/specs/ebay/sell_fulfillment_v1_oas3.json")
+SPEC = specs_dir(Path(__file__)) / "ebay" / "sell_fulfillment_v1_oas3.json"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 API = "/sell/fulfillment/v1"
 CLIENT = ("ebay-client", "ebay-secret")

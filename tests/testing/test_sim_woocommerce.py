@@ -1,5 +1,5 @@
 """The simulated WooCommerce, checked against the official documentation copied in
-``/work/shared/specs/woocommerce`` and through real HTTP requests (in-process and over a
+``shared/specs/woocommerce`` and through real HTTP requests (in-process and over a
 socket on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from orderhub.sdk.ratelimit import RateLimit
 from orderhub.testing.clock import FakeClock
 from orderhub.testing.sim import Fault
 from orderhub.testing.sims.woocommerce import CATALOG, WOO_STATUSES, SimulatedWooCommerce
+from orderhub.testing.specs import specs_dir
 
-SPECS = Path("/work/shared/specs/woocommerce")
+SPECS = specs_dir(Path(__file__)) / "woocommerce"
 API = "/wp-json/wc/v3"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 WALL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")

@@ -13,7 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-SPEC_PATH = Path("/work/shared/specs/ebay/sell_fulfillment_v1_oas3.json")
+from orderhub.testing.specs import specs_dir
+
+SPEC_PATH = specs_dir(Path(__file__)) / "ebay" / "sell_fulfillment_v1_oas3.json"
 
 
 @cache

@@ -179,6 +179,15 @@ def _seconds(value: str) -> float | None:
     return seconds
 
 
+def _break_body_cycle(response: httpx.Response) -> None:
+    """httpx keeps each response in a reference cycle with its body stream, so a page's body
+    lives until the next full garbage collection and a long sync grows with every page
+    (encode/httpx#3733). The body has been read by then: break the cycle."""
+    stream = response.stream
+    if getattr(stream, "_response", None) is response:
+        stream._response = None  # type: ignore[union-attr]
+
+
 def parse_retry_after(headers: httpx.Headers, now: datetime) -> float | None:
     """Seconds the channel asks us to wait, or None when it did not say.
 
@@ -641,6 +650,7 @@ class HttpClient:
         except httpx.RequestError as exc:
             error = self._network_error(operation, method, log_url, exc, state)
         else:
+            _break_body_cycle(response)
             self._adopt_rate_limit(operation, response)
             error = self._classify_response(operation, method, response)
             if error is None and parse_json:

@@ -222,14 +222,15 @@ class PullRunner:
                 run_id=run_id,
                 cursor=CursorMove(ORDERS_STREAM, cursor) if cursor is not None else None,
             )
-            if orders:
+            if counts.written:
                 # SKU matching in the same transaction: an order is never stored without
-                # its lines resolved (or flagged as awaiting a mapping).
+                # its lines resolved (or flagged as awaiting a mapping). Unchanged orders
+                # keep their resolution: mapping and catalog changes re-resolve on their own.
                 resolved = resolve_external_orders(
                     connection,
                     account_id=self.account_id,
                     channel=self.channel,
-                    external_ids=[item.draft.external_id for item in orders],
+                    external_ids=counts.written,
                     now=now,
                     config=self.matching,
                 )
