@@ -1,7 +1,7 @@
 # orderhub worker image: slim Python, non-root, SQLite file on a volume.
 FROM python:3.12-slim AS build
 WORKDIR /src
-COPY pyproject.toml setup.py README.md ./
+COPY pyproject.toml setup.py README.md LICENSE ./
 COPY src ./src
 COPY connectors ./connectors
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .

@@ -174,3 +174,21 @@ def test_the_checks_see_the_imports_they_look_for() -> None:
     assert any(m.startswith("apscheduler") for m in scheduler)
     woo = {m for _, m in imports_of(CONNECTORS / "woocommerce" / "connector.py")}
     assert "orderhub.sdk" in woo
+
+
+def test_every_source_folder_is_a_package_so_the_wheel_ships_it() -> None:
+    # setuptools only packs folders with an __init__.py: a folder of modules without one
+    # (as the migrations once were) works from a checkout and is missing after pip install.
+    roots = [SRC, CONNECTORS]
+    missing = sorted(
+        str(folder.relative_to(REPO))
+        for root in roots
+        for folder in {path.parent for path in root.rglob("*.py")}
+        if "tests" not in folder.relative_to(root).parts
+        and "template" not in folder.relative_to(root).parts
+        and "__pycache__" not in folder.parts
+        and not (folder / "__init__.py").is_file()
+    )
+    assert not missing, "folders the wheel would leave out (add an __init__.py):\n" + "\n".join(
+        missing
+    )

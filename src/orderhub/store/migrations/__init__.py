@@ -1,0 +1,1 @@
+"""Alembic migrations that own the order store's schema."""

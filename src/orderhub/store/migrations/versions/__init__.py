@@ -1,0 +1,1 @@
+"""One revision per file, applied in order by ``orderhub db upgrade``."""
