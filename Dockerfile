@@ -20,6 +20,8 @@ COPY config/orderhub.example.toml /etc/orderhub/orderhub.example.toml
 USER orderhub
 WORKDIR /data
 VOLUME ["/data"]
+# Prometheus metrics, when the configuration sets [metrics] port = 9108.
+EXPOSE 9108
 # The worker touches its heartbeat file every 15 s; health fails when it is stale or the
 # store does not answer.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

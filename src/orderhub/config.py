@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError
 
 from orderhub.logs import LEVELS, register_secrets
 from orderhub.matching.settings import MatchingConfig, read_matching_config
+from orderhub.metrics import MetricsConfig, read_metrics_config
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
 from orderhub.shipping.settings import ShippingConfig, read_shipping_config
@@ -72,7 +73,7 @@ AUTO_JITTER = timedelta(seconds=-1)
 ACCOUNT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "matching")
+TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "metrics", "matching")
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
 
@@ -179,6 +180,7 @@ class AppConfig:
     accounts: tuple[AccountConfig, ...]
     raw: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
     shipping: ShippingConfig = field(default_factory=ShippingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
 
     @property
@@ -409,7 +411,7 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>] and [matching].",
+                    "[shipments], [carriers.<channel>], [matching] and [metrics].",
                 )
             )
 
@@ -418,6 +420,13 @@ def load_config(
     )
     accounts = _read_accounts(
         data.get("accounts", []), environ, problem_file, problems, defer_missing_secrets
+    )
+    metrics = read_metrics_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        did_you_mean=_did_you_mean,
     )
     shipping = read_shipping_config(
         data,
@@ -447,6 +456,7 @@ def load_config(
         raw=data,
         shipping=shipping,
         matching=matching,
+        metrics=metrics,
     )
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 
 from orderhub.config import AccountConfig, AppConfig, ConfigError
 from orderhub.matching import sync_catalog
+from orderhub.metrics import WorkerMetrics
 from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
@@ -99,6 +100,8 @@ class Worker:
             for account in config.enabled_accounts
         }
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = WorkerMetrics()
+        self._metrics_server: Any = None
         self._build_lock = threading.Lock()
         self.log = structlog.get_logger()
         self._scheduler: BackgroundScheduler | None = None
@@ -167,6 +170,7 @@ class Worker:
             )
         scheduler.start()
         self._scheduler = scheduler
+        self._metrics_server = self.metrics.serve(self.config.metrics)
         self.log.info("worker.started", accounts=sorted(self.jobs))
 
     def stop(self) -> None:
@@ -177,6 +181,9 @@ class Worker:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server = None
         for job in self.jobs.values():
             if job.connector is not None:
                 job.connector.close()
@@ -226,6 +233,7 @@ class Worker:
                 self.engine, connector, stop=self.stop_event, matching=self.config.matching
             ).run()
             job.results.append(result)
+            self.metrics.record_pull(account_id, connector.name, result, time.time())
             if result.outcome == "succeeded" and job.pushes:
                 with self.engine.begin() as connection:
                     verify_pushes(
@@ -261,6 +269,7 @@ class Worker:
             )
             result = runner.run(stop=self.stop_event)
             job.push_results.append(result)
+            self.metrics.record_push(account_id, connector.name, result.outcomes)
             return result
         except Exception:
             self.log.exception("worker.push_crashed", account=account_id)
