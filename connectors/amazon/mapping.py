@@ -17,6 +17,9 @@ from orderhub.sdk import (
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
+    clean_address,
+    clean_text,
+    optional_object,
     parse_money,
     parse_utc,
     require,
@@ -44,23 +47,8 @@ _FETCH_FIX = (
 )
 
 
-def _object(value: Any, where: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise MalformedRecordError(f"{where}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _money(value: Any, where: str) -> tuple[Decimal, str]:
-    money = _object(value, where)
+    money = optional_object(value, where)
     if money is None:
         raise MalformedRecordError(f"order: required field {where!r} is missing")
     amount = parse_money(require(money, "amount", where), f"{where}.amount")
@@ -80,7 +68,7 @@ def _quantity(value: Any, where: str, *, allow_zero: bool = False) -> int:
 
 def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
     """The order's status from the ``fulfillment`` dataset, and Amazon's own word for it."""
-    section = _object(fulfillment, "fulfillment")
+    section = optional_object(fulfillment, "fulfillment")
     status = section.get("fulfillmentStatus") if section is not None else None
     if not isinstance(status, str) or not status:
         raise MalformedRecordError(
@@ -99,35 +87,35 @@ def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
 
 
 def _address(data: Any, where: str) -> Address | None:
-    section = _object(data, where)
+    section = optional_object(data, where)
     if section is None:
         return None
-    lines = [_text(section.get(key)) for key in ("addressLine1", "addressLine2", "addressLine3")]
+    lines = [
+        clean_text(section.get(key)) for key in ("addressLine1", "addressLine2", "addressLine3")
+    ]
     present = [line for line in lines if line]
-    address = Address(
-        name=_text(section.get("name")),
-        company=_text(section.get("companyName")),
+    return clean_address(
+        name=section.get("name"),
+        company=section.get("companyName"),
         line1=present[0] if present else None,
-        line2=", ".join(present[1:]) or None,
-        city=_text(section.get("city")),
-        region=_text(section.get("stateOrRegion")),
-        postal_code=_text(section.get("postalCode")),
-        country=_text(section.get("countryCode")),
-        phone=_text(section.get("phone")),
+        line2=", ".join(present[1:]),
+        city=section.get("city"),
+        region=section.get("stateOrRegion"),
+        postal_code=section.get("postalCode"),
+        country=section.get("countryCode"),
+        phone=section.get("phone"),
     )
-    return None if address == Address() else address
 
 
 def _buyer(data: Any) -> Address | None:
-    section = _object(data, "buyer")
+    section = optional_object(data, "buyer")
     if section is None:
         return None
-    buyer = Address(
-        name=_text(section.get("buyerName")),
-        company=_text(section.get("buyerCompanyName")),
-        email=_text(section.get("buyerEmail")),
+    return clean_address(
+        name=section.get("buyerName"),
+        company=section.get("buyerCompanyName"),
+        email=section.get("buyerEmail"),
     )
-    return None if buyer == Address() else buyer
 
 
 def _line(item: Any, index: int, status: str) -> LineDraft:
@@ -136,8 +124,8 @@ def _line(item: Any, index: int, status: str) -> LineDraft:
         raise MalformedRecordError(f"{where}: expected an object, got {type(item).__name__}")
     item_id = require(item, "orderItemId", where)
     ordered = _quantity(item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True)
-    product = _object(item.get("product"), f"{where}.product") or {}
-    fulfillment = _object(item.get("fulfillment"), f"{where}.fulfillment") or {}
+    product = optional_object(item.get("product"), f"{where}.product") or {}
+    fulfillment = optional_object(item.get("fulfillment"), f"{where}.fulfillment") or {}
     shipped_raw = fulfillment.get("quantityFulfilled")
     if shipped_raw is None:
         shipped = ordered if status == "SHIPPED" else 0
@@ -150,21 +138,21 @@ def _line(item: Any, index: int, status: str) -> LineDraft:
         # positive quantity, and what matters is that the cancellation arrives.
         ordered = max(1, shipped)
     unit_price: Decimal | None = None
-    price = _object(product.get("price"), f"{where}.product.price")
+    price = optional_object(product.get("price"), f"{where}.product.price")
     if price is not None and price.get("unitPrice") is not None:
         unit_price, _ = _money(price["unitPrice"], f"{where}.product.price.unitPrice")
     total: Decimal | None = None
-    proceeds = _object(item.get("proceeds"), f"{where}.proceeds")
+    proceeds = optional_object(item.get("proceeds"), f"{where}.proceeds")
     if proceeds is not None and proceeds.get("proceedsTotal") is not None:
         total, _ = _money(proceeds["proceedsTotal"], f"{where}.proceeds.proceedsTotal")
     elif unit_price is not None:
         total = unit_price * ordered
-    asin = _text(product.get("asin"))
+    asin = clean_text(product.get("asin"))
     return LineDraft(
         external_id=str(item_id),
         quantity=ordered,
-        sku=_text(product.get("sellerSku")),
-        title=_text(product.get("title")),
+        sku=clean_text(product.get("sellerSku")),
+        title=clean_text(product.get("title")),
         unit_price=unit_price,
         total=total,
         quantity_shipped=min(shipped, ordered),
@@ -176,15 +164,15 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
     order_id = require(raw, "orderId")
     status, channel_status = map_status(raw.get("fulfillment"))
-    channel = _object(raw.get("salesChannel"), "salesChannel")
+    channel = optional_object(raw.get("salesChannel"), "salesChannel")
     if channel is None:
         raise MalformedRecordError("order: required field 'salesChannel' is missing")
-    marketplace_id = _text(channel.get("marketplaceId"))
+    marketplace_id = clean_text(channel.get("marketplaceId"))
     items = raw.get("orderItems")
     if not isinstance(items, list):
         raise MalformedRecordError("order: required field 'orderItems' is missing")
     lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
-    proceeds = _object(raw.get("proceeds"), "proceeds")
+    proceeds = optional_object(raw.get("proceeds"), "proceeds")
     if proceeds is not None and proceeds.get("grandTotal") is not None:
         total, currency = _money(proceeds["grandTotal"], "proceeds.grandTotal")
     elif channel_status in _UNPRICED:
@@ -202,7 +190,7 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
             fix=_FETCH_FIX,
         )
     fulfillment = raw.get("fulfillment") or {}
-    recipient = _object(raw.get("recipient"), "recipient") or {}
+    recipient = optional_object(raw.get("recipient"), "recipient") or {}
     return OrderDraft(
         external_id=str(order_id),
         status=status,

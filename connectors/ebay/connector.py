@@ -494,18 +494,24 @@ class EbayConnector(Connector[EbaySettings]):
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         """Create a shipping fulfillment for ``shipment`` unless the order already has one
         with the same tracking number (then ``ALREADY_APPLIED``). ``channel_reference`` is
-        eBay's fulfillment id (from the ``Location`` header)."""
+        eBay's fulfillment id (from the ``Location`` header).
+
+        Raises ``RejectedError`` without sending when a line asks for more units than eBay
+        still has unshipped because other fulfillments (entered in Seller Hub, or eBay's own)
+        already cover them."""
         order_id = shipment.order_external_id
         body = self._fulfillment_body(shipment)
         tracking = str(body["trackingNumber"])
 
-        existing = self._find_fulfillment(order_id, tracking)
+        fulfillments = self._fulfillments(order_id)
+        existing = _with_tracking(fulfillments, tracking)
         if existing is not None:
             return PushResult(
                 PushOutcome.ALREADY_APPLIED,
                 channel_reference=str(existing.get("fulfillmentId") or tracking),
                 detail={"tracking_number": tracking, "line_items": existing.get("lineItems")},
             )
+        self._refuse_units_shipped_elsewhere(order_id, shipment, fulfillments)
 
         self.quota.ensure("push")
         path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
@@ -576,9 +582,8 @@ class EbayConnector(Connector[EbaySettings]):
             "trackingNumber": tracking,
         }
 
-    def _find_fulfillment(self, order_id: str, tracking: str) -> dict[str, Any] | None:
-        """The order's fulfillment with ``tracking`` (compared without case, spaces and
-        dashes), or None."""
+    def _fulfillments(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's shipping fulfillments (``getShippingFulfillments``)."""
         self.quota.ensure("push")
         path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
         try:
@@ -592,18 +597,77 @@ class EbayConnector(Connector[EbaySettings]):
                 code=exc.code,
             ) from None
         fulfillments = body.get("fulfillments") if isinstance(body, dict) else None
-        wanted = tracking.upper()
-        for item in fulfillments if isinstance(fulfillments, list) else []:
+        if not isinstance(fulfillments, list):
+            return []
+        return [item for item in fulfillments if isinstance(item, dict)]
+
+    def _find_fulfillment(self, order_id: str, tracking: str) -> dict[str, Any] | None:
+        """The order's fulfillment with ``tracking`` (compared without case, spaces and
+        dashes), or None."""
+        return _with_tracking(self._fulfillments(order_id), tracking)
+
+    def _refuse_units_shipped_elsewhere(
+        self, order_id: str, shipment: ShipmentDraft, fulfillments: list[dict[str, Any]]
+    ) -> None:
+        """Raise ``RejectedError`` when a line of ``shipment`` asks for more units than eBay
+        still has unshipped. eBay would only answer 400 with errorId 32600 "Invalid input
+        data"; the seller needs to hear that the units already went out under other tracking
+        numbers. Costs one ``getOrder`` call, and only when a line of the shipment already
+        appears in a fulfillment."""
+        shipped = _units_shipped(fulfillments)
+        asked = [line for line in shipment.lines if line.line_external_id in shipped]
+        if not asked:
+            return
+        ordered = self._ordered_lines(order_id)
+        problems = []
+        for line in asked:
+            found = ordered.get(line.line_external_id)
+            if found is None:
+                continue  # not a line of this order: eBay refuses it with 32200, named
+            quantity, sku = found
+            done, numbers = shipped[line.line_external_id]
+            left = max(0, quantity - done)
+            if line.quantity <= left:
+                continue
+            what = f"line item {line.line_external_id}" + (f" (SKU {sku})" if sku else "")
+            under = ", ".join(numbers) if numbers else "no tracking number"
+            problems.append(
+                f"{what}: this shipment sends {line.quantity} unit(s), but eBay already shows "
+                f"{done} of its {quantity} unit(s) shipped (tracking {under}), so only {left} "
+                "can still ship"
+            )
+        if problems:
+            raise RejectedError(
+                f"eBay account {self.account_id}, order {order_id}: {'; '.join(problems)}. "
+                "Those units were shipped by another route (Seller Hub, another tool or eBay "
+                "itself), so eBay would refuse this shipment; not sent",
+                fix=(
+                    "Check the order in Seller Hub. If those units really went out, cancel "
+                    "this shipment in orderhub or correct its lines to what is still "
+                    "unshipped; if eBay's record is wrong, correct the fulfillment in Seller "
+                    "Hub first, then queue the push again (`orderhub pushes retry`)."
+                ),
+                code="already_shipped",
+            )
+
+    def _ordered_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
+        """``{line item id: (quantity ordered, SKU)}`` from ``getOrder``; empty when eBay
+        refuses the read (the create then goes out and eBay checks the quantities itself)."""
+        self.quota.ensure("push")
+        try:
+            order = self.http.get_json(GET_ORDER, f"order/{quote(order_id, safe='')}")
+        except RejectedError as exc:
+            self.log.warning("ebay.order_unavailable", order_id=order_id, error=exc.message)
+            return {}
+        items = order.get("lineItems") if isinstance(order, dict) else None
+        lines: dict[str, tuple[int, str | None]] = {}
+        for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict):
                 continue
-            numbers = (item.get("shipmentTrackingNumber"), item.get("fulfillmentId"))
-            for number in numbers:
-                if (
-                    isinstance(number, str)
-                    and _TRACKING_SEPARATORS.sub("", number).upper() == wanted
-                ):
-                    return item
-        return None
+            line_id, quantity, sku = item.get("lineItemId"), item.get("quantity"), item.get("sku")
+            if isinstance(line_id, str) and isinstance(quantity, int):
+                lines[line_id] = (quantity, sku if isinstance(sku, str) and sku else None)
+        return lines
 
     def _push_rejected(
         self, order_id: str, shipment: ShipmentDraft, exc: RejectedError
@@ -626,6 +690,38 @@ class EbayConnector(Connector[EbaySettings]):
             status=exc.status,
             code=exc.code,
         )
+
+
+def _with_tracking(fulfillments: list[dict[str, Any]], tracking: str) -> dict[str, Any] | None:
+    """The fulfillment whose tracking number (or id) is ``tracking``, compared without case,
+    spaces and dashes; None when there is none."""
+    wanted = tracking.upper()
+    for item in fulfillments:
+        for number in (item.get("shipmentTrackingNumber"), item.get("fulfillmentId")):
+            if isinstance(number, str) and _TRACKING_SEPARATORS.sub("", number).upper() == wanted:
+                return item
+    return None
+
+
+def _units_shipped(fulfillments: list[dict[str, Any]]) -> dict[str, tuple[int, list[str]]]:
+    """``{line item id: (units shipped, tracking numbers)}`` over every fulfillment."""
+    shipped: dict[str, tuple[int, list[str]]] = {}
+    for item in fulfillments:
+        number = item.get("shipmentTrackingNumber") or item.get("fulfillmentId")
+        references = item.get("lineItems")
+        for reference in references if isinstance(references, list) else []:
+            if not isinstance(reference, dict):
+                continue
+            line_id, quantity = reference.get("lineItemId"), reference.get("quantity")
+            if not isinstance(line_id, str) or isinstance(quantity, bool):
+                continue
+            if not isinstance(quantity, int) or quantity < 1:
+                continue
+            done, numbers = shipped.get(line_id, (0, []))
+            if isinstance(number, str) and number not in numbers:
+                numbers = [*numbers, number]
+            shipped[line_id] = (done + quantity, numbers)
+    return shipped
 
 
 def _fulfillment_id(location: str) -> str | None:

@@ -40,9 +40,13 @@ from orderhub.sdk import (
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
+    clean_address,
+    clean_text,
+    optional_object,
     parse_money,
     parse_utc,
     require,
+    unit_price_from_total,
 )
 
 FULFILLMENT_STATUSES = ("NOT_STARTED", "IN_PROGRESS", "FULFILLED")
@@ -51,8 +55,6 @@ CANCEL_STATES = ("NONE_REQUESTED", "IN_PROGRESS", "CANCELED")
 #: Cancel states whose ``cancelRequests`` are worth a ``getOrder`` call (the list call
 #: always leaves that array empty).
 CANCEL_STATES_WITH_DETAIL = frozenset({"IN_PROGRESS", "CANCELED"})
-
-_CENT = Decimal("0.01")
 
 
 def map_status(fulfillment: str, payment: str, cancel: str) -> OrderStatus:
@@ -142,26 +144,11 @@ def order_status(raw: Mapping[str, Any]) -> tuple[OrderStatus, str]:
     return map_status(fulfillment, payment, cancel), channel_status(fulfillment, payment, cancel)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _object(value: Any, field: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise MalformedRecordError(f"{field}: expected an object, got {type(value).__name__}")
-    return value
-
-
 def amount(value: Any, field: str) -> tuple[Decimal, str]:
     """An eBay ``Amount`` (``{"value": "12.34", "currency": "USD"}``) as a Decimal and its
     ISO currency code. ``value`` is the amount in ``currency`` (after any conversion; the
     buyer's original is in ``convertedFromValue``)."""
-    data = _object(value, field)
+    data = optional_object(value, field)
     if data is None:
         raise MalformedRecordError(f"{field}: required amount is missing")
     money = parse_money(data.get("value"), f"{field}.value")
@@ -188,18 +175,9 @@ def _quantity(value: Any, field: str) -> int:
     return value
 
 
-def _unit_price(cost: Decimal | None, quantity: int) -> Decimal | None:
-    if cost is None or quantity <= 0:
-        return None
-    # Keep the amount's own precision when it is finer than cents.
-    exponent = cost.as_tuple().exponent
-    places = min(exponent, -2) if isinstance(exponent, int) else -2
-    return (cost / quantity).quantize(_CENT.scaleb(places + 2))
-
-
 def _line(item: Any, index: int, currency: str) -> LineDraft:
     where = f"lineItems[{index}]"
-    data = _object(item, where)
+    data = optional_object(item, where)
     if data is None:
         raise MalformedRecordError(f"{where}: expected an object")
     line_id = require(data, "lineItemId", where)
@@ -211,15 +189,15 @@ def _line(item: Any, index: int, currency: str) -> LineDraft:
             ("ebay_item_id", "legacyItemId"),
             ("ebay_variation_id", "legacyVariationId"),
         )
-        if _text(data.get(key))
+        if clean_text(data.get(key))
     }
     shipped = quantity if data.get("lineItemFulfillmentStatus") == "FULFILLED" else 0
     return LineDraft(
         external_id=str(line_id),
         quantity=quantity,
-        sku=_text(data.get("sku")),
-        title=_text(data.get("title")),
-        unit_price=_unit_price(cost, quantity),
+        sku=clean_text(data.get("sku")),
+        title=clean_text(data.get("title")),
+        unit_price=unit_price_from_total(cost, quantity),
         total=_line_amount(data.get("total"), f"{where}.total", currency),
         quantity_shipped=shipped,
         identifiers=identifiers,
@@ -227,12 +205,11 @@ def _line(item: Any, index: int, currency: str) -> LineDraft:
 
 
 def _buyer(raw: Mapping[str, Any]) -> Address | None:
-    buyer = _object(raw.get("buyer"), "buyer")
+    buyer = optional_object(raw.get("buyer"), "buyer")
     if buyer is None:
         return None
-    tax = _object(buyer.get("taxAddress"), "buyer.taxAddress") or {}
-    address = Address(name=_text(buyer.get("username")), country=_text(tax.get("countryCode")))
-    return None if address == Address() else address
+    tax = optional_object(buyer.get("taxAddress"), "buyer.taxAddress") or {}
+    return clean_address(name=buyer.get("username"), country=tax.get("countryCode"))
 
 
 def _ship_to(raw: Mapping[str, Any]) -> Address | None:
@@ -241,33 +218,34 @@ def _ship_to(raw: Mapping[str, Any]) -> Address | None:
         return None
     for index, instruction in enumerate(instructions):
         where = f"fulfillmentStartInstructions[{index}]"
-        step = _object(instruction, where) or {}
-        shipping = _object(step.get("shippingStep"), f"{where}.shippingStep")
-        contact = _object((shipping or {}).get("shipTo"), f"{where}.shippingStep.shipTo")
+        step = optional_object(instruction, where) or {}
+        shipping = optional_object(step.get("shippingStep"), f"{where}.shippingStep")
+        contact = optional_object((shipping or {}).get("shipTo"), f"{where}.shippingStep.shipTo")
         if contact is None:
             continue  # an in-store pickup or digital delivery step
-        postal = _object(contact.get("contactAddress"), f"{where}.shippingStep.shipTo") or {}
-        phone = _object(contact.get("primaryPhone"), f"{where}.shippingStep.shipTo") or {}
-        address = Address(
-            name=_text(contact.get("fullName")),
-            company=_text(contact.get("companyName")),
-            line1=_text(postal.get("addressLine1")),
-            line2=_text(postal.get("addressLine2")),
-            city=_text(postal.get("city")),
-            region=_text(postal.get("stateOrProvince")),
-            postal_code=_text(postal.get("postalCode")),
-            country=_text(postal.get("countryCode")),
-            phone=_text(phone.get("phoneNumber")),
-            email=_text(contact.get("email")),
+        postal = (
+            optional_object(contact.get("contactAddress"), f"{where}.shippingStep.shipTo") or {}
         )
-        return None if address == Address() else address
+        phone = optional_object(contact.get("primaryPhone"), f"{where}.shippingStep.shipTo") or {}
+        return clean_address(
+            name=contact.get("fullName"),
+            company=contact.get("companyName"),
+            line1=postal.get("addressLine1"),
+            line2=postal.get("addressLine2"),
+            city=postal.get("city"),
+            region=postal.get("stateOrProvince"),
+            postal_code=postal.get("postalCode"),
+            country=postal.get("countryCode"),
+            phone=phone.get("phoneNumber"),
+            email=contact.get("email"),
+        )
     return None
 
 
 def _marketplace(items: list[Any]) -> str | None:
     for item in items:
         if isinstance(item, dict):
-            found = _text(item.get("purchaseMarketplaceId")) or _text(
+            found = clean_text(item.get("purchaseMarketplaceId")) or clean_text(
                 item.get("listingMarketplaceId")
             )
             if found:
@@ -279,7 +257,7 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     """Normalise one eBay ``Order`` (from ``getOrders`` or ``getOrder``)."""
     order_id = require(raw, "orderId")
     status, channel = order_status(raw)
-    pricing = _object(raw.get("pricingSummary"), "pricingSummary")
+    pricing = optional_object(raw.get("pricingSummary"), "pricingSummary")
     if pricing is None:
         raise MalformedRecordError("pricingSummary: required field is missing")
     total, currency = amount(pricing.get("total"), "pricingSummary.total")

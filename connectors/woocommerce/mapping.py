@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from orderhub.sdk import (
@@ -13,9 +12,12 @@ from orderhub.sdk import (
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
+    clean_address,
+    clean_text,
     parse_money,
     parse_utc,
     require,
+    unit_price_from_total,
 )
 
 #: Every core WooCommerce status. ``trash`` is an order the shop deleted (recoverable),
@@ -31,8 +33,6 @@ STATUS_MAP: Mapping[str, OrderStatus] = {
     "trash": OrderStatus.CANCELLED,
     "checkout-draft": OrderStatus.PENDING,
 }
-
-_CENT = Decimal("0.01")
 
 
 def map_status(status: Any, custom: Mapping[str, OrderStatus]) -> OrderStatus:
@@ -54,38 +54,32 @@ def map_status(status: Any, custom: Mapping[str, OrderStatus]) -> OrderStatus:
     return mapped
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _title(value: Any) -> str | None:
     # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper", "Shirt &ndash; M").
-    text = _text(value)
-    return _text(html.unescape(text)) if text else None
+    text = clean_text(value)
+    return clean_text(html.unescape(text)) if text else None
 
 
 def _address(data: Any) -> Address | None:
     if not isinstance(data, dict):
         return None
     name = " ".join(
-        part for part in (_text(data.get("first_name")), _text(data.get("last_name"))) if part
+        part
+        for part in (clean_text(data.get("first_name")), clean_text(data.get("last_name")))
+        if part
     )
-    address = Address(
-        name=name or None,
-        company=_text(data.get("company")),
-        line1=_text(data.get("address_1")),
-        line2=_text(data.get("address_2")),
-        city=_text(data.get("city")),
-        region=_text(data.get("state")),
-        postal_code=_text(data.get("postcode")),
-        country=_text(data.get("country")),
-        phone=_text(data.get("phone")),
-        email=_text(data.get("email")),
+    return clean_address(
+        name=name,
+        company=data.get("company"),
+        line1=data.get("address_1"),
+        line2=data.get("address_2"),
+        city=data.get("city"),
+        region=data.get("state"),
+        postal_code=data.get("postcode"),
+        country=data.get("country"),
+        phone=data.get("phone"),
+        email=data.get("email"),
     )
-    return None if address == Address() else address
 
 
 def _quantity(value: Any, where: str) -> int:
@@ -93,15 +87,6 @@ def _quantity(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise MalformedRecordError(f"{where}: quantity {str(value)[:20]!r} is not an integer")
     return value
-
-
-def _unit_price(subtotal: Decimal, quantity: int) -> Decimal | None:
-    if quantity <= 0:
-        return None
-    # Keep the shop's own precision when it is finer than cents (KWD, BHD: 3 decimals).
-    exponent = subtotal.as_tuple().exponent
-    places = min(exponent, -2) if isinstance(exponent, int) else -2
-    return (subtotal / quantity).quantize(_CENT.scaleb(places + 2))
 
 
 def _line(item: Any, index: int, shipped: bool) -> LineDraft:
@@ -113,9 +98,9 @@ def _line(item: Any, index: int, shipped: bool) -> LineDraft:
     return LineDraft(
         external_id=str(line_id),
         quantity=quantity,
-        sku=_text(item.get("sku")),
+        sku=clean_text(item.get("sku")),
         title=_title(item.get("name")),
-        unit_price=_unit_price(subtotal, quantity),
+        unit_price=unit_price_from_total(subtotal, quantity),
         total=parse_money(item.get("total", "0"), f"{where}.total"),
         quantity_shipped=quantity if shipped else 0,
         identifiers=identifiers,
@@ -132,7 +117,7 @@ def to_draft(raw: dict[str, Any], custom_statuses: Mapping[str, OrderStatus]) ->
     shipped = status is OrderStatus.SHIPPED
     return OrderDraft(
         external_id=str(order_id),
-        display_id=_text(raw.get("number")),
+        display_id=clean_text(raw.get("number")),
         status=status,
         channel_status=str(raw["status"]),
         # The *_gmt twins are documented as GMT; the plain fields are in the site's zone.

@@ -46,12 +46,16 @@ PUBLIC_SDK = [
     "SystemClock",
     "TokenBucket",
     "TransientError",
+    "clean_address",
+    "clean_text",
     "dig",
     "format_utc",
+    "optional_object",
     "paginate",
     "parse_money",
     "parse_utc",
     "require",
+    "unit_price_from_total",
     "validate_order",
 ]
 

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from orderhub.shipping.record import PUSHES, SHIPMENT_LINES, SHIPMENTS, record_shipments
+from orderhub.shipping.record import (
+    PUSHES,
+    SHIPMENT_LINES,
+    SHIPMENTS,
+    find_order,
+    record_shipments,
+)
 from orderhub.shipping.requests import ShipmentError, ShipmentRequest
 from orderhub.store.ingest import ORDERS
 
@@ -156,3 +162,32 @@ def test_lines_are_found_by_sku_or_line_id_and_quantities_default_to_what_is_lef
     )
     with store_engine.connect() as connection:
         assert connection.execute(select(func.sum(SHIPMENT_LINES.c.quantity))).scalar_one() == 3
+
+
+def test_find_order_names_ambiguity_and_prefers_orderhub_ids(
+    store_engine: Engine, stored_orders: dict[str, Any]
+) -> None:
+    first, second, third = stored_orders
+    first_id = stored_orders[first]["id"]
+    with store_engine.begin() as connection:
+        # Another account's order shows the first order's id as its number, and the third
+        # order's number looks like orderhub's id of the first.
+        connection.execute(
+            update(ORDERS)
+            .where(ORDERS.c.external_id == second)
+            .values(account_id="shop-eu", display_id=first)
+        )
+        connection.execute(
+            update(ORDERS).where(ORDERS.c.external_id == third).values(display_id=str(first_id))
+        )
+    with store_engine.connect() as connection:
+        row, why = find_order(connection, first, None)
+        assert (
+            row is None and why == f"{first!r} matches orders in several accounts (shop, shop-eu)"
+        )
+        row, why = find_order(connection, first, "shop")
+        assert why is None and row is not None and row.external_id == first
+        row, why = find_order(connection, str(first_id), None)
+        assert why is None and row is not None and row.external_id == first
+        row, why = find_order(connection, str(first_id), "shop-eu")
+        assert row is None and why == f"no order {str(first_id)!r} in account shop-eu"

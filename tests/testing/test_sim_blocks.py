@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,10 @@ from orderhub.testing.sim import (
     SimulatedApi,
     TokenPager,
     TokenStatus,
+    copy_json,
+    creation_times,
+    deep_merge,
+    modified_later,
     offset_slice,
     page_number_slice,
     route,
@@ -547,6 +552,96 @@ def test_live_feed_is_seeded_and_timed(clock: FakeClock) -> None:
     news = sum(1 for kind, _ in first if kind == "new")
     assert 80 <= news <= 170  # about 120 an hour
     assert [when for _, when in first] == sorted(when for _, when in first)
+
+
+def test_start_live_feed_attaches_a_feed_caught_up_before_each_request(
+    client: httpx.Client, api: PetApi, clock: FakeClock
+) -> None:
+    events: list[datetime] = []
+    feed = api.start_live_feed(
+        lambda rng, when: events.append(when),
+        lambda rng, when: None,
+        new_per_hour=3600,
+        changes_per_hour=0,
+        seed=3,
+    )
+    assert api.live_feed is feed
+    clock.advance(120)
+    assert events == [], "nothing happens until the simulator is asked something"
+    client.get("/v1/open")
+    assert len(events) == feed.produced > 0
+    assert all(when <= clock.now() for when in events)
+
+
+def test_store_moment_is_whole_seconds_or_now(clock: FakeClock) -> None:
+    store: OrderStore[SimRecord] = OrderStore(clock)
+    clock.advance(0.8)
+    assert store.moment(None) == store.now() == whole(clock.now())
+    given = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
+    assert store.moment(given) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        store.moment(datetime(2026, 1, 2))
+
+
+def whole(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+def test_store_pick_finds_an_accepted_record_or_gives_up(clock: FakeClock) -> None:
+    store: OrderStore[SimRecord] = OrderStore(clock)
+    now = store.now()
+    for status in ("open", "closed", "closed", "open"):
+        store.add(SimRecord(store.next_id(), now, now, status))
+    ids = [1, 2, 3, 4, 99]  # 99 is not in the store: picked, then skipped
+    rng = random.Random(5)
+    picked = [store.pick(rng, ids, lambda r: r.status == "open") for _ in range(50)]
+    assert {record.id for record in picked if record is not None} == {1, 4}
+    assert store.pick(rng, ids, lambda r: r.status == "gone") is None
+    assert store.pick(rng, [], lambda r: True) is None
+
+
+def test_creation_times_are_seeded_sorted_and_inside_the_spread() -> None:
+    now = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    times = creation_times(random.Random(1), 200, start=None, spread=timedelta(days=2), now=now)
+    assert times == creation_times(
+        random.Random(1), 200, start=None, spread=timedelta(days=2), now=now
+    )
+    assert times == sorted(times) and len(times) == 200
+    assert all(now - timedelta(days=2) <= t < now and t.microsecond == 0 for t in times)
+    start = datetime(2025, 6, 1, 8, 30, 15, 500_000, tzinfo=UTC)
+    later = creation_times(random.Random(2), 50, start=start, spread=timedelta(hours=1), now=now)
+    begin = start.replace(microsecond=0)
+    assert all(begin <= t < begin + timedelta(hours=1) for t in later)
+
+
+def test_modified_later_changes_about_a_share_and_never_after_now() -> None:
+    rng = random.Random(4)
+    now = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    created = [now - timedelta(hours=h) for h in range(1, 401)]
+    modified = [modified_later(rng, c, now, within=timedelta(hours=6)) for c in created]
+    changed = [(c, m) for c, m in zip(created, modified, strict=True) if m != c]
+    assert 80 <= len(changed) <= 190  # about a third of 400
+    assert all(
+        c + timedelta(minutes=1) <= m <= min(now, c + timedelta(hours=6)) for c, m in changed
+    )
+    never = [modified_later(rng, c, now, within=timedelta(hours=6), share=0) for c in created]
+    assert never == created
+
+
+def test_copy_json_shares_nothing_and_deep_merge_merges_objects_only() -> None:
+    original = {"a": {"b": [1, {"c": 2}]}, "d": "x"}
+    copied = copy_json(original)
+    assert copied == original
+    copied["a"]["b"][1]["c"] = 3
+    assert original["a"]["b"][1]["c"] == 2
+    target = {"billing": {"city": "Gent", "postcode": "9000"}, "lines": [1, 2], "n": 1}
+    deep_merge(target, {"billing": {"city": "Brugge"}, "lines": [3], "new": {"k": True}})
+    assert target == {
+        "billing": {"city": "Brugge", "postcode": "9000"},
+        "lines": [3],
+        "n": 1,
+        "new": {"k": True},
+    }
 
 
 def test_scaled_clock(clock: FakeClock) -> None:

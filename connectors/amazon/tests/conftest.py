@@ -7,12 +7,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-import structlog
 
-from orderhub.sdk import ConnectorContext
 from orderhub.testing import FakeClock
+from orderhub.testing.kit import ConnectorBuilder
 from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 
@@ -45,17 +43,19 @@ def sim(clock: FakeClock) -> SimulatedAmazon:
     )
 
 
+#: The simulated seller's settings: North America, the US and CA marketplaces.
+SETTINGS: dict[str, Any] = {
+    "region": "na",
+    "marketplace_ids": [US, CA],
+    "client_id": CLIENT_ID,
+    "client_secret": CLIENT_SECRET,
+    "refresh_token": REFRESH_TOKEN,
+}
+
+
 def settings(**overrides: Any) -> AmazonSettings:
-    """Settings for the simulated seller (North America, US and CA) unless overridden."""
-    values: dict[str, Any] = {
-        "region": "na",
-        "marketplace_ids": [US, CA],
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "refresh_token": REFRESH_TOKEN,
-    }
-    values.update(overrides)
-    return AmazonSettings(**values)
+    """Settings for the simulated seller unless overridden."""
+    return AmazonSettings(**{**SETTINGS, **overrides})
 
 
 @pytest.fixture
@@ -63,29 +63,11 @@ def make_connector(clock: FakeClock, sim: SimulatedAmazon) -> Iterator[Connector
     """``make_connector(transport=None, clock=None, log=None, account_id="amazon-us",
     **settings)``: a connector for the simulated seller (default regional hosts; the
     simulator's in-process transport answers for every host)."""
-    built: list[AmazonConnector] = []
-    fake_clock = clock
-
-    def build(
-        *,
-        transport: httpx.BaseTransport | None = None,
-        clock: Any = None,
-        log: Any = None,
-        account_id: str = "amazon-us",
-        **overrides: Any,
-    ) -> AmazonConnector:
-        connector = AmazonConnector(
-            ConnectorContext(
-                account_id=account_id,
-                settings=settings(**overrides),
-                clock=clock if clock is not None else fake_clock,
-                log=log if log is not None else structlog.get_logger(),
-                transport=transport if transport is not None else sim.transport(),
-            )
-        )
-        built.append(connector)
-        return connector
-
-    yield build
-    for connector in built:
-        connector.close()
+    with ConnectorBuilder(
+        AmazonConnector,
+        clock=clock,
+        transport=sim.transport,
+        settings=SETTINGS,
+        account_id="amazon-us",
+    ) as build:
+        yield build

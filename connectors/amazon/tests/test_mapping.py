@@ -9,7 +9,7 @@ in ISO 8601. ``malformed_*`` fixtures must be refused, naming the field.
 
 Regenerate the golden files after an intended mapping change with::
 
-    ORDERHUB_UPDATE_GOLDEN=1 .venv/bin/python -m pytest connectors/amazon/tests/test_mapping.py
+    .venv/bin/python -m pytest connectors/amazon/tests/test_mapping.py --update-golden
 
 then read the diff before committing it: the golden files are the review.
 """
@@ -17,12 +17,9 @@ then read the diff before committing it: the golden files are the review.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import os
-from datetime import datetime
+from collections.abc import Iterator
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +28,18 @@ import pytest
 
 from orderhub.sdk import (
     Address,
-    LineDraft,
     MalformedRecordError,
-    OrderDraft,
     OrderStatus,
     validate_order,
+)
+from orderhub.testing import FakeClock
+from orderhub.testing.kit import (
+    GuardedClock,
+    draft_from_json,
+    fixture_files,
+    golden_text,
+    load_fixture,
+    render_golden,
 )
 from orderhub.testing.sims.amazon import FULFILLMENT_STATUSES
 from orderhub_connectors.amazon import AmazonConnector
@@ -46,9 +50,8 @@ from .conftest import ConnectorFactory
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
-UPDATE_GOLDEN = os.environ.get("ORDERHUB_UPDATE_GOLDEN") == "1"
 
-VALID = sorted(p.stem for p in FIXTURES.glob("*.json") if not p.stem.startswith("malformed_"))
+VALID = sorted(p.stem for p in fixture_files(FIXTURES)[0])
 
 # What Amazon's statuses mean for a seller, written out independently of mapping.py so a
 # changed mapping shows up here as a decision, not as a silent edit.
@@ -77,87 +80,23 @@ MALFORMED = {
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    return data
-
-
-# -- golden-file (de)serialisation ----------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    """A draft as plain JSON: Decimals as strings (their exact digits), times ISO 8601."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    raise TypeError(f"unexpected {type(value).__name__} in a draft")
-
-
-def _money(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _address(data: dict[str, Any] | None) -> Address | None:
-    return None if data is None else Address(**data)
-
-
-def from_golden(data: dict[str, Any]) -> OrderDraft:
-    """The draft a golden file describes, with real types (so == compares Decimals, aware
-    datetimes and enum members, not their spellings)."""
-    lines = tuple(
-        LineDraft(
-            **{**line, "unit_price": _money(line["unit_price"]), "total": _money(line["total"])}
-        )
-        for line in data["lines"]
-    )
-    return OrderDraft(
-        **{
-            **data,
-            "status": OrderStatus(data["status"]),
-            "placed_at": datetime.fromisoformat(data["placed_at"]),
-            "updated_at": datetime.fromisoformat(data["updated_at"]),
-            "total": Decimal(data["total"]),
-            "lines": lines,
-            "buyer": _address(data["buyer"]),
-            "ship_to": _address(data["ship_to"]),
-        }
-    )
+    return load_fixture(FIXTURES / f"{name}.json")
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 
-class _NoClock:
-    """A clock that fails the test when anything asks it the time: to_order must not."""
-
-    def now(self) -> datetime:
-        raise AssertionError("to_order read the clock")
-
-    def monotonic(self) -> float:
-        raise AssertionError("to_order read the clock")
-
-    def sleep(self, seconds: float) -> None:
-        raise AssertionError("to_order slept")
-
-
 @pytest.fixture
-def offline(make_connector: ConnectorFactory) -> AmazonConnector:
-    """A connector whose network and clock fail the test when used."""
+def offline(make_connector: ConnectorFactory) -> Iterator[AmazonConnector]:
+    """A connector whose network and clock fail the test when used (the kit's guarded
+    clock, armed for the whole test)."""
 
     def refuse(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"to_order made an HTTP request: {request.method} {request.url}")
 
-    return make_connector(transport=httpx.MockTransport(refuse), clock=_NoClock())
+    clock = GuardedClock(FakeClock())
+    with clock.armed():
+        yield make_connector(transport=httpx.MockTransport(refuse), clock=clock)
 
 
 # -- the fixture set ------------------------------------------------------------------------
@@ -181,16 +120,12 @@ def test_the_fixture_set_covers_what_the_connector_meets() -> None:
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_golden(name: str, offline: AmazonConnector) -> None:
+def test_golden(name: str, offline: AmazonConnector, update_golden: bool) -> None:
     draft = offline.to_order(load(name))
     assert validate_order(draft) == [], "every valid fixture gives a draft the store accepts"
-    path = GOLDEN / f"{name}.json"
-    rendered = json.dumps(to_jsonable(draft), indent=2, ensure_ascii=False) + "\n"
-    if UPDATE_GOLDEN:
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"no golden file for {name}: run with ORDERHUB_UPDATE_GOLDEN=1"
-    assert draft == from_golden(json.loads(path.read_text(encoding="utf-8")))
-    assert rendered == path.read_text(encoding="utf-8")
+    text = golden_text(GOLDEN / f"{name}.json", draft, update=update_golden)
+    assert draft == draft_from_json(json.loads(text))
+    assert render_golden(draft) == text
 
 
 def test_every_golden_file_has_a_fixture() -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
-import httpx
 import pytest
-import structlog
 
-from orderhub.sdk import ConnectorContext
 from orderhub.testing import FakeClock
+from orderhub.testing.kit import ConnectorBuilder
 from orderhub.testing.sims.ebay import SimulatedEbay
-from orderhub_connectors.ebay import EbayConnector, EbaySettings
+from orderhub_connectors.ebay import EbayConnector
 
 # The simulated keyset and consent: long and distinctive, so a leak into a log line or an
 # error message cannot be missed.
@@ -49,35 +46,15 @@ def make_connector(clock: FakeClock, sim: SimulatedEbay) -> Iterator[ConnectorFa
     """``make_connector(transport=None, clock=None, log=None, account_id=ACCOUNT,
     **settings)``: a connector for the simulated eBay (eBay's production URLs, reached
     in-process; the simulated keyset and consent unless given)."""
-    built: list[EbayConnector] = []
-    fake_clock = clock
-
-    def build(
-        *,
-        transport: httpx.BaseTransport | None = None,
-        clock: Any = None,
-        log: Any = None,
-        account_id: str = ACCOUNT,
-        **settings: Any,
-    ) -> EbayConnector:
-        values: dict[str, Any] = {
+    with ConnectorBuilder(
+        EbayConnector,
+        clock=clock,
+        transport=sim.transport,
+        settings={
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "refresh_token": REFRESH_TOKEN,
-        }
-        values.update(settings)
-        connector = EbayConnector(
-            ConnectorContext(
-                account_id=account_id,
-                settings=EbaySettings(**values),
-                clock=clock if clock is not None else fake_clock,
-                log=log if log is not None else structlog.get_logger(),
-                transport=transport if transport is not None else sim.transport(),
-            )
-        )
-        built.append(connector)
-        return connector
-
-    yield build
-    for connector in built:
-        connector.close()
+        },
+        account_id=ACCOUNT,
+    ) as build:
+        yield build

@@ -9,7 +9,7 @@ be refused with a message naming the field.
 
 Regenerate the golden files after an intended mapping change with::
 
-    ORDERHUB_UPDATE_GOLDEN=1 .venv/bin/python -m pytest connectors/ebay/tests/test_mapping.py
+    .venv/bin/python -m pytest connectors/ebay/tests/test_mapping.py --update-golden
 
 then read the diff before committing it: the golden files are the review.
 """
@@ -17,12 +17,10 @@ then read the diff before committing it: the golden files are the review.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +31,17 @@ from orderhub.sdk import (
     Address,
     LineDraft,
     MalformedRecordError,
-    OrderDraft,
     OrderStatus,
     validate_order,
+)
+from orderhub.testing import FakeClock
+from orderhub.testing.kit import (
+    GuardedClock,
+    draft_from_json,
+    draft_to_json,
+    fixture_files,
+    golden_text,
+    load_fixture,
 )
 from orderhub_connectors.ebay import EbayConnector
 from orderhub_connectors.ebay.mapping import (
@@ -51,10 +57,9 @@ from .spec import problems
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
-UPDATE_GOLDEN = os.environ.get("ORDERHUB_UPDATE_GOLDEN") == "1"
 
-VALID = sorted(p.stem for p in FIXTURES.glob("*.json") if not p.stem.startswith("malformed_"))
-MALFORMED = sorted(p.stem for p in FIXTURES.glob("malformed_*.json"))
+VALID = sorted(p.stem for p in fixture_files(FIXTURES)[0])
+MALFORMED = sorted(p.stem for p in fixture_files(FIXTURES)[1])
 
 S = OrderStatus
 # The status rule written out as a decision table, independently of mapping.py, so a changed
@@ -96,86 +101,20 @@ def expected_status(fulfillment: str, payment: str, cancel: str) -> OrderStatus:
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    return data
-
-
-# -- golden-file (de)serialisation ----------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    """A draft as plain JSON: Decimals as strings (their exact digits), times ISO 8601."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    raise TypeError(f"unexpected {type(value).__name__} in a draft")
-
-
-def _money(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _address(data: dict[str, Any] | None) -> Address | None:
-    return None if data is None else Address(**data)
-
-
-def from_golden(data: dict[str, Any]) -> OrderDraft:
-    """The draft a golden file describes, with real types."""
-    lines = tuple(
-        LineDraft(
-            **{**line, "unit_price": _money(line["unit_price"]), "total": _money(line["total"])}
-        )
-        for line in data["lines"]
-    )
-    return OrderDraft(
-        **{
-            **data,
-            "status": OrderStatus(data["status"]),
-            "placed_at": datetime.fromisoformat(data["placed_at"]),
-            "updated_at": datetime.fromisoformat(data["updated_at"]),
-            "total": Decimal(data["total"]),
-            "lines": lines,
-            "buyer": _address(data["buyer"]),
-            "ship_to": _address(data["ship_to"]),
-        }
-    )
-
-
-class _NoClock:
-    """A clock that fails the test when anything asks it the time: to_order must not."""
-
-    def now(self) -> datetime:
-        raise AssertionError("to_order read the clock")
-
-    def monotonic(self) -> float:
-        raise AssertionError("to_order read the clock")
-
-    def sleep(self, seconds: float) -> None:
-        raise AssertionError("to_order slept")
+    return load_fixture(FIXTURES / f"{name}.json")
 
 
 @pytest.fixture
-def offline(make_connector: Any) -> EbayConnector:
-    """A connector whose network and clock fail the test when used."""
+def offline(make_connector: Any) -> Iterator[EbayConnector]:
+    """A connector whose network and clock fail the test when used (the kit's guarded
+    clock, armed for the whole test)."""
 
     def refuse(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"to_order made an HTTP request: {request.method} {request.url}")
 
-    connector: EbayConnector = make_connector(
-        transport=httpx.MockTransport(refuse), clock=_NoClock()
-    )
-    return connector
+    clock = GuardedClock(FakeClock())
+    with clock.armed():
+        yield make_connector(transport=httpx.MockTransport(refuse), clock=clock)
 
 
 # -- the fixtures themselves ----------------------------------------------------------------
@@ -215,17 +154,13 @@ def test_every_fixture_is_shaped_like_ebays_order(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_to_order_matches_the_golden_file(offline: EbayConnector, name: str) -> None:
+def test_to_order_matches_the_golden_file(
+    offline: EbayConnector, name: str, update_golden: bool
+) -> None:
     draft = offline.to_order(load(name))
-    produced = to_jsonable(draft)
-    golden = GOLDEN / f"{name}.json"
-    if UPDATE_GOLDEN:
-        GOLDEN.mkdir(exist_ok=True)
-        golden.write_text(json.dumps(produced, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    assert golden.exists(), f"no golden file for {name}: run with ORDERHUB_UPDATE_GOLDEN=1"
-    expected = json.loads(golden.read_text(encoding="utf-8"))
-    assert produced == expected
-    assert draft == from_golden(expected)
+    expected = json.loads(golden_text(GOLDEN / f"{name}.json", draft, update=update_golden))
+    assert draft_to_json(draft) == expected
+    assert draft == draft_from_json(expected)
 
 
 def test_every_golden_file_belongs_to_a_valid_fixture() -> None:

@@ -165,6 +165,79 @@ def test_a_partial_shipment_ships_only_its_lines(
     assert sim.order(order["orderId"])["orderFulfillmentStatus"] == "FULFILLED"
 
 
+# -- units shipped by another route --------------------------------------------------------
+
+
+def test_units_already_shipped_in_seller_hub_are_refused_before_sending(
+    sim: SimulatedEbay, clock: FakeClock, order: dict[str, Any], make_connector: ConnectorFactory
+) -> None:
+    tee = order["lineItems"][0]["lineItemId"]
+    # The seller shipped both T-shirts in Seller Hub; orderhub's shipment sends them again.
+    sim.ship(order["orderId"], tracking_number="1ZSELLERHUB01", carrier="UPS", lines=[(tee, 2)])
+
+    with pytest.raises(RejectedError) as caught:
+        make_connector().push_tracking(shipment(order, clock))
+
+    error = caught.value
+    assert ACCOUNT in error.message and order["orderId"] in error.message
+    assert f"line item {tee} (SKU TEE-ORGANIC-M)" in error.message
+    assert "sends 2 unit(s)" in error.message
+    assert "2 of its 2 unit(s) shipped (tracking 1ZSELLERHUB01)" in error.message
+    assert "only 0 can still ship" in error.message and "not sent" in error.message
+    assert order["lineItems"][1]["lineItemId"] not in error.message, "the mug is fine"
+    assert "Seller Hub" in error.fix and "cancel this shipment in orderhub" in error.fix
+    assert error.code == "already_shipped" and error.code != "32600"
+    assert creates(sim) == [], "eBay never saw the create (it would answer 32600)"
+    operations = [r.operation for r in sim.requests if r.operation != "token"]
+    assert operations == ["getShippingFulfillments", "getOrder"]
+    assert len(sim.fulfillments(order["orderId"])) == 1
+
+
+def test_every_line_short_on_ebay_is_named_with_its_tracking_numbers(
+    sim: SimulatedEbay, clock: FakeClock, order: dict[str, Any], make_connector: ConnectorFactory
+) -> None:
+    tee, mug = (item["lineItemId"] for item in order["lineItems"])
+    sim.ship(order["orderId"], tracking_number="1ZFIRST0001", carrier="UPS", lines=[(tee, 1)])
+    sim.ship(order["orderId"], tracking_number="1ZSECOND002", carrier="UPS", lines=[(mug, 1)])
+
+    with pytest.raises(RejectedError) as caught:
+        make_connector().push_tracking(shipment(order, clock, lines=((0, 2), (1, 1))))
+
+    message = caught.value.message
+    assert "1 of its 2 unit(s) shipped (tracking 1ZFIRST0001), so only 1 can still ship" in (
+        message
+    )
+    assert f"line item {mug} (SKU MUG-ENAMEL-BLUE)" in message
+    assert "1 of its 1 unit(s) shipped (tracking 1ZSECOND002), so only 0" in message
+    assert creates(sim) == []
+
+
+def test_what_ebay_still_has_unshipped_can_be_pushed(
+    sim: SimulatedEbay, clock: FakeClock, order: dict[str, Any], make_connector: ConnectorFactory
+) -> None:
+    tee = order["lineItems"][0]["lineItemId"]
+    sim.ship(order["orderId"], tracking_number="1ZSELLERHUB01", carrier="UPS", lines=[(tee, 1)])
+
+    result = make_connector().push_tracking(shipment(order, clock, lines=((0, 1), (1, 1))))
+
+    assert result.outcome is PushOutcome.APPLIED
+    assert len(creates(sim)) == 1
+    assert sim.order(order["orderId"])["orderFulfillmentStatus"] == "FULFILLED"
+
+
+def test_lines_no_fulfillment_covers_cost_no_extra_call_to_ebay(
+    sim: SimulatedEbay, clock: FakeClock, order: dict[str, Any], make_connector: ConnectorFactory
+) -> None:
+    tee = order["lineItems"][0]["lineItemId"]
+    sim.ship(order["orderId"], tracking_number="1ZSELLERHUB01", carrier="UPS", lines=[(tee, 2)])
+
+    result = make_connector().push_tracking(shipment(order, clock, lines=((1, 1),)))
+
+    assert result.outcome is PushOutcome.APPLIED
+    operations = [r.operation for r in sim.requests if r.operation != "token"]
+    assert operations == ["getShippingFulfillments", "createShippingFulfillment"]
+
+
 # -- tracking numbers and carriers ----------------------------------------------------------
 
 

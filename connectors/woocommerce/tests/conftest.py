@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
-import httpx
 import pytest
-import structlog
 
-from orderhub.sdk import ConnectorContext
 from orderhub.testing import FakeClock
+from orderhub.testing.kit import ConnectorBuilder
 from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
-from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
+from orderhub_connectors.woocommerce import WooCommerceConnector
 
 # The simulated shop's accepted credentials (tests read them back as sim.consumer_key and
 # sim.consumer_secret): long and distinctive, so a leak into a log line cannot be missed.
@@ -37,36 +34,18 @@ def sim(clock: FakeClock) -> SimulatedWooCommerce:
 
 @pytest.fixture
 def make_connector(clock: FakeClock, sim: SimulatedWooCommerce) -> Iterator[ConnectorFactory]:
-    """``make_connector(transport=None, clock=None, log=None, **settings)``: a connector for
-    the simulated shop (``https://shop.example.com``, the right keys unless given)."""
-    built: list[WooCommerceConnector] = []
-    fake_clock = clock
-
-    def build(
-        *,
-        transport: httpx.BaseTransport | None = None,
-        clock: Any = None,
-        log: Any = None,
-        **settings: Any,
-    ) -> WooCommerceConnector:
-        values: dict[str, Any] = {
+    """``make_connector(transport=None, clock=None, log=None, account_id="shop",
+    **settings)``: a connector for the simulated shop (``https://shop.example.com``, the
+    right keys unless given)."""
+    with ConnectorBuilder(
+        WooCommerceConnector,
+        clock=clock,
+        transport=sim.transport,
+        settings={
             "base_url": "https://shop.example.com",
             "consumer_key": KEY,
             "consumer_secret": SECRET,
-        }
-        values.update(settings)
-        connector = WooCommerceConnector(
-            ConnectorContext(
-                account_id="shop",
-                settings=WooCommerceSettings(**values),
-                clock=clock if clock is not None else fake_clock,
-                log=log if log is not None else structlog.get_logger(),
-                transport=transport if transport is not None else sim.transport(),
-            )
-        )
-        built.append(connector)
-        return connector
-
-    yield build
-    for connector in built:
-        connector.close()
+        },
+        account_id="shop",
+    ) as build:
+        yield build

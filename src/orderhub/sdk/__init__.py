@@ -47,7 +47,16 @@ from orderhub.sdk.paginate import (
     dig,
     paginate,
 )
-from orderhub.sdk.parsing import format_utc, parse_money, parse_utc, require
+from orderhub.sdk.parsing import (
+    clean_address,
+    clean_text,
+    format_utc,
+    optional_object,
+    parse_money,
+    parse_utc,
+    require,
+    unit_price_from_total,
+)
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.retry import RetryPolicy
 
@@ -90,11 +99,15 @@ __all__ = [
     "SystemClock",
     "TokenBucket",
     "TransientError",
+    "clean_address",
+    "clean_text",
     "dig",
     "format_utc",
+    "optional_object",
     "paginate",
     "parse_money",
     "parse_utc",
     "require",
+    "unit_price_from_total",
     "validate_order",
 ]

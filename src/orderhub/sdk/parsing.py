@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from orderhub.sdk.drafts import Address
 from orderhub.sdk.errors import MalformedRecordError
+
+_CENT = Decimal("0.01")
 
 
 def parse_money(value: Any, field: str) -> Decimal:
@@ -66,3 +69,42 @@ def require(raw: dict[str, Any], key: str, where: str = "order") -> Any:
     if value is None or value == "":
         raise MalformedRecordError(f"{where}: required field {key!r} is missing")
     return value
+
+
+def clean_text(value: Any) -> str | None:
+    """``value`` as a string with surrounding white space removed; ``None`` when it is
+    missing or blank. For optional text fields (names, titles, SKUs, address parts)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def optional_object(value: Any, field: str) -> dict[str, Any] | None:
+    """``value`` when it is a JSON object, ``None`` when it is missing; anything else raises
+    MalformedRecordError naming ``field``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedRecordError(f"{field}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def clean_address(**fields: Any) -> Address | None:
+    """An :class:`~orderhub.sdk.drafts.Address` of ``fields`` (its field names: ``name``,
+    ``company``, ``line1``, ``line2``, ``city``, ``region``, ``postal_code``, ``country``,
+    ``phone``, ``email``), each passed through :func:`clean_text`; ``None`` when every one
+    is empty, so a channel that sends an empty address gives no address at all."""
+    address = Address(**{name: clean_text(value) for name, value in fields.items()})
+    return None if address == Address() else address
+
+
+def unit_price_from_total(total: Decimal | None, quantity: int) -> Decimal | None:
+    """The price of one unit of a line that costs ``total`` for ``quantity`` units, rounded
+    to the cent, or finer when ``total`` itself is (three-decimal currencies such as KWD
+    keep their three decimals). ``None`` without a total or a positive quantity."""
+    if total is None or quantity <= 0:
+        return None
+    exponent = total.as_tuple().exponent
+    places = min(exponent, -2) if isinstance(exponent, int) else -2
+    return (total / quantity).quantize(_CENT.scaleb(places + 2))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import Connection, Row, func, select
 
 from orderhub.shipping.carriers import (
     TrackingNumberError,
@@ -24,7 +24,8 @@ from orderhub.shipping.carriers import (
     resolve_carrier,
 )
 from orderhub.shipping.requests import ShipmentError, ShipmentProblem, ShipmentRequest
-from orderhub.store.ingest import LINES, ORDERS
+from orderhub.store.ingest import LINES
+from orderhub.store.queries import find_orders
 from orderhub.store.tables import metadata
 
 SHIPMENTS = metadata.tables["shipments"]
@@ -65,14 +66,9 @@ class _OrderState:
 def find_order(
     connection: Connection, ref: str, account: str | None
 ) -> tuple[Row[Any] | None, str | None]:
-    """The order ``ref`` names, or (None, why not)."""
-    conditions = [ORDERS.c.external_id == ref, ORDERS.c.display_id == ref]
-    if ref.isdigit():
-        conditions.append(ORDERS.c.id == int(ref))
-    query = select(ORDERS).where(or_(*conditions))
-    if account:
-        query = query.where(ORDERS.c.account_id == account)
-    rows = list(connection.execute(query))
+    """The order ``ref`` names, or (None, why not). A ref that is orderhub's id of one order
+    and no order's channel id picks that order even when a display number elsewhere matches."""
+    rows = find_orders(connection, ref, account)
     if not rows:
         where = f" in account {account}" if account else ""
         return None, f"no order {ref!r}{where}"

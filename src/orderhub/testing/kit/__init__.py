@@ -28,10 +28,24 @@ hygiene) are methods of :class:`ConnectorConformance`; the ones that do not appl
 connector's declared capabilities skip with the reason. The "Writing a connector"
 walkthrough in CONTRIBUTING.md documents every hook. Golden files are rewritten with
 ``pytest --update-golden``.
+
+A connector's own tests use the same parts: :class:`ConnectorBuilder` for their
+``make_connector`` fixture, and the golden-file helpers (:func:`fixture_files`,
+:func:`load_fixture`, :func:`golden_text` with the ``update_golden`` fixture,
+:func:`render_golden`, :func:`draft_to_json` and :func:`draft_from_json`).
 """
 
+from orderhub.testing.kit.builder import ConnectorBuilder
 from orderhub.testing.kit.conformance import ConnectorConformance
-from orderhub.testing.kit.golden import draft_to_json, load_fixture, render_golden
+from orderhub.testing.kit.golden import (
+    draft_from_json,
+    draft_to_json,
+    fixture_files,
+    golden_text,
+    load_fixture,
+    render_golden,
+    write_golden,
+)
 from orderhub.testing.kit.guards import (
     GuardedClock,
     GuardedTransport,
@@ -43,6 +57,7 @@ from orderhub.testing.kit.guards import (
 from orderhub.testing.kit.harness import Harness, LogCapture, spread_times
 
 __all__ = [
+    "ConnectorBuilder",
     "ConnectorConformance",
     "GuardedClock",
     "GuardedTransport",
@@ -52,8 +67,12 @@ __all__ = [
     "LogCapture",
     "RequestLimitExceeded",
     "SimulatedCrash",
+    "draft_from_json",
     "draft_to_json",
+    "fixture_files",
+    "golden_text",
     "load_fixture",
     "render_golden",
     "spread_times",
+    "write_golden",
 ]

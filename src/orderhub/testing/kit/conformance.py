@@ -48,6 +48,7 @@ from orderhub.testing.kit.golden import (
     load_fixture,
     render_golden,
     update_golden_requested,
+    write_golden,
 )
 from orderhub.testing.kit.guards import (
     GuardedClock,
@@ -707,9 +708,7 @@ class ConnectorConformance:
             produced = render_golden(connector.to_order(load_fixture(path)))
             golden = golden_dir / path.name
             if update:
-                golden_dir.mkdir(parents=True, exist_ok=True)
-                if not golden.exists() or golden.read_text(encoding="utf-8") != produced:
-                    golden.write_text(produced, encoding="utf-8")
+                write_golden(golden, produced)
                 continue
             if not golden.exists():
                 problems.append(f"{path.name}: no golden file {golden}")

@@ -21,16 +21,21 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from orderhub.sdk.drafts import OrderDraft
+import pytest
+
+from orderhub.sdk.drafts import Address, LineDraft, OrderDraft, OrderStatus
 
 __all__ = [
     "UPDATE_GOLDEN_ENV",
     "diff_text",
+    "draft_from_json",
     "draft_to_json",
     "fixture_files",
+    "golden_text",
     "load_fixture",
     "render_golden",
     "update_golden_requested",
+    "write_golden",
 ]
 
 #: The environment variable that switches golden tests to rewriting their files.
@@ -66,6 +71,64 @@ def draft_to_json(draft: OrderDraft) -> dict[str, Any]:
 def render_golden(draft: OrderDraft) -> str:
     """The exact text of the golden file for ``draft``."""
     return json.dumps(draft_to_json(draft), indent=2, ensure_ascii=False) + "\n"
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _address(data: dict[str, Any] | None) -> Address | None:
+    return None if data is None else Address(**data)
+
+
+def draft_from_json(data: dict[str, Any]) -> OrderDraft:
+    """The draft a golden file describes (the inverse of :func:`draft_to_json`), with real
+    types, so ``==`` with a produced draft compares Decimals, aware datetimes and enum
+    members rather than their spellings."""
+    lines = tuple(
+        LineDraft(
+            **{**line, "unit_price": _money(line["unit_price"]), "total": _money(line["total"])}
+        )
+        for line in data["lines"]
+    )
+    return OrderDraft(
+        **{
+            **data,
+            "status": OrderStatus(data["status"]),
+            "placed_at": datetime.fromisoformat(data["placed_at"]),
+            "updated_at": datetime.fromisoformat(data["updated_at"]),
+            "total": Decimal(data["total"]),
+            "lines": lines,
+            "buyer": _address(data["buyer"]),
+            "ship_to": _address(data["ship_to"]),
+        }
+    )
+
+
+def write_golden(path: Path, text: str) -> bool:
+    """Rewrite the golden file ``path`` with ``text`` (creating its folder) unless it holds
+    exactly that already; True when it was written. A file left alone keeps its time stamp,
+    so only changed golden files show up as changed."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def golden_text(path: Path, draft: OrderDraft, *, update: bool) -> str:
+    """The text of the golden file ``path``, for a test to compare ``draft`` with. With
+    ``update`` (the ``update_golden`` fixture) the file is first rewritten from ``draft``.
+    Fails the test, saying how to create it, when there is no such file."""
+    if update:
+        write_golden(path, render_golden(draft))
+    if not path.exists():
+        pytest.fail(
+            f"no golden file {path.name} in {path.parent}: run pytest with --update-golden "
+            "(or ORDERHUB_UPDATE_GOLDEN=1), then review the new file",
+            pytrace=False,
+        )
+    return path.read_text(encoding="utf-8")
 
 
 def update_golden_requested(option: bool = False) -> bool:

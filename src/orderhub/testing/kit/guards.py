@@ -115,21 +115,27 @@ class KitTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, content=content, request=request)
 
 
-class GuardedClock:
-    """A :class:`~orderhub.sdk.Clock` that delegates to ``inner`` except while
-    :meth:`armed`, when any use raises :class:`ImpureCall` naming the call."""
+class _Guard:
+    """The switch both guards share: disarmed until :meth:`armed`, for the ``with`` block."""
 
-    def __init__(self, inner: Clock) -> None:
-        self.inner = inner
-        self._armed = False
+    _armed = False
 
     @contextmanager
     def armed(self) -> Iterator[None]:
+        """Raise :class:`ImpureCall` on every use until the block ends."""
         self._armed = True
         try:
             yield
         finally:
             self._armed = False
+
+
+class GuardedClock(_Guard):
+    """A :class:`~orderhub.sdk.Clock` that delegates to ``inner`` except while
+    :meth:`armed`, when any use raises :class:`ImpureCall` naming the call."""
+
+    def __init__(self, inner: Clock) -> None:
+        self.inner = inner
 
     def _check(self, call: str) -> None:
         if self._armed:
@@ -148,21 +154,12 @@ class GuardedClock:
         self.inner.sleep(seconds)
 
 
-class GuardedTransport(httpx.BaseTransport):
+class GuardedTransport(_Guard, httpx.BaseTransport):
     """A transport that delegates to ``inner`` except while :meth:`armed`, when a request
     raises :class:`ImpureCall` naming it."""
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
-        self._armed = False
-
-    @contextmanager
-    def armed(self) -> Iterator[None]:
-        self._armed = True
-        try:
-            yield
-        finally:
-            self._armed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._armed:

@@ -22,6 +22,7 @@ author's simulator for a new channel. A minimal one::
 
 from orderhub.testing.sim.api import RecordedRequest, Route, SimulatedApi, route
 from orderhub.testing.sim.clock import ScaledClock
+from orderhub.testing.sim.data import copy_json, deep_merge
 from orderhub.testing.sim.faults import Fault, FaultKind, FaultPlan, FaultRule
 from orderhub.testing.sim.messages import SimRequest, SimResponse
 from orderhub.testing.sim.oauth import IssuedToken, OAuth2TokenEndpoint, TokenStatus
@@ -36,7 +37,14 @@ from orderhub.testing.sim.paging import (
 )
 from orderhub.testing.sim.ratelimit import SimRateLimiter
 from orderhub.testing.sim.server import SimServer
-from orderhub.testing.sim.store import LiveFeed, OrderStore, SimRecord, whole_seconds
+from orderhub.testing.sim.store import (
+    LiveFeed,
+    OrderStore,
+    SimRecord,
+    creation_times,
+    modified_later,
+    whole_seconds,
+)
 from orderhub.testing.sim.transport import SimTransport
 
 __all__ = [
@@ -64,6 +72,10 @@ __all__ = [
     "TokenPage",
     "TokenPager",
     "TokenStatus",
+    "copy_json",
+    "creation_times",
+    "deep_merge",
+    "modified_later",
     "offset_slice",
     "page_number_slice",
     "route",

@@ -18,6 +18,7 @@ time under ``api.lock``, so simulator state needs no further locking.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import traceback
@@ -386,6 +387,31 @@ class SimulatedApi:
         server = SimServer(self, host, port)
         server.start()
         return server
+
+    def start_live_feed(
+        self,
+        on_new: Callable[[random.Random, datetime], object],
+        on_change: Callable[[random.Random, datetime], object],
+        *,
+        new_per_hour: float,
+        changes_per_hour: float,
+        seed: int,
+    ) -> LiveFeed:
+        """Make orders arrive and change as the simulator's clock passes: a
+        :class:`~orderhub.testing.sim.store.LiveFeed` calling ``on_new(rng, when)`` and
+        ``on_change(rng, when)``, caught up before every request from now on (it replaces
+        any earlier one). Returns it. A simulator's ``start_live`` passes its own
+        handlers, rates and seed."""
+        feed = LiveFeed(
+            self.clock,
+            on_new=on_new,
+            on_change=on_change,
+            new_per_hour=new_per_hour,
+            changes_per_hour=changes_per_hour,
+            seed=seed,
+        )
+        self.live_feed = feed
+        return feed
 
 
 __all__ = ["RecordedRequest", "Route", "RouteSpec", "SimulatedApi", "route"]

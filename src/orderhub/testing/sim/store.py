@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
@@ -29,6 +29,36 @@ def whole_seconds(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("simulated order times must be timezone-aware")
     return value.astimezone(UTC).replace(microsecond=0)
+
+
+def creation_times(
+    rng: random.Random, n: int, *, start: datetime | None, spread: timedelta, now: datetime
+) -> list[datetime]:
+    """When ``n`` generated orders were created, oldest first: random whole-second times in
+    ``[start, start + spread)``, where ``start`` defaults to ``spread`` before ``now``.
+
+    Draws ``n`` numbers from ``rng`` and nothing else, so a simulator's generated orders
+    stay the same for a given seed."""
+    begin = whole_seconds(start) if start is not None else now - spread
+    span = spread.total_seconds()
+    offsets = sorted(rng.random() * span for _ in range(n))
+    return [begin + timedelta(seconds=int(offset)) for offset in offsets]
+
+
+def modified_later(
+    rng: random.Random,
+    created: datetime,
+    now: datetime,
+    *,
+    within: timedelta,
+    share: float = 0.33,
+) -> datetime:
+    """When a generated order was last modified: about ``share`` of orders changed again a
+    minute to ``within`` after ``created`` (never after ``now``), the others never."""
+    if rng.random() < share:
+        later = created + timedelta(seconds=rng.randint(60, int(within.total_seconds())))
+        return min(later, max(now, created))
+    return created
 
 
 @dataclass(slots=True)
@@ -81,6 +111,11 @@ class OrderStore(Generic[R]):
         """The simulator's current time, in whole UTC seconds."""
         return whole_seconds(self.clock.now())
 
+    def moment(self, when: datetime | None) -> datetime:
+        """``when`` in whole UTC seconds, or :meth:`now` when it is ``None``: the time of a
+        change a test helper makes "now" unless told otherwise."""
+        return whole_seconds(when) if when is not None else self.now()
+
     def next_id(self) -> int:
         """Reserve the next order id."""
         with self.lock:
@@ -114,7 +149,7 @@ class OrderStore(Generic[R]):
         record's fields, inside ``with store.lock``. Raises ``KeyError``."""
         with self.lock:
             record = self.require(order_id)
-            record.modified = whole_seconds(when) if when is not None else self.now()
+            record.modified = self.moment(when)
             self._version += 1
             return record
 
@@ -122,6 +157,25 @@ class OrderStore(Generic[R]):
         """Invalidate cached queries after changing records without :meth:`touch`."""
         with self.lock:
             self._version += 1
+
+    def pick(
+        self,
+        rng: random.Random,
+        ids: Sequence[int],
+        accept: Callable[[R], bool],
+        *,
+        tries: int = 20,
+    ) -> R | None:
+        """A record picked at random from ``ids`` that ``accept`` takes, or ``None`` when
+        ``tries`` picks found none (or there are no ids): how a live feed finds an order that
+        can still change without scanning them all."""
+        for _ in range(tries):
+            if not ids:
+                return None
+            record = self.get(rng.choice(ids))
+            if record is not None and accept(record):
+                return record
+        return None
 
     def query(
         self,

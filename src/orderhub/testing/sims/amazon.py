@@ -80,6 +80,10 @@ from orderhub.testing.sim import (
     SimulatedApi,
     TokenPager,
     TokenStatus,
+    copy_json,
+    creation_times,
+    deep_merge,
+    modified_later,
     route,
     whole_seconds,
 )
@@ -485,22 +489,6 @@ def _parse_date_time(text: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
-
-
-def _deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> None:
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_merge(target[key], value)
-        else:
-            target[key] = value
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -1248,7 +1236,7 @@ class SimulatedAmazon(SimulatedApi):
                 _render_package(p) for p in sorted(record.packages.values(), key=_package_key)
             ]
         if record.overrides:
-            _deep_merge(order, _copy(record.overrides))
+            deep_merge(order, copy_json(record.overrides))
         return self._break(order, record.malformed)
 
     def _render_item(
@@ -1457,21 +1445,15 @@ class SimulatedAmazon(SimulatedApi):
         after now). ``afn_share`` of them are fulfilled by Amazon. Returns the order ids."""
         with self.lock:
             now = self.store.now()
-            begin = whole_seconds(start) if start is not None else now - spread
-            span = spread.total_seconds()
             rng = self._rng
             markets = tuple(marketplace_ids or self.marketplace_ids)
-            offsets = sorted(rng.random() * span for _ in range(n))
+            times = creation_times(rng, n, start=start, spread=spread, now=now)
             mix = statuses or _GENERATED_STATUSES
             names = [s for s, _ in mix]
             cum = list(accumulate(w for _, w in mix))
             created_ids: list[str] = []
-            for offset in offsets:
-                created = begin + timedelta(seconds=int(offset))
-                modified = created
-                if rng.random() < 0.33:
-                    later = created + timedelta(seconds=rng.randint(60, 12 * 3600))
-                    modified = min(later, max(now, created))
+            for created in times:
+                modified = modified_later(rng, created, now, within=timedelta(hours=12))
                 fulfilled_by = "AMAZON" if rng.random() < afn_share else "MERCHANT"
                 status = rng.choices(names, cum_weights=cum)[0]
                 if fulfilled_by == "AMAZON" and status in ("UNSHIPPED", "PARTIALLY_SHIPPED"):
@@ -1495,16 +1477,13 @@ class SimulatedAmazon(SimulatedApi):
         """Let orders arrive and change as simulated time passes: new orders come in pending
         (or unshipped); pending orders get paid or cancelled; Amazon ships its own orders;
         merchant orders are now and then shipped from Seller Central."""
-        feed = LiveFeed(
-            self.clock,
-            on_new=self._live_new,
-            on_change=self._live_change,
+        return self.start_live_feed(
+            self._live_new,
+            self._live_change,
             new_per_hour=new_per_hour,
             changes_per_hour=changes_per_hour,
             seed=self.seed + 1,
         )
-        self.live_feed = feed
-        return feed
 
     def _live_new(self, rng: random.Random, when: datetime) -> None:
         fulfilled_by = "AMAZON" if rng.random() < 0.3 else "MERCHANT"
@@ -1531,22 +1510,17 @@ class SimulatedAmazon(SimulatedApi):
             ("UNSHIPPED", "MERCHANT"): (("SHIPPED", 50), ("CANCELLED", 5), ("UNSHIPPED", 45)),
         }
         ids = list(self._by_order_id.values())
-        for _ in range(20):  # look for an open order; give up quietly when there is none
-            if not ids:
-                return
-            record = self.store.get(rng.choice(ids))
-            if record is None:
-                continue
-            options = moves.get((record.status, record.fulfilled_by))
-            if options is None:
-                continue
-            target = rng.choices([s for s, _ in options], [w for _, w in options])[0]
-            if target == record.status:
-                return
-            if target == "CANCELLED":
-                record.cancelled_by = "BUYER"
-            self._move(record, target, when, rng)
+        # Look for an open order; give up quietly when there is none.
+        record = self.store.pick(rng, ids, lambda r: (r.status, r.fulfilled_by) in moves)
+        if record is None:
             return
+        options = moves[(record.status, record.fulfilled_by)]
+        target = rng.choices([s for s, _ in options], [w for _, w in options])[0]
+        if target == record.status:
+            return
+        if target == "CANCELLED":
+            record.cancelled_by = "BUYER"
+        self._move(record, target, when, rng)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -1587,7 +1561,7 @@ class SimulatedAmazon(SimulatedApi):
         if marketplace_id not in MARKETPLACES:
             raise ValueError(f"unknown marketplace id {marketplace_id!r}")
         market = MARKETPLACES[marketplace_id]
-        created_at = whole_seconds(created) if created is not None else self.store.now()
+        created_at = self.store.moment(created)
         modified_at = whole_seconds(modified) if modified is not None else created_at
         scale = Decimal(150) if market.currency == "JPY" else Decimal(1)
         if items is None:
@@ -1684,7 +1658,7 @@ class SimulatedAmazon(SimulatedApi):
     def _move(
         self, record: AmazonOrderRecord, status: str, when: datetime | None, rng: random.Random
     ) -> None:
-        moment = whole_seconds(when) if when is not None else self.store.now()
+        moment = self.store.moment(when)
         if status in ("SHIPPED", "PARTIALLY_SHIPPED"):
             if record.status in ("PENDING", "PENDING_AVAILABILITY"):
                 record.status = "UNSHIPPED"

@@ -84,6 +84,7 @@ from orderhub.testing.sim import (
     SimTransport,
     SimulatedApi,
     TokenStatus,
+    creation_times,
     offset_slice,
     route,
     whole_seconds,
@@ -1390,7 +1391,7 @@ class SimulatedEbay(SimulatedApi):
         if cancel_state not in CANCEL_STATES:
             raise ValueError(f"unknown cancel state {cancel_state!r}")
         with self.lock:
-            when = whole_seconds(created) if created is not None else self.store.now()
+            when = self.store.moment(created)
             record = self._new_record(when, marketplace, lines, self._rng)
             self._set_state(record, payment_status, fulfillment_status, cancel_state, when)
             record.modified = whole_seconds(modified) if modified is not None else when
@@ -1427,12 +1428,9 @@ class SimulatedEbay(SimulatedApi):
         Later changes never lie after now. Returns the order ids."""
         with self.lock:
             now = self.store.now()
-            begin = whole_seconds(start) if start is not None else now - spread
             rng = self._rng
-            offsets = sorted(rng.random() * spread.total_seconds() for _ in range(n))
             ids: list[str] = []
-            for offset in offsets:
-                created = begin + timedelta(seconds=int(offset))
+            for created in creation_times(rng, n, start=start, spread=spread, now=now):
                 market = (
                     rng.choice(marketplaces)
                     if marketplaces
@@ -1465,7 +1463,7 @@ class SimulatedEbay(SimulatedApi):
         one is given. Returns the fulfillment."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             chosen = (
                 list(lines)
                 if lines is not None
@@ -1493,7 +1491,7 @@ class SimulatedEbay(SimulatedApi):
         """The buyer asks to cancel: ``cancelState`` becomes ``IN_PROGRESS``."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             self._new_cancel_request(record, "Buyer", "ORDER_MISTAKE", moment)
             record.cancel_state = "IN_PROGRESS"
             self.store.touch(record.id, moment)
@@ -1504,7 +1502,7 @@ class SimulatedEbay(SimulatedApi):
         order is refunded in full."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             open_requests = [r for r in record.cancel_requests if r.state == "REQUESTED"]
             if not open_requests:
                 raise ValueError(f"order {order_id} has no open cancel request")
@@ -1517,7 +1515,7 @@ class SimulatedEbay(SimulatedApi):
         ``NONE_REQUESTED``; the request stays, ``REJECTED``)."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             for request in record.cancel_requests:
                 if request.state == "REQUESTED":
                     request.state = "REJECTED"
@@ -1530,7 +1528,7 @@ class SimulatedEbay(SimulatedApi):
         """The seller cancels the order (out of stock): ``CANCELED`` at once, refunded."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             request = self._new_cancel_request(record, "Seller", "OUT_OF_STOCK", moment)
             self._complete_cancel(record, request, moment)
             self.store.touch(record.id, moment)
@@ -1540,7 +1538,7 @@ class SimulatedEbay(SimulatedApi):
         """A pending payment arrives."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             record.payment_status = "PAID"
             record.paid = moment
             self.store.touch(record.id, moment)
@@ -1552,7 +1550,7 @@ class SimulatedEbay(SimulatedApi):
         """Refund ``amount`` (default: everything not yet refunded)."""
         with self.lock:
             record = self._require(order_id)
-            moment = whole_seconds(when) if when is not None else self.store.now()
+            moment = self.store.moment(when)
             self._refund(record, amount, moment)
             self.store.touch(record.id, moment)
             return self.order(order_id)
@@ -1560,16 +1558,13 @@ class SimulatedEbay(SimulatedApi):
     def start_live(self, *, new_per_hour: float = 60.0, changes_per_hour: float = 30.0) -> LiveFeed:
         """Let orders arrive and change as simulated time passes: new orders (mostly paid),
         shipments, buyer cancel requests and the seller's answers, late payments, refunds."""
-        feed = LiveFeed(
-            self.clock,
-            on_new=self._live_new,
-            on_change=self._live_change,
+        return self.start_live_feed(
+            self._live_new,
+            self._live_change,
             new_per_hour=new_per_hour,
             changes_per_hour=changes_per_hour,
             seed=self.seed + 1,
         )
-        self.live_feed = feed
-        return feed
 
     def _live_new(self, rng: random.Random, when: datetime) -> None:
         market = rng.choices(MARKETS, cum_weights=_MARKET_WEIGHTS)[0].marketplace

@@ -65,6 +65,10 @@ from orderhub.testing.sim import (
     SimRequest,
     SimResponse,
     SimulatedApi,
+    copy_json,
+    creation_times,
+    deep_merge,
+    modified_later,
     page_number_slice,
     route,
     whole_seconds,
@@ -267,14 +271,6 @@ def _wp_list(items: Sequence[str]) -> str:
     if len(items) == 2:
         return f"{items[0]} and {items[1]}"
     return ", ".join(items[:-1]) + ", and " + items[-1]
-
-
-def _deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> None:
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_merge(target[key], value)
-        else:
-            target[key] = value
 
 
 def _as_int(text: str) -> int | None:
@@ -830,7 +826,7 @@ class SimulatedWooCommerce(SimulatedApi):
                 id=self._next_note_id,
                 order_id=order_id,
                 author=author,
-                created=whole_seconds(when) if when is not None else self.store.now(),
+                created=self.store.moment(when),
                 note=text,
                 customer_note=customer_note,
             )
@@ -909,7 +905,7 @@ class SimulatedWooCommerce(SimulatedApi):
                 product_id, name, sku, kind="simple", price=price, gtin=gtin
             )
             self._extra_products.append(product)
-            rendered: dict[str, Any] = _copy(product)
+            rendered: dict[str, Any] = copy_json(product)
             return rendered
 
     def _product_list(self) -> list[dict[str, Any]]:
@@ -933,7 +929,7 @@ class SimulatedWooCommerce(SimulatedApi):
                     item.product_id, item.name, item.sku, kind="simple", price=item.price
                 )
         with self._helper_lock:
-            return list(products.values()) + [_copy(p) for p in self._extra_products]
+            return list(products.values()) + [copy_json(p) for p in self._extra_products]
 
     def _product_json(
         self,
@@ -1185,7 +1181,7 @@ class SimulatedWooCommerce(SimulatedApi):
             "_links": links,
         }
         if record.overrides:
-            _deep_merge(order, _copy(record.overrides))
+            deep_merge(order, copy_json(record.overrides))
         if record.malformed == "bad_quantity" and order["line_items"]:
             order["line_items"][0]["quantity"] = "two"
         elif record.malformed == "missing_modified":
@@ -1318,19 +1314,13 @@ class SimulatedWooCommerce(SimulatedApi):
         enough for 100,000 orders: only compact records are stored."""
         with self.lock:
             now = self.store.now()
-            begin = whole_seconds(start) if start is not None else now - spread
-            span = spread.total_seconds()
             rng = self._rng
-            offsets = sorted(rng.random() * span for _ in range(n))
+            times = creation_times(rng, n, start=start, spread=spread, now=now)
             status_names = [s for s, _ in (statuses or _GENERATED_STATUSES)]
             status_cum = list(accumulate(w for _, w in (statuses or _GENERATED_STATUSES)))
             ids: list[int] = []
-            for offset in offsets:
-                created = begin + timedelta(seconds=int(offset))
-                modified = created
-                if rng.random() < 0.33:
-                    later = created + timedelta(seconds=rng.randint(60, 6 * 3600))
-                    modified = min(later, max(now, created))
+            for created in times:
+                modified = modified_later(rng, created, now, within=timedelta(hours=6))
                 record = self._new_record(
                     status=rng.choices(status_names, cum_weights=status_cum)[0],
                     created=created,
@@ -1355,16 +1345,13 @@ class SimulatedWooCommerce(SimulatedApi):
         """Let orders arrive and change as simulated time passes (see
         :class:`~orderhub.testing.sim.store.LiveFeed`): new orders come in as pending,
         processing or on-hold; open orders get paid, completed, cancelled or refunded."""
-        feed = LiveFeed(
-            self.clock,
-            on_new=self._live_new,
-            on_change=self._live_change,
+        return self.start_live_feed(
+            self._live_new,
+            self._live_change,
             new_per_hour=new_per_hour,
             changes_per_hour=changes_per_hour,
             seed=self.seed + 1,
         )
-        self.live_feed = feed
-        return feed
 
     def _live_new(self, rng: random.Random, when: datetime) -> None:
         status = rng.choices(("processing", "pending", "on-hold"), (75, 15, 10))[0]
@@ -1386,16 +1373,13 @@ class SimulatedWooCommerce(SimulatedApi):
             "on-hold": (("processing", 90), ("cancelled", 10)),
             "processing": (("completed", 95), ("refunded", 5)),
         }
-        for _ in range(20):  # look for an open order; give up quietly if there is none
-            if not self._ids:
-                return
-            record = self.store.get(rng.choice(self._ids))
-            if record is None or record.status not in moves:
-                continue
-            options = moves[record.status]
-            target = rng.choices([s for s, _ in options], [w for _, w in options])[0]
-            self._apply(record, status=target, changes={}, when=when)
+        # Look for an open order; give up quietly if there is none.
+        record = self.store.pick(rng, self._ids, lambda r: r.status in moves)
+        if record is None:
             return
+        options = moves[record.status]
+        target = rng.choices([s for s, _ in options], [w for _, w in options])[0]
+        self._apply(record, status=target, changes={}, when=when)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -1410,7 +1394,7 @@ class SimulatedWooCommerce(SimulatedApi):
         customer_id: int | None,
         rng: random.Random,
     ) -> WooOrderRecord:
-        created_at = whole_seconds(created) if created is not None else self.store.now()
+        created_at = self.store.moment(created)
         modified_at = whole_seconds(modified) if modified is not None else created_at
         paid = (
             created_at + timedelta(seconds=rng.randint(2, 40)) if status in _PAID_STATUSES else None
@@ -1443,7 +1427,7 @@ class SimulatedWooCommerce(SimulatedApi):
         force: bool = False,
     ) -> None:
         """Apply a change; bump ``date_modified`` when something changed (or ``force``)."""
-        moment = whole_seconds(when) if when is not None else self.store.now()
+        moment = self.store.moment(when)
         changed = False
         if status is not None and status != record.status:
             old = record.status
@@ -1464,8 +1448,8 @@ class SimulatedWooCommerce(SimulatedApi):
         if changes:
             current = self._render(record, "")
             before = {k: current.get(k) for k in changes}
-            merged: dict[str, Any] = _copy(record.overrides or {})
-            _deep_merge(merged, _copy(changes))
+            merged: dict[str, Any] = copy_json(record.overrides or {})
+            deep_merge(merged, copy_json(changes))
             record.overrides = merged
             after = self._render(record, "")
             changed = changed or any(after.get(k) != before[k] for k in changes)
@@ -1487,12 +1471,3 @@ def _product_for(sku: str) -> Product:
     if product is not None:
         return product
     return Product(999, 0, f"Custom item {sku}", sku, Decimal("10.00"))
-
-
-def _copy(value: Any) -> Any:
-    """A deep copy of JSON-like data (faster than copy.deepcopy for dicts and lists)."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
