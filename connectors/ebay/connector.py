@@ -642,8 +642,8 @@ class EbayConnector(Connector[EbaySettings]):
                 "Those units were shipped by another route (Seller Hub, another tool or eBay "
                 "itself), so eBay would refuse this shipment; not sent",
                 fix=(
-                    "Check the order in Seller Hub. If those units really went out, cancel "
-                    "this shipment in orderhub or correct its lines to what is still "
+                    "Check the order in Seller Hub. If those units really went out, withdraw "
+                    "this shipment (`orderhub shipments cancel ID`) and record what is still "
                     "unshipped; if eBay's record is wrong, correct the fulfillment in Seller "
                     "Hub first, then queue the push again (`orderhub pushes retry`)."
                 ),

@@ -207,3 +207,34 @@ def test_the_drop_folder_files_each_csv_under_done_or_failed(
         sources = connection.execute(select(SHIPMENTS.c.source)).scalars().all()
         assert sources == ["inbox:monday.csv"]
         assert connection.execute(select(func.count()).select_from(ORDERS)).scalar_one() == 2
+
+
+def test_a_shipment_not_yet_on_the_channel_can_be_withdrawn(
+    database: tuple[str, Engine, list[str]],
+) -> None:
+    url, engine, (order, _) = database
+    cli(url, "ship", order, "--carrier", "UPS", "--tracking", "1Z999AA10123456784")
+    with engine.connect() as connection:
+        shipment_id = connection.execute(select(SHIPMENTS.c.id)).scalar_one()
+    result = cli(url, "shipments", "cancel", str(shipment_id))
+    assert result.exit_code == 0, result.output
+    assert "withdrawn" in result.output
+    assert count(engine, SHIPMENTS) == 0 and count(engine, PUSHES) == 0
+    # Its units can be shipped again.
+    again = cli(url, "ship", order, "--carrier", "UPS", "--tracking", "1Z999AA10123456785")
+    assert again.exit_code == 0, again.output
+    assert cli(url, "shipments", "cancel", "999").exit_code == 2
+
+
+def test_a_shipment_already_on_the_channel_cannot_be_withdrawn(
+    database: tuple[str, Engine, list[str]],
+) -> None:
+    url, engine, (order, _) = database
+    cli(url, "ship", order, "--carrier", "UPS", "--tracking", "1Z999AA10123456784")
+    with engine.begin() as connection:
+        connection.execute(update(PUSHES).values(status="confirmed"))
+        shipment_id = connection.execute(select(SHIPMENTS.c.id)).scalar_one()
+    result = cli(url, "shipments", "cancel", str(shipment_id))
+    assert result.exit_code == 2
+    assert "has reached the channel" in result.output and "seller portal" in result.output
+    assert count(engine, SHIPMENTS) == 1

@@ -132,6 +132,39 @@ def shipments_import(
         )
 
 
+@shipments_app.command("cancel")
+def shipments_cancel(
+    ctx: typer.Context,
+    shipment_id: Annotated[int, typer.Argument(help="The shipment's id (`shipments list`).")],
+) -> None:
+    """Withdraw a shipment recorded by mistake, while its tracking has not reached the
+    channel (push pending, retrying, failed, conflicting or skipped)."""
+    st = state(ctx)
+    with user_errors(st), st.engine().begin() as connection:
+        row = connection.execute(
+            select(SHIPMENTS.c.id, SHIPMENTS.c.tracking_number, PUSHES.c.status)
+            .outerjoin(PUSHES, PUSHES.c.shipment_id == SHIPMENTS.c.id)
+            .where(SHIPMENTS.c.id == shipment_id)
+            .with_for_update(of=SHIPMENTS)
+        ).one_or_none()
+        if row is None:
+            fail(f"no shipment {shipment_id}.", "See `orderhub shipments list`.", code=2)
+        if row.status in ("sent", "confirmed", "already_applied"):
+            where = "is being sent to" if row.status == "sent" else "has reached"
+            fail(
+                f"shipment {shipment_id} ({row.tracking_number}) {where} the channel.",
+                "Correct or cancel it in the channel's seller portal; orderhub keeps its "
+                "record of what the channel was told.",
+                code=2,
+            )
+        connection.execute(SHIPMENTS.delete().where(SHIPMENTS.c.id == shipment_id))
+    console.print(
+        f"Shipment {shipment_id} ({row.tracking_number}) withdrawn; nothing was sent to the "
+        "channel. Its units can be shipped again.",
+        highlight=False,
+    )
+
+
 @shipments_app.command("columns")
 def shipments_columns() -> None:
     """Describe the CSV columns ``shipments import`` and the drop folder read."""

@@ -152,8 +152,9 @@ class PushRunner:
                 log,
                 error=f"the order is {order.status} on the channel since the shipment was "
                 "recorded; not pushed",
-                fix="Check with the buyer; cancel the shipment or push it by hand after "
-                "resolving, then `orderhub pushes retry ID`.",
+                fix="Check with the buyer. If the parcel did not go, withdraw it with "
+                "`orderhub shipments cancel ID`; if it did, `orderhub pushes retry ID` "
+                "pushes the tracking anyway.",
             )
         try:
             answer = self.connector.push_tracking(draft)
