@@ -118,8 +118,10 @@ class PullRunner:
             initial_backfill=connector.initial_backfill,
         )
         with self.engine.begin() as connection:
-            # A run still marked "running" was cut off by a crash or a kill: this account
-            # is not being pulled anywhere else (the lock above), so say what happened.
+            # A run still marked "running" was cut off by a crash or a kill. On PostgreSQL the
+            # lock above proves no one else is pulling this account. On SQLite (one host)
+            # an `orderhub sync` started beside the worker could mark the worker's live run
+            # abandoned too early: only its sync_runs row would be wrong, never the data.
             runs.close_abandoned_runs(connection, self.account_id, now=now)
             run_id = runs.start_run(
                 connection,
