@@ -197,4 +197,5 @@ def parse_shipments_csv(text: str) -> tuple[list[ShipmentRequest], list[Shipment
 
 
 def describe(problems: Sequence[ShipmentProblem]) -> str:
+    """Every problem on a line of its own, for a file's error report."""
     return "\n".join(f"- {problem}" for problem in problems)

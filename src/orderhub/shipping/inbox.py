@@ -20,7 +20,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy import Engine
 
-from orderhub.shipping.csvfile import parse_shipments_csv
+from orderhub.shipping.csvfile import describe, parse_shipments_csv
 from orderhub.shipping.record import record_shipments
 from orderhub.shipping.requests import ShipmentError, ShipmentProblem
 
@@ -108,7 +108,8 @@ def process_inbox(engine: Engine, inbox: Path, *, now: datetime | None = None) -
             report = target.with_name(target.name + ".errors.txt")
             report.write_text(
                 f"{path.name} was not imported; nothing from it was recorded.\n"
-                + "".join(f"- {problem}\n" for problem in result.problems)
+                + describe(result.problems)
+                + "\n"
             )
             log.error(
                 "shipments.file_rejected",
