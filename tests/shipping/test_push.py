@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import Engine, select, update
 
 from orderhub.sdk import ConnectorContext
-from orderhub.shipping.push import PushRunner, verify_pushes
+from orderhub.shipping.push import DUE, PushRunner, verify_pushes
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
 from orderhub.testing import FakeClock
@@ -268,3 +268,45 @@ def test_two_workers_racing_on_postgresql_push_each_row_once(
     assert len(posts) == 30, "no row was pushed by both workers"
     for index, order in enumerate(ids):
         assert tracking_notes(shop, str(order), f"1Z999AA1{index:010d}") == 1
+
+
+def test_a_backlog_drains_in_one_run_at_the_channels_pace_not_a_fixed_count(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+) -> None:
+    """A day's labels printed at once: 150 pushes, more than any fixed per-run cap the
+    push job used to have (100), all go in one run; the token bucket sets the pace."""
+    created = clock.now() - timedelta(hours=5)
+    orders = [shop.add_order(created=created, lines=[("BLUE-TEE-M", 1)]) for _ in range(150)]
+    clock.advance(120)
+    pull(store_engine, connector)
+    for order in orders:
+        ship(store_engine, clock, str(order["id"]))
+    started = clock.monotonic()
+    result = PushRunner(store_engine, connector).run()
+    assert result.outcomes == {"confirmed": 150}
+    assert all(tracking_notes(shop, str(order["id"])) == 1 for order in orders)
+    # Paced, not sent in a burst: at least one request per push, at the shop's plan.
+    plan = connector.default_rate_limit
+    assert plan is not None
+    assert clock.monotonic() - started >= (150 - plan.burst) / plan.rate
+    with store_engine.connect() as connection:
+        left = connection.execute(select(PUSHES.c.id).where(PUSHES.c.status.in_(DUE))).first()
+    assert left is None
+
+
+def test_a_limit_still_ends_a_run_early_and_the_next_run_takes_the_rest(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+    stored_orders: dict[str, Any],
+) -> None:
+    for order in stored_orders:
+        ship(store_engine, clock, order)
+    runner = PushRunner(store_engine, connector)
+    assert runner.run(limit=2).attempted == 2
+    assert runner.run().outcomes == {"confirmed": 1}
+    assert runner.run().attempted == 0

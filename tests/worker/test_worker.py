@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,9 +14,10 @@ from sqlalchemy import Engine, func, select, text
 from structlog.testing import capture_logs
 
 from orderhub.config import AppConfig, ConfigError, load_config
+from orderhub.shipping.push import PushRunner, PushRunResult
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
-from orderhub.worker.scheduler import Worker
+from orderhub.worker.scheduler import Worker, first_run_offset
 
 from .conftest import (
     Shop,
@@ -322,3 +324,56 @@ def test_run_until_stopped_pulls_beats_and_stops(tmp_path: Path, sqlite_engine: 
     assert worker.pull("shop") is None
     with sqlite_engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(RUNS)).scalar_one() == 1
+
+
+def test_a_long_outbox_drain_never_holds_up_the_pulls(
+    tmp_path: Path, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One account (so one pull thread): while its push job is busy draining a backlog
+    (here: held until the test ends), its pulls still run on schedule."""
+    shop = make_shop(5, seed=9)
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [account_toml("solo", ANY_URL, "SOLO_KEY", "SOLO_SECRET")],
+        {"SOLO_KEY": shop.key, "SOLO_SECRET": shop.secret},
+    )
+    draining, release = threading.Event(), threading.Event()
+
+    def slow_drain(self: object, **kwargs: object) -> PushRunResult:
+        draining.set()
+        release.wait(30)
+        return PushRunResult("solo")
+
+    monkeypatch.setattr(PushRunner, "run", slow_drain)
+    pulls: list[PullResult] = []
+    second = threading.Event()
+
+    def on_result(result: PullResult) -> None:
+        pulls.append(result)
+        if len(pulls) >= 2:
+            second.set()
+
+    worker = Worker(
+        config, sqlite_engine, transports={"solo": shop.sim.transport()}, on_result=on_result
+    )
+    worker.start()
+    try:
+        assert draining.wait(10), "the push job never started"
+        # The account's interval is 10 s: its next pull comes while the drain goes on.
+        assert second.wait(25), [p.outcome for p in pulls]
+        assert not release.is_set()
+    finally:
+        release.set()
+        worker.stop()
+    assert [p.outcome for p in pulls[:2]] == ["succeeded", "succeeded"]
+
+
+def test_first_runs_are_spread_so_the_first_wave_fits_in_one_interval() -> None:
+    interval = timedelta(minutes=5)
+    few = [first_run_offset(i, 3, interval) for i in range(3)]
+    assert few == [timedelta(0), timedelta(seconds=1), timedelta(seconds=2)]
+    many = [first_run_offset(i, 1000, interval) for i in range(1000)]
+    assert many[0] == timedelta(0)
+    assert many[-1] < interval
+    gaps = {b - a for a, b in itertools.pairwise(many)}
+    assert max(gaps) - min(gaps) < timedelta(milliseconds=1)

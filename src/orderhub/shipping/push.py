@@ -83,11 +83,19 @@ class PushRunner:
         self.channel = connector.name
         self.log = structlog.get_logger().bind(account=self.account_id, channel=self.channel)
 
-    def run(self, *, limit: int = 100, stop: threading.Event | None = None) -> PushRunResult:
-        """Push up to ``limit`` due rows, one at a time, each claimed before it is sent;
-        stop early (between rows) when ``stop`` is set."""
+    def run(
+        self, *, limit: int | None = None, stop: threading.Event | None = None
+    ) -> PushRunResult:
+        """Push due rows one at a time, each claimed before it is sent, until none is due
+        (or ``limit`` rows were tried); stop early (between rows) when ``stop`` is set.
+
+        There is no cap per run by default: the connector's token bucket paces the sends
+        at the channel's published rate, so a backlog drains at that rate instead of at
+        "so many per push interval". A row that fails is rescheduled into the future, so
+        the drain always ends.
+        """
         result = PushRunResult(self.account_id)
-        for _ in range(limit):
+        while limit is None or result.attempted < limit:
             if stop is not None and stop.is_set():
                 break
             push_id = self.claim()

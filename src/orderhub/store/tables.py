@@ -60,6 +60,10 @@ class Order(SQLModel, table=True):
         Index("ix_orders_account_status", "account_id", "status"),
         Index("ix_orders_channel_updated_at", "channel_updated_at"),
         Index("ix_orders_awaiting_mapping", "awaiting_mapping"),
+        # An order is looked up by the channel's id or its number without the account
+        # (`orderhub ship 1042`, shipment CSVs, the console's search).
+        Index("ix_orders_external_id", "external_id"),
+        Index("ix_orders_display_id", "display_id"),
     )
 
     id: int | None = _primary_key()
@@ -139,7 +143,13 @@ class SyncRun(SQLModel, table=True):
     """One pull run, for ops: its window, its counts and how it ended."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_account_started", "account_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_account_started", "account_id", "started_at"),
+        # Runs left "running", the last success, the failure streak: each pull and each
+        # status read looks an account's runs up by outcome, which must not cost more as
+        # the account's history grows.
+        Index("ix_sync_runs_account_outcome", "account_id", "outcome", "started_at"),
+    )
 
     id: int | None = _primary_key()
     account_id: str = Field(max_length=64)
@@ -408,6 +418,9 @@ class Push(SQLModel, table=True):
     __table_args__ = (
         Index("uq_pushes_shipment", "shipment_id", unique=True),
         Index("ix_pushes_due", "account_id", "status", "next_attempt_at"),
+        # Failed, conflicting or unverified pushes across all accounts (`pushes list
+        # --failed`, status, the console).
+        Index("ix_pushes_status", "status", "id"),
     )
 
     id: int | None = _primary_key()

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,35 @@ from orderhub.sync.pull import PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
 RESULTS_KEPT = 50
+
+# Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
+# long outbox drain or a slow catalog never holds the thread a pull is waiting for.
+PULLS, PUSHES, HOUSEKEEPING = "pulls", "pushes", "default"
+MAX_PULL_THREADS = 8
+MAX_PUSH_THREADS = 4
+HOUSEKEEPING_THREADS = 2
+FIRST_RUN_SPACING = timedelta(seconds=1)
+
+
+def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
+    """One thread pool per kind of work, each sized to the accounts that need it."""
+    jobs = list(jobs)
+    pushing = sum(1 for job in jobs if job.pushes)
+    return {
+        PULLS: ThreadPoolExecutor(max_workers=max(1, min(MAX_PULL_THREADS, len(jobs)))),
+        PUSHES: ThreadPoolExecutor(max_workers=max(1, min(MAX_PUSH_THREADS, pushing))),
+        HOUSEKEEPING: ThreadPoolExecutor(max_workers=HOUSEKEEPING_THREADS),
+    }
+
+
+def first_run_offset(index: int, accounts: int, interval: timedelta) -> timedelta:
+    """When the ``index``-th of ``accounts`` accounts first runs: a second apart, or closer
+    when that would not fit in one interval, so the first wave of a worker with many
+    accounts ends within one interval (then they stay spread, not in step) and a worker
+    with a few accounts starts them all at once."""
+    if accounts <= 1:
+        return timedelta(0)
+    return min(FIRST_RUN_SPACING, interval / accounts) * index
 
 
 @dataclass
@@ -109,10 +138,9 @@ class Worker:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        workers = max(1, min(8, len(self.jobs)))
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors=executors_for(self.jobs.values()),
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         now = datetime.now(UTC)
@@ -125,8 +153,8 @@ class Worker:
                 args=[account_id],
                 id=f"pull:{account_id}",
                 name=f"pull {account_id}",
-                # First runs start at once, spread by a second each.
-                next_run_time=now + timedelta(seconds=index),
+                executor=PULLS,
+                next_run_time=now + first_run_offset(index, len(self.jobs), interval),
             )
         shipping = self.config.shipping
         for index, (account_id, job) in enumerate(self.jobs.items()):
@@ -138,6 +166,7 @@ class Worker:
                 args=[account_id],
                 id=f"push:{account_id}",
                 name=f"push {account_id}",
+                executor=PUSHES,
                 next_run_time=now + timedelta(seconds=index + 2),
             )
         for index, (account_id, job) in enumerate(self.jobs.items()):
@@ -151,6 +180,7 @@ class Worker:
                 args=[account_id],
                 id=f"catalog:{account_id}",
                 name=f"catalog {account_id}",
+                executor=HOUSEKEEPING,
                 next_run_time=now + timedelta(seconds=index + 1),
             )
         if shipping.inbox is not None:
@@ -159,6 +189,7 @@ class Worker:
                 IntervalTrigger(seconds=shipping.scan_interval.total_seconds()),
                 id="inbox",
                 name="shipments inbox",
+                executor=HOUSEKEEPING,
                 next_run_time=now,
             )
         if self.heartbeat is not None:
@@ -166,6 +197,7 @@ class Worker:
                 self.beat,
                 IntervalTrigger(seconds=HEARTBEAT_EVERY),
                 id="heartbeat",
+                executor=HOUSEKEEPING,
                 next_run_time=now,
             )
         scheduler.start()

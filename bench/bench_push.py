@@ -1,0 +1,159 @@
+"""Push drain: how fast a backlog of tracking pushes reaches the simulated Amazon.
+
+Amazon's published plan for ``confirmShipment`` is 2 requests/s with a burst of 10. The
+worker's push job should drain an outbox at that rate, with no 429, whatever its push
+interval. Two drains of the same backlog are measured in one run, on the simulator's
+clock (so no real time passes and the figures do not depend on the machine):
+
+- ``orderhub``: the push job as the worker runs it (``PushRunner.run()``: until no row
+  is due, paced by the connector's token bucket);
+- ``capped-100-per-interval``: the reference, the push job as it was before (at most 100
+  pushes per run, one run per push interval).
+
+Sustained rate = pushes after the burst / simulated seconds, against the plan's 2/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from _support import write_result
+from bench_amazon import connector_for, seller, store_in
+from sqlalchemy import Engine, select
+
+from orderhub.logs import configure_logging, reset_logging
+from orderhub.shipping.push import PushRunner
+from orderhub.shipping.record import PUSHES, record_shipments
+from orderhub.shipping.requests import ShipmentRequest
+from orderhub.store.ingest import ORDERS
+from orderhub.sync.pull import PullRunner
+from orderhub.testing import FakeClock
+from orderhub_connectors.amazon import AmazonConnector
+
+PLAN = AmazonConnector.rate_limits["confirmShipment"]
+UPS = "1Z999AA10123456784"
+GOAL = 0.95
+
+
+def _backlog(n: int, seed: int, directory: Path, name: str) -> tuple[Any, Any, Any, Engine]:
+    """A store holding ``n`` unshipped Amazon orders, each with a recorded shipment whose
+    push is due: the outbox after a day's labels were printed at once."""
+    clock = FakeClock()
+    sim = seller(clock, 0, seed)
+    sim.generate(
+        n,
+        start=clock.now() - timedelta(days=2),
+        spread=timedelta(days=1),
+        afn_share=0.0,
+        statuses=[("UNSHIPPED", 1)],
+    )
+    connector = connector_for(sim, clock)
+    engine = store_in(directory, name)
+    assert PullRunner(engine, connector).run().outcome == "succeeded"
+    with engine.begin() as connection:
+        rows = connection.execute(
+            select(ORDERS.c.external_id).where(ORDERS.c.status == "unshipped")
+        ).all()
+        record_shipments(
+            connection,
+            [ShipmentRequest(order=row.external_id, carrier="UPS", tracking=UPS) for row in rows],
+            source="bench",
+            now=clock.now(),
+        )
+    return clock, sim, connector, engine
+
+
+def _drain(clock: FakeClock, runner: PushRunner, *, capped: bool, interval: float) -> int:
+    """Run push jobs until the outbox is empty; returns the runs it took."""
+    runs = 0
+    while True:
+        runs += 1
+        started = clock.monotonic()
+        result = runner.run(limit=100) if capped else runner.run()
+        if result.attempted == 0:
+            return runs
+        if capped:
+            # The next scheduled run starts one interval after this one started.
+            clock.advance(max(0.0, interval - (clock.monotonic() - started)))
+
+
+def run_drain(
+    n: int, seed: int, directory: Path, *, capped: bool, interval: float
+) -> dict[str, Any]:
+    name = "capped" if capped else "orderhub"
+    clock, sim, connector, engine = _backlog(n, seed, directory, f"push-{name}.db")
+    before = sum(sim.rate_limits.throttled.values())
+    runner = PushRunner(engine, connector)
+    started, wall = clock.monotonic(), time.perf_counter()
+    runs = _drain(clock, runner, capped=capped, interval=interval)
+    simulated = clock.monotonic() - started
+    wall = time.perf_counter() - wall
+    with engine.connect() as connection:
+        statuses = [row.status for row in connection.execute(select(PUSHES.c.status))]
+    connector.close()
+    engine.dispose()
+    pushed = sum(1 for status in statuses if status in ("confirmed", "already_applied"))
+    after_burst = max(0, pushed - PLAN.burst)
+    rate = after_burst / simulated if simulated > 0 else float("inf")
+    return {
+        "path": "capped-100-per-interval" if capped else "orderhub",
+        "pushes": len(statuses),
+        "confirmed": pushed,
+        "runs": runs,
+        "simulated_seconds": round(simulated, 1),
+        "sustained_per_second": round(rate, 3),
+        "ratio_to_plan": round(rate / PLAN.rate, 3),
+        "throttled": sum(sim.rate_limits.throttled.values()) - before,
+        "wall_seconds": round(wall, 2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print the table, write the JSON result; returns the result."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=1000, help="orders shipped at once")
+    parser.add_argument("--interval", type=float, default=60.0, help="push interval (s)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
+    args = parser.parse_args(argv)
+    configure_logging(level="error", fmt="json", stream=sys.stderr)
+    try:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            legs = [
+                run_drain(
+                    args.orders, args.seed, Path(folder), capped=capped, interval=args.interval
+                )
+                for capped in (False, True)
+            ]
+    finally:
+        reset_logging()
+    result = {
+        "plan": {"rate": PLAN.rate, "burst": PLAN.burst},
+        "goal_ratio": GOAL,
+        "legs": legs,
+        "met": legs[0]["ratio_to_plan"] >= GOAL and legs[0]["throttled"] == 0,
+    }
+    print(f"push drain of {args.orders} orders, Amazon confirmShipment plan {PLAN.rate:g}/s")
+    print(f"{'path':<26}{'pushes':>8}{'runs':>6}{'sim s':>9}{'per s':>8}{'x plan':>8}{'429s':>6}")
+    for leg in legs:
+        print(
+            f"{leg['path']:<26}{leg['confirmed']:>8}{leg['runs']:>6}{leg['simulated_seconds']:>9}"
+            f"{leg['sustained_per_second']:>8}{leg['ratio_to_plan']:>8}{leg['throttled']:>6}"
+        )
+    path = write_result(
+        "push", result, args.output, list(argv) if argv is not None else sys.argv[1:]
+    )
+    print(f"result: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

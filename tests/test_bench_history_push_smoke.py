@@ -1,0 +1,55 @@
+"""``bench/bench_history.py`` and ``bench/bench_push.py`` still run: at a tiny size, as
+scripts, with complete reports. Speed is never asserted here; what the reports count is."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run_bench(script: str, tmp_path: Path, *args: str) -> dict[str, Any]:
+    output = tmp_path / "result.json"
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result: dict[str, Any] = json.loads(output.read_text())
+    return result
+
+
+def test_history_benchmark_compares_a_small_and_a_big_store(tmp_path: Path) -> None:
+    result = run_bench(
+        "bench_history.py",
+        tmp_path,
+        *("--runs", "2000", "--small-orders", "50", "--big-orders", "500", "--repeat", "2"),
+    )
+    assert result["bookkeeping"]["small"]["sync_runs"] == 100 + 2
+    assert result["bookkeeping"]["big"]["sync_runs"] == 2000 + 2
+    # Every repeat pulled 100 new orders into each store.
+    assert result["incremental"]["small"]["orders"] == 50 + 2 * 100
+    assert result["incremental"]["big"]["orders"] == 500 + 2 * 100
+    assert all(result[leg]["ratio"] > 0 for leg in ("bookkeeping", "incremental"))
+
+
+def test_push_benchmark_drains_every_push_on_both_paths(tmp_path: Path) -> None:
+    result = run_bench("bench_push.py", tmp_path, "--orders", "40")
+    orderhub, capped = result["legs"]
+    assert orderhub["path"] == "orderhub" and capped["path"] == "capped-100-per-interval"
+    for leg in (orderhub, capped):
+        assert leg["pushes"] == leg["confirmed"] == 40
+        assert leg["throttled"] == 0
+    # One run drains everything; the check that nothing is left is a second, empty run.
+    assert orderhub["runs"] == 2
