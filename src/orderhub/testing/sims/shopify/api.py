@@ -124,6 +124,8 @@ class SimulatedShopify(SimulatedApi):
         self.store: OrderStore[ShopifyOrderRecord] = OrderStore(clock, first_id=5_100_001)
         self.tokens_issued = 0
         self.throttled = 0
+        #: (operation name, throttled?) of every executed or throttled GraphQL request.
+        self.answers: list[tuple[str, bool]] = []
         self._tokens: dict[str, datetime] = {}
         self._rng = random.Random(seed)
         self._next = [9_000_000]  # ids of lines, fulfillment orders, fulfillments
@@ -232,6 +234,7 @@ class SimulatedShopify(SimulatedApi):
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         requested = query_cost(schema(), operation, fragments, coerced)
+        name = operation.name.value if operation.name else ""
         if requested > MAX_SINGLE_QUERY_COST:
             message = (
                 f"Query cost is {requested}, which exceeds the single query max cost limit "
@@ -242,6 +245,7 @@ class SimulatedShopify(SimulatedApi):
             return {"errors": [{"message": message, "extensions": extensions}]}, 200
         if not self.bucket.spend(requested):
             self.throttled += 1
+            self.answers.append((name, True))
             cost = {"requestedQueryCost": requested, "actualQueryCost": None,
                     "throttleStatus": self.bucket.status()}  # fmt: skip
             error = {"message": "Throttled",
@@ -255,6 +259,7 @@ class SimulatedShopify(SimulatedApi):
             operation_name=body.get("operationName"),
         )
         assert not hasattr(result, "__await__")  # every resolver is synchronous
+        self.answers.append((name, False))
         data = getattr(result, "data", None)
         actual = (
             query_cost(schema(), operation, fragments, coerced, data)
