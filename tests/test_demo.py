@@ -67,7 +67,8 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     listed = orderhub("orders", "list", "--limit", "500", cwd=tmp_path)
     assert listed.returncode == 0
     assert sum(
-        listed.stdout.count(f"│ {channel} ") for channel in ("woocommerce", "shopify", "amazon", "ebay")
+        listed.stdout.count(f"│ {channel} ")
+        for channel in ("woocommerce", "shopify", "amazon", "ebay")
     ) == sum(per_status.values())
     failures = orderhub("failures", cwd=tmp_path)
     assert failures.returncode == 0

@@ -12,7 +12,7 @@ import httpx
 
 from orderhub.sdk import Clock, RefreshTokenAuth
 
-TOKEN_HEADER = "X-Shopify-Access-Token"
+TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 - a header name, not a secret
 _FIX = (
     "Check the account's client_id and client secret (Dev Dashboard > the app > Settings) "
     "and that the app is installed on this store."

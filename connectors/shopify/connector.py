@@ -291,8 +291,9 @@ class ShopifyConnector(Connector[ShopifySettings]):
         )
         _payload(data, "fulfillmentTrackingInfoUpdate")
         reference = gid_tail(fulfillment, "Fulfillment", "fulfillmentTrackingInfoUpdate")
-        return PushResult(PushOutcome.APPLIED, channel_reference=reference,
-                          detail={"corrected": True})  # fmt: skip
+        return PushResult(
+            PushOutcome.APPLIED, channel_reference=reference, detail={"corrected": True}
+        )
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -334,8 +335,10 @@ def _fulfilled(
     live fulfillment by its id."""
     items = order.get("fulfillments") or []
     if len(items) >= q.MAX_FULFILLMENTS:
-        raise RejectedError(f"the order has {len(items)}+ fulfillments; orderhub reads at most "
-                            f"{q.MAX_FULFILLMENTS - 1}, so it cannot tell what is there")  # fmt: skip
+        raise RejectedError(
+            f"the order has {len(items)}+ fulfillments; orderhub reads at most "
+            f"{q.MAX_FULFILLMENTS - 1}, so it cannot tell what is there"
+        )
     done: dict[str, int] = {}
     other: dict[str, dict[str, int]] = {}
     for item in items:

@@ -37,11 +37,32 @@ from orderhub.sdk import (
     require,
 )
 
-FINANCIAL = frozenset({"AUTHORIZED", "EXPIRED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED",
-                       "PENDING", "REFUNDED", "VOIDED"})  # fmt: skip
-FULFILLMENT = frozenset({"FULFILLED", "IN_PROGRESS", "ON_HOLD", "OPEN", "PARTIALLY_FULFILLED",
-                         "PENDING_FULFILLMENT", "REQUEST_DECLINED", "RESTOCKED", "SCHEDULED",
-                         "UNFULFILLED"})  # fmt: skip
+FINANCIAL = frozenset(
+    {
+        "AUTHORIZED",
+        "EXPIRED",
+        "PAID",
+        "PARTIALLY_PAID",
+        "PARTIALLY_REFUNDED",
+        "PENDING",
+        "REFUNDED",
+        "VOIDED",
+    }
+)
+FULFILLMENT = frozenset(
+    {
+        "FULFILLED",
+        "IN_PROGRESS",
+        "ON_HOLD",
+        "OPEN",
+        "PARTIALLY_FULFILLED",
+        "PENDING_FULFILLMENT",
+        "REQUEST_DECLINED",
+        "RESTOCKED",
+        "SCHEDULED",
+        "UNFULFILLED",
+    }
+)
 _BY_FINANCIAL = {
     "REFUNDED": OrderStatus.REFUNDED,
     "VOIDED": OrderStatus.CANCELLED,
@@ -76,7 +97,7 @@ def map_status(financial: str | None, fulfillment: str, cancelled: bool) -> Orde
 def gid_tail(value: Any, kind: str, where: str) -> str:
     """``gid://shopify/Order/123`` -> ``"123"``."""
     prefix = f"gid://shopify/{kind}/"
-    if not isinstance(value, str) or not value.startswith(prefix) or not value[len(prefix):]:
+    if not isinstance(value, str) or not value.startswith(prefix) or not value[len(prefix) :]:
         raise MalformedRecordError(f"{where}: {str(value)[:60]!r} is not a {kind} id")
     return value[len(prefix) :]
 

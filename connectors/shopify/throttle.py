@@ -78,7 +78,8 @@ def classify_errors(
     """The SDK error for a GraphQL answer with top-level ``errors`` (HTTP 200 or 429): a
     200 with errors is never a success."""
     first = errors[0] if errors and isinstance(errors[0], dict) else {}
-    extensions = first.get("extensions") if isinstance(first.get("extensions"), dict) else {}
+    found = first.get("extensions")
+    extensions: dict[str, Any] = found if isinstance(found, dict) else {}
     code = str(extensions.get("code") or "") or None
     message = " ".join(str(first.get("message") or "GraphQL error").split())[:_MAX_MESSAGE]
     what = f"{operation}: Shopify answered {code or 'an error'}: {message}"

@@ -1,8 +1,8 @@
 """``orderhub demo``: the whole loop against simulated marketplaces, no credentials needed.
 
-The demo starts simulated channels (a WooCommerce shop, a Shopify store, Amazon and eBay) as real HTTP
-servers on localhost, each seeded with a few days of realistic orders (and one malformed
-order), lets new orders arrive and existing ones change while it runs, and runs the real
+The demo starts simulated channels (a WooCommerce shop, a Shopify store, Amazon and eBay)
+as real HTTP servers on localhost, each seeded with a few days of realistic orders (and one
+malformed order), lets new orders arrive and existing ones change while it runs, and runs the real
 worker against them on the real store (the same default database every other command
 uses), for a bounded time. Part-way through, the seller ships some orders whole and some in
 part; the worker pushes the tracking to each channel. It then prints what it stored and

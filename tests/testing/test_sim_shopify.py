@@ -32,8 +32,12 @@ def client(sim: SimulatedShopify) -> httpx.Client:
     return httpx.Client(transport=sim.transport(), base_url="https://orderhub-demo.myshopify.com")
 
 
-def ask(client: httpx.Client, query: str, variables: dict[str, Any] | None = None,
-        version: str = "2026-10") -> httpx.Response:  # fmt: skip
+def ask(
+    client: httpx.Client,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    version: str = "2026-10",
+) -> httpx.Response:
     return client.post(
         f"/admin/api/{version}/graphql.json",
         json={"query": query, "variables": variables or {}},
@@ -70,8 +74,11 @@ def test_actual_cost_counts_what_came_back_and_the_difference_is_refunded(
     # 2 + one order (1 + money 2 + two addresses 2 + lines 2 + 2 x 6 + pageInfo 1) + pageInfo 1
     assert answer["actualQueryCost"] == 2 + (1 + 2 + 2 + 2 + 12 + 1) + 1
     status = answer["throttleStatus"]
-    assert status == {"maximumAvailable": 2000.0, "restoreRate": 100.0,
-                      "currentlyAvailable": 2000.0 - answer["actualQueryCost"]}  # fmt: skip
+    assert status == {
+        "maximumAvailable": 2000.0,
+        "restoreRate": 100.0,
+        "currentlyAvailable": 2000.0 - answer["actualQueryCost"],
+    }
 
 
 def test_a_query_the_bucket_cannot_cover_is_throttled_without_running(
@@ -90,12 +97,17 @@ def test_a_query_the_bucket_cannot_cover_is_throttled_without_running(
 
 def test_plans_restore_at_the_published_rates() -> None:
     assert {name: plan.restore_rate for name, plan in PLANS.items()} == {
-        "standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0,
-    }  # fmt: skip
+        "standard": 100.0,
+        "advanced": 200.0,
+        "plus": 1000.0,
+        "enterprise": 2000.0,
+    }
 
 
 def test_a_query_above_1000_points_is_refused(client: httpx.Client) -> None:
-    body = ask(client, "{ orders(first: 250) { nodes { lineItems(first: 5) { nodes { id } } } } }").json()
+    body = ask(
+        client, "{ orders(first: 250) { nodes { lineItems(first: 5) { nodes { id } } } } }"
+    ).json()
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
     assert body["errors"][0]["extensions"]["cost"] == 2 + 250 * (1 + 2 + 5)
 
@@ -110,7 +122,9 @@ def test_a_query_above_1000_points_is_refused(client: httpx.Client) -> None:
         ("{ orders { nodes { id } } }", "you must provide one of first or last"),
     ],
 )
-def test_malformed_queries_fail_with_errors(client: httpx.Client, document: str, message: str) -> None:
+def test_malformed_queries_fail_with_errors(
+    client: httpx.Client, document: str, message: str
+) -> None:
     response = ask(client, document)
     assert response.status_code == 200
     assert message in response.json()["errors"][0]["message"]
@@ -119,20 +133,27 @@ def test_malformed_queries_fail_with_errors(client: httpx.Client, document: str,
 def test_tokens_expire_on_the_clock_and_bad_credentials_are_refused(
     sim: SimulatedShopify, client: httpx.Client, clock: FakeClock
 ) -> None:
-    form = {"grant_type": "client_credentials", "client_id": sim.client_id,
-            "client_secret": sim.client_secret}  # fmt: skip
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": sim.client_id,
+        "client_secret": sim.client_secret,
+    }
     issued = client.post("/admin/oauth/access_token", data=form).json()
     assert issued["expires_in"] == 86399 and "read_orders" in issued["scope"]
     headers = {"X-Shopify-Access-Token": issued["access_token"]}
     assert client.post(URL, json={"query": q.SHOP}, headers=headers).status_code == 200
     clock.advance(86400)
     expired = client.post(URL, json={"query": q.SHOP}, headers=headers)
-    assert expired.status_code == 401 and "Invalid API key or access token" in expired.json()["errors"]
+    assert (
+        expired.status_code == 401 and "Invalid API key or access token" in expired.json()["errors"]
+    )
     refused = client.post("/admin/oauth/access_token", data={**form, "client_secret": "nope"})
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_client"
 
 
-def test_an_unserved_version_falls_back_and_says_so(sim: SimulatedShopify, client: httpx.Client) -> None:
+def test_an_unserved_version_falls_back_and_says_so(
+    sim: SimulatedShopify, client: httpx.Client
+) -> None:
     sim.deprecated.add("2026-01")
     response = ask(client, q.SHOP, version="2024-07")
     assert response.headers["X-Shopify-API-Version"] == "2026-01"
@@ -150,17 +171,21 @@ def test_orders_older_than_60_days_need_read_all_orders(
     assert len(ask(client, document).json()["data"]["orders"]["nodes"]) == 2
 
 
-def test_updated_at_search_and_cursor_paging(sim: SimulatedShopify, client: httpx.Client,
-                                            clock: FakeClock) -> None:  # fmt: skip
+def test_updated_at_search_and_cursor_paging(
+    sim: SimulatedShopify, client: httpx.Client, clock: FakeClock
+) -> None:
     ids = sim.generate(30, spread=timedelta(hours=10))
     start = (clock.now() - timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     seen: list[str] = []
     after = None
     while True:
-        page = ask(client, "query($a: String, $q: String) { orders(first: 7, after: $a, "
-                   "sortKey: UPDATED_AT, query: $q) { nodes { id updatedAt } pageInfo "
-                   "{ hasNextPage endCursor } } }", {"a": after, "q": f"updated_at:>='{start}'"}
-                   ).json()["data"]["orders"]  # fmt: skip
+        page = ask(
+            client,
+            "query($a: String, $q: String) { orders(first: 7, after: $a, "
+            "sortKey: UPDATED_AT, query: $q) { nodes { id updatedAt } pageInfo "
+            "{ hasNextPage endCursor } } }",
+            {"a": after, "q": f"updated_at:>='{start}'"},
+        ).json()["data"]["orders"]
         seen += [node["id"] for node in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -171,24 +196,34 @@ def test_updated_at_search_and_cursor_paging(sim: SimulatedShopify, client: http
 def test_fulfillment_rules(sim: SimulatedShopify, client: httpx.Client) -> None:
     order = sim.add_order(lines=[("MUG-STONE", 2), ("BEANIE-GREY", 1)], locations=2)
     a, b = sim.fulfillment_orders(order)
-    create = ("mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) "
-              "{ fulfillment { id } userErrors { field message } } }")  # fmt: skip
+    create = (
+        "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) "
+        "{ fulfillment { id } userErrors { field message } } }"
+    )
 
     def fulfil(*groups: dict[str, Any]) -> dict[str, Any]:
         variables = {"f": {"lineItemsByFulfillmentOrder": list(groups)}}
         return ask(client, create, variables).json()["data"]["fulfillmentCreate"]
 
     def group(fo: Any, quantity: int) -> dict[str, Any]:
-        return {"fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{fo.id}",
-                "fulfillmentOrderLineItems": [
-                    {"id": f"gid://shopify/FulfillmentOrderLineItem/{fo.lines[0].id}",
-                     "quantity": quantity}]}  # fmt: skip
+        return {
+            "fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{fo.id}",
+            "fulfillmentOrderLineItems": [
+                {
+                    "id": f"gid://shopify/FulfillmentOrderLineItem/{fo.lines[0].id}",
+                    "quantity": quantity,
+                }
+            ],
+        }
 
     assert "same location" in fulfil(group(a, 1), group(b, 1))["userErrors"][0]["message"]
     assert "quantity" in fulfil(group(a, 3))["userErrors"][0]["message"]
     assert fulfil(group(a, 2))["userErrors"] == []
     assert a.status == "CLOSED"
     assert "unfulfillable status= closed" in fulfil(group(a, 1))["userErrors"][0]["message"]
-    assert cost(ask(client, create, {"f": {"lineItemsByFulfillmentOrder": [group(b, 1)]}}))[
-        "requestedQueryCost"
-    ] == 10
+    assert (
+        cost(ask(client, create, {"f": {"lineItemsByFulfillmentOrder": [group(b, 1)]}}))[
+            "requestedQueryCost"
+        ]
+        == 10
+    )

@@ -40,8 +40,13 @@ def recent(clock: FakeClock, days: float = 3) -> SyncWindow:
     return SyncWindow(start=clock.now() - timedelta(days=days), end=clock.now())
 
 
-def shipment(order: int | str, lines: dict[int, int], tracking: str = "1Z999AA10123456784",
-             carrier: str = "UPS", name: str | None = None) -> ShipmentDraft:  # fmt: skip
+def shipment(
+    order: int | str,
+    lines: dict[int, int],
+    tracking: str = "1Z999AA10123456784",
+    carrier: str = "UPS",
+    name: str | None = None,
+) -> ShipmentDraft:
     return ShipmentDraft(
         order_external_id=str(order),
         reference=f"ref-{order}-{tracking}",
@@ -125,8 +130,16 @@ def test_served_version_and_deprecation_are_warned_once(
 def test_a_long_order_gets_every_line(
     make_connector: ConnectorFactory, sim: SimulatedShopify, clock: FakeClock
 ) -> None:
-    skus = ["LINEN-SAND-S", "LINEN-SAND-M", "LINEN-SAND-L", "BEANIE-GREY", "MUG-STONE",
-            "JOURNAL-A5-DOT", "JOURNAL-A5-LINE", "CARD-LEATHER"]  # fmt: skip
+    skus = [
+        "LINEN-SAND-S",
+        "LINEN-SAND-M",
+        "LINEN-SAND-L",
+        "BEANIE-GREY",
+        "MUG-STONE",
+        "JOURNAL-A5-DOT",
+        "JOURNAL-A5-LINE",
+        "CARD-LEATHER",
+    ]
     order = sim.add_order(lines=[(sku, 1) for sku in skus] + [(f"X-{n}", 1) for n in range(7)])
     connector = make_connector()
     (raw,) = list(connector.fetch_orders(recent(clock)))
@@ -178,9 +191,13 @@ def test_a_throttled_backfill_meets_no_throttled_answer_in_steady_state(
 def test_throttled_with_http_429_is_rate_limited_and_retried_after_the_refill(
     clock: FakeClock, make_connector: ConnectorFactory
 ) -> None:
-    sim = SimulatedShopify(clock, shop="test-shop", client_id=CLIENT_ID,
-                           client_secret="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",
-                           throttle_status=429)  # fmt: skip
+    sim = SimulatedShopify(
+        clock,
+        shop="test-shop",
+        client_id=CLIENT_ID,
+        client_secret="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",
+        throttle_status=429,
+    )
     sim.add_order()
     connector = make_connector(transport=sim.transport())
     assert sim.bucket.spend(1995)  # drained behind the connector's back
@@ -200,11 +217,18 @@ def test_throttled_answer_is_a_rate_limited_error_with_the_refill_time(
                 200,
                 {
                     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                    "extensions": {"cost": {"requestedQueryCost": 955, "actualQueryCost": None,
-                                            "throttleStatus": {"maximumAvailable": 2000.0,
-                                                               "currentlyAvailable": 455.0,
-                                                               "restoreRate": 100.0}}},
-                },  # fmt: skip
+                    "extensions": {
+                        "cost": {
+                            "requestedQueryCost": 955,
+                            "actualQueryCost": None,
+                            "throttleStatus": {
+                                "maximumAvailable": 2000.0,
+                                "currentlyAvailable": 455.0,
+                                "restoreRate": 100.0,
+                            },
+                        }
+                    },
+                },
             )
         ),
         path=GRAPHQL,
@@ -231,8 +255,9 @@ def test_a_malformed_query_fails_as_on_shopify_and_is_not_retried(
     assert "Cannot query field 'nme' on type 'Shop'" in caught.value.message
     assert len(sim.requests_to(GRAPHQL)) == 1
     with pytest.raises(RejectedError, match="MAX_COST_EXCEEDED"):
-        connector._graphql("read", "{ orders(first: 250) { nodes { lineItems(first: 10) "
-                           "{ nodes { id } } } } }", {})  # fmt: skip
+        connector._graphql(
+            "read", "{ orders(first: 250) { nodes { lineItems(first: 10) { nodes { id } } } } }", {}
+        )
 
 
 def test_missing_scope_is_an_auth_error(
@@ -244,9 +269,12 @@ def test_missing_scope_is_an_auth_error(
     assert "read_orders" in caught.value.message and "Dev Dashboard" in caught.value.fix
 
 
-def test_internal_errors_are_transient(make_connector: ConnectorFactory, sim: SimulatedShopify,
-                                       clock: FakeClock) -> None:  # fmt: skip
-    body = {"errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+def test_internal_errors_are_transient(
+    make_connector: ConnectorFactory, sim: SimulatedShopify, clock: FakeClock
+) -> None:
+    body = {
+        "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+    }
     from orderhub.testing.sim import SimResponse
 
     sim.faults.add(Fault.respond(SimResponse.json(200, body)), path=GRAPHQL, times=None)
@@ -262,8 +290,9 @@ def test_a_push_retried_after_a_lost_answer_leaves_exactly_one_fulfillment(
 ) -> None:
     order = sim.add_order(lines=[("MUG-STONE", 2)])
     (line,) = sim.line_ids(order)
-    sim.faults.add(Fault.timeout(processed=True), path=GRAPHQL,
-                   where=lambda r: b"fulfillmentCreate" in r.body)  # fmt: skip
+    sim.faults.add(
+        Fault.timeout(processed=True), path=GRAPHQL, where=lambda r: b"fulfillmentCreate" in r.body
+    )
     connector = make_connector()
     with pytest.raises(TransientError):
         connector.push_tracking(shipment(order, {line: 2}))
@@ -276,8 +305,9 @@ def test_a_push_retried_after_a_lost_answer_leaves_exactly_one_fulfillment(
 def test_partial_shipments_across_two_fulfillment_orders(
     make_connector: ConnectorFactory, sim: SimulatedShopify
 ) -> None:
-    order = sim.add_order(lines=[("LINEN-SAND-S", 2), ("BEANIE-GREY", 1), ("MUG-STONE", 1)],
-                          locations=2)  # fmt: skip
+    order = sim.add_order(
+        lines=[("LINEN-SAND-S", 2), ("BEANIE-GREY", 1), ("MUG-STONE", 1)], locations=2
+    )
     first, second, third = sim.line_ids(order)
     assert len({fo.location_id for fo in sim.fulfillment_orders(order)}) == 2
     connector = make_connector()
@@ -325,7 +355,7 @@ def test_a_closed_fulfillment_order_is_a_conflict(
     order = sim.add_order(lines=[("MUG-STONE", 1), ("BEANIE-GREY", 1)])
     first, second = sim.line_ids(order)
     sim.fulfill(order, {first: 1}, tracking="JD014600000000000001")
-    with pytest.raises(RejectedError, match="in_progress|closed") as caught:
+    with pytest.raises(RejectedError, match=r"in_progress|closed") as caught:
         make_connector().push_tracking(shipment(order, {first: 1, second: 1}))
     assert caught.value.code == "conflict"
     assert len(sim.fulfillments(order)) == 1

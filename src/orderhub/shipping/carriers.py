@@ -7,9 +7,9 @@ person typed to one canonical carrier, refuses what it cannot place (with the cl
 matches), checks the tracking number's shape where the carrier's format is well known, and
 translates to the channel's code when pushing.
 
-The channel codes below are the commonly documented ones (Shopify's are spelled as in its
-list of supported tracking companies, FulfillmentTrackingInfo.company); a seller whose channel spells a
-carrier differently overrides it in the configuration (``[carriers.<channel>]``).
+The channel codes below are the commonly documented ones (Shopify's as spelled in its list
+of supported tracking companies, FulfillmentTrackingInfo.company); a seller whose channel
+spells a carrier differently overrides it in the configuration (``[carriers.<channel>]``).
 """
 
 from __future__ import annotations

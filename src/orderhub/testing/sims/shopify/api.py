@@ -69,8 +69,14 @@ __all__ = ["DEFAULT_SCOPES", "SimulatedShopify"]
 DEFAULT_SCOPES = frozenset(
     {"read_orders", "read_products", "write_merchant_managed_fulfillment_orders"}
 )
-_BAD_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+_BAD_TOKEN = (  # an error message, not a secret
+    "[API] Invalid API key or access token (unrecognized login or wrong password)"  # noqa: S105
+)
 _DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+
+def _pick(rng: random.Random, mix: Sequence[tuple[str, int]]) -> str:
+    return rng.choices([name for name, _ in mix], [weight for _, weight in mix])[0]
 
 
 class SimulatedShopify(SimulatedApi):
@@ -126,6 +132,8 @@ class SimulatedShopify(SimulatedApi):
         self.throttled = 0
         #: (operation name, throttled?) of every executed or throttled GraphQL request.
         self.answers: list[tuple[str, bool]] = []
+        #: Cost points charged so far (the actual cost of every executed query).
+        self.points_charged = 0
         self._tokens: dict[str, datetime] = {}
         self._rng = random.Random(seed)
         self._next = [9_000_000]  # ids of lines, fulfillment orders, fulfillments
@@ -214,7 +222,9 @@ class SimulatedShopify(SimulatedApi):
         except ValueError:
             return SimResponse.json(400, {"errors": "Invalid JSON in request body."}, headers)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return SimResponse.json(400, {"errors": {"query": "Required parameter missing or invalid"}}, headers)
+            return SimResponse.json(
+                400, {"errors": {"query": "Required parameter missing or invalid"}}, headers
+            )
         answer, status = self._execute(body)
         return SimResponse.json(status, answer, headers)
 
@@ -240,16 +250,24 @@ class SimulatedShopify(SimulatedApi):
                 f"Query cost is {requested}, which exceeds the single query max cost limit "
                 f"({MAX_SINGLE_QUERY_COST})."
             )
-            extensions = {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                          "maxCost": MAX_SINGLE_QUERY_COST}  # fmt: skip
+            extensions = {
+                "code": "MAX_COST_EXCEEDED",
+                "cost": requested,
+                "maxCost": MAX_SINGLE_QUERY_COST,
+            }
             return {"errors": [{"message": message, "extensions": extensions}]}, 200
         if not self.bucket.spend(requested):
             self.throttled += 1
             self.answers.append((name, True))
-            cost = {"requestedQueryCost": requested, "actualQueryCost": None,
-                    "throttleStatus": self.bucket.status()}  # fmt: skip
-            error = {"message": "Throttled",
-                     "extensions": {"code": "THROTTLED", "documentation": _DOCS}}  # fmt: skip
+            cost = {
+                "requestedQueryCost": requested,
+                "actualQueryCost": None,
+                "throttleStatus": self.bucket.status(),
+            }
+            error = {
+                "message": "Throttled",
+                "extensions": {"code": "THROTTLED", "documentation": _DOCS},
+            }
             return {"errors": [error], "extensions": {"cost": cost}}, self.throttle_status
         result = execute(
             schema(),
@@ -268,6 +286,7 @@ class SimulatedShopify(SimulatedApi):
         )
         actual = min(actual, requested)
         self.bucket.refund(requested - actual)
+        self.points_charged += actual
         answer: dict[str, Any] = {}
         errors_out = getattr(result, "errors", None)
         if errors_out:
@@ -325,7 +344,9 @@ class SimulatedShopify(SimulatedApi):
             fo.status = "IN_PROGRESS" if any(x.remaining for x in fo.lines) else "CLOSED"
             fo.updated = now
             lines.append((self._id(), fo_line.line_id, quantity))
-        numbers = tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+        numbers = tracking.get("numbers") or (
+            [tracking["number"]] if tracking.get("number") else []
+        )
         made = FulfillmentRecord(
             id=self._id(),
             order_id=record.id,
@@ -346,7 +367,9 @@ class SimulatedShopify(SimulatedApi):
     def update_tracking(
         self, record: ShopifyOrderRecord, target: FulfillmentRecord, tracking: dict[str, Any]
     ) -> None:
-        numbers = tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+        numbers = tracking.get("numbers") or (
+            [tracking["number"]] if tracking.get("number") else []
+        )
         target.tracking = [
             {"company": tracking.get("company"), "number": n, "url": tracking.get("url")}
             for n in numbers
@@ -410,8 +433,8 @@ class SimulatedShopify(SimulatedApi):
             now = self.store.now()
             ids = []
             for created in creation_times(rng, n, start=start, spread=spread, now=now):
-                financial = rng.choices(*zip(*gen.FINANCIAL_MIX, strict=True))[0]
-                shown = rng.choices(*zip(*gen.PRESENTMENT_MIX, strict=True))[0]
+                financial = _pick(rng, gen.FINANCIAL_MIX)
+                shown = _pick(rng, gen.PRESENTMENT_MIX)
                 order_id = self.add_order(created=created, financial=financial, presentment=shown)
                 ids.append(order_id)
                 record = self.store.require(order_id)
@@ -439,8 +462,14 @@ class SimulatedShopify(SimulatedApi):
             self.store.changed()
             return order_id
 
-    def cancel(self, order_id: int, *, when: datetime | None = None, refund: bool = True,
-               restock: bool = True) -> None:  # fmt: skip
+    def cancel(
+        self,
+        order_id: int,
+        *,
+        when: datetime | None = None,
+        refund: bool = True,
+        restock: bool = True,
+    ) -> None:
         """Cancel an order as the shop would: refunded (or voided), closed, its fulfillment
         orders cancelled, its lines restocked."""
         with self.lock:
@@ -459,8 +488,9 @@ class SimulatedShopify(SimulatedApi):
                     fo.updated = moment
             self.store.touch(order_id, moment)
 
-    def refund_line(self, order_id: int, line_id: int, quantity: int, *,
-                    when: datetime | None = None) -> None:  # fmt: skip
+    def refund_line(
+        self, order_id: int, line_id: int, quantity: int, *, when: datetime | None = None
+    ) -> None:
         """Refund (and restock) ``quantity`` units of a line: ``currentQuantity`` drops, the
         order becomes partially refunded (or refunded when nothing is left)."""
         with self.lock:
@@ -511,7 +541,9 @@ class SimulatedShopify(SimulatedApi):
                 if not fo.fulfillable:
                     continue
                 for x in fo.lines:
-                    want = x.remaining if lines is None else min(x.remaining, lines.get(x.line_id, 0))
+                    want = (
+                        x.remaining if lines is None else min(x.remaining, lines.get(x.line_id, 0))
+                    )
                     if want:
                         picked.append((fo, x, want))
             number = tracking or f"JD0146{self._rng.randint(10**9, 10**10 - 1)}"
@@ -558,8 +590,11 @@ class SimulatedShopify(SimulatedApi):
             self.add_order(created=when, financial=rng.choice(("PAID", "PAID", "PENDING")))
 
         def on_change(rng: random.Random, when: datetime) -> None:
-            open_ids = [r.id for r in self.store if r.status in ("PAID", "PENDING")
-                        and r.cancelled_at is None]  # fmt: skip
+            open_ids = [
+                r.id
+                for r in self.store
+                if r.status in ("PAID", "PENDING") and r.cancelled_at is None
+            ]
             if not open_ids:
                 return
             record = self.store.require(rng.choice(open_ids))
@@ -571,5 +606,10 @@ class SimulatedShopify(SimulatedApi):
             elif record.fulfillment_status == "UNFULFILLED":
                 self.fulfill(record.id, when=when)
 
-        return self.start_live_feed(on_new, on_change, new_per_hour=new_per_hour,
-                                    changes_per_hour=changes_per_hour, seed=self.seed + 1)  # fmt: skip
+        return self.start_live_feed(
+            on_new,
+            on_change,
+            new_per_hour=new_per_hour,
+            changes_per_hour=changes_per_hour,
+            seed=self.seed + 1,
+        )

@@ -36,10 +36,46 @@ _WEIGHTS = (6, 10, 7, 8, 12, 6, 5, 4, 2)
 _CUM = tuple(accumulate(_WEIGHTS))
 _BY_SKU = {v.sku: v for v in CATALOG if v.sku}
 
-FIRST_NAMES = ("Ava", "Bram", "Chiara", "Dev", "Elin", "Finn", "Greta", "Hana", "Ivo", "Jade",
-               "Kofi", "Lena", "Milo", "Nora", "Omar", "Pia", "Ravi", "Sara", "Theo", "Uma")  # fmt: skip
-LAST_NAMES = ("Andersen", "Brennan", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Hughes",
-              "Ito", "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Price")  # fmt: skip
+FIRST_NAMES = (
+    "Ava",
+    "Bram",
+    "Chiara",
+    "Dev",
+    "Elin",
+    "Finn",
+    "Greta",
+    "Hana",
+    "Ivo",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Omar",
+    "Pia",
+    "Ravi",
+    "Sara",
+    "Theo",
+    "Uma",
+)
+LAST_NAMES = (
+    "Andersen",
+    "Brennan",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hughes",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Price",
+)
 # (street, city, province code, zip, country, phone prefix)
 PLACES = (
     ("Kastanienallee", "Berlin", "BE", "10435", "DE", "+49 30"),
@@ -124,16 +160,29 @@ def split_fulfillment_orders(
             next_id[0] += 1
             fo_lines.append(FulfillmentOrderLine(next_id[0], line.id, line.current, line.current))
         record.fulfillment_orders.append(
-            FulfillmentOrderRecord(next_id[0] - len(fo_lines), record.id, location, "OPEN",
-                                   fo_lines, when)  # fmt: skip
+            FulfillmentOrderRecord(
+                next_id[0] - len(fo_lines), record.id, location, "OPEN", fo_lines, when
+            )
         )
 
 
 #: Generated financial states and their weights.
-FINANCIAL_MIX = (("PAID", 70), ("PENDING", 8), ("AUTHORIZED", 5), ("PARTIALLY_REFUNDED", 5),
-                 ("REFUNDED", 4), ("VOIDED", 2), ("PARTIALLY_PAID", 2))  # fmt: skip
+FINANCIAL_MIX = (
+    ("PAID", 70),
+    ("PENDING", 8),
+    ("AUTHORIZED", 5),
+    ("PARTIALLY_REFUNDED", 5),
+    ("REFUNDED", 4),
+    ("VOIDED", 2),
+    ("PARTIALLY_PAID", 2),
+)
 PRESENTMENT_MIX = (("EUR", 75), ("GBP", 10), ("USD", 10), ("CHF", 5))
-RATES = {"EUR": Decimal("1"), "GBP": Decimal("0.86"), "USD": Decimal("1.09"), "CHF": Decimal("0.95")}
+RATES = {
+    "EUR": Decimal("1"),
+    "GBP": Decimal("0.86"),
+    "USD": Decimal("1.09"),
+    "CHF": Decimal("0.95"),
+}
 
 
 def later(rng: random.Random, created: datetime, now: datetime) -> datetime:

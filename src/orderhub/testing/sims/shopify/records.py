@@ -66,8 +66,10 @@ class Variant:
 
     @property
     def display_name(self) -> str:
-        return self.product_title if self.title == "Default Title" else (
-            f"{self.product_title} - {self.title}"
+        return (
+            self.product_title
+            if self.title == "Default Title"
+            else (f"{self.product_title} - {self.title}")
         )
 
 

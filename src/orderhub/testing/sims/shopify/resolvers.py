@@ -75,7 +75,7 @@ def _uncursor(value: str) -> list[Any]:
 
 def connection(
     items: Sequence[Any],
-    keys: Sequence[Sequence[Any]],
+    keys: Sequence[list[Any]],
     args: dict[str, Any],
     render: Callable[[Any], Any],
 ) -> dict[str, Any]:
@@ -147,6 +147,21 @@ def _keep(record: ShopifyOrderRecord, terms: tuple[tuple[str, str, datetime], ..
     return True
 
 
+def _by_updated(record: ShopifyOrderRecord) -> tuple[Any, ...]:
+    return (record.modified.timestamp(), record.id)
+
+
+def _by_created(record: ShopifyOrderRecord) -> tuple[Any, ...]:
+    return (record.created.timestamp(), record.id)
+
+
+def _by_id(record: ShopifyOrderRecord) -> tuple[Any, ...]:
+    return (record.id,)
+
+
+_SORTS = {"UPDATED_AT": _by_updated, "ID": _by_id}
+
+
 def _require(sim: SimulatedShopify, what: str, *scopes: str) -> None:
     if not set(scopes) & sim.scopes:
         raise GraphQLError(
@@ -168,7 +183,7 @@ class Resolvers:
 
     def __init__(self, sim: SimulatedShopify) -> None:
         self.sim = sim
-        self._cache: dict[Any, tuple[int, list[ShopifyOrderRecord], list[tuple[Any, ...]]]] = {}
+        self._cache: dict[Any, tuple[int, list[ShopifyOrderRecord], list[list[Any]]]] = {}
 
     def root(self) -> dict[str, Any]:
         return {
@@ -180,9 +195,7 @@ class Resolvers:
             },
             "currentAppInstallation": lambda info: {
                 "id": gid("AppInstallation", 90001),
-                "accessScopes": [
-                    {"handle": s, "description": s} for s in sorted(self.sim.scopes)
-                ],
+                "accessScopes": [{"handle": s, "description": s} for s in sorted(self.sim.scopes)],
             },
             "orders": self._orders,
             "order": self._order_by_id,
@@ -208,23 +221,15 @@ class Resolvers:
         key = (sort, terms, "read_all_orders" in self.sim.scopes, self.sim.clock.now().date())
         hit = self._cache.get(key)
         if hit is None or hit[0] != store.version:
-            if sort == "UPDATED_AT":
-                sort_key: Callable[[ShopifyOrderRecord], tuple[Any, ...]] = lambda r: (
-                    r.modified.timestamp(),
-                    r.id,
-                )
-            elif sort == "ID":
-                sort_key = lambda r: (r.id,)  # noqa: E731
-            else:
-                sort_key = lambda r: (r.created.timestamp(), r.id)  # noqa: E731
+            sort_key = _SORTS.get(sort, _by_created)
             records = sorted(
                 (r for r in store if self._visible(r) and _keep(r, terms)), key=sort_key
             )
-            hit = (store.version, records, [list(sort_key(r)) for r in records])  # type: ignore[misc]
+            hit = (store.version, records, [list(sort_key(r)) for r in records])
             self._cache = {key: hit}
         return connection(hit[1], hit[2], args, self.render_order)
 
-    def _order_by_id(self, info: Any, id: str) -> dict[str, Any] | None:  # noqa: A002
+    def _order_by_id(self, info: Any, id: str) -> dict[str, Any] | None:
         _require(self.sim, "order", "read_orders")
         number = gid_number(id, "Order")
         record = self.sim.store.get(number) if number is not None else None
@@ -287,16 +292,18 @@ class Resolvers:
         variant = line.variant
         return {
             "id": gid("LineItem", line.id),
-            "name": line.title if variant is None or variant.title == "Default Title" else (
-                f"{line.title} - {variant.title}"
-            ),
+            "name": line.title
+            if variant is None or variant.title == "Default Title"
+            else (f"{line.title} - {variant.title}"),
             "title": line.title,
             "variantTitle": None if variant is None else variant.title,
             "sku": line.sku,
             "quantity": line.quantity,
             "currentQuantity": line.current,
             "unfulfilledQuantity": record.unfulfilled(line),
-            "variant": None if variant is None else {
+            "variant": None
+            if variant is None
+            else {
                 "id": gid("ProductVariant", variant.id),
                 "legacyResourceId": str(variant.id),
                 "sku": variant.sku,
@@ -305,7 +312,9 @@ class Resolvers:
                 "displayName": variant.display_name,
                 "product": {"id": gid("Product", variant.product_id), "title": line.title},
             },
-            "product": None if variant is None else {
+            "product": None
+            if variant is None
+            else {
                 "id": gid("Product", variant.product_id),
                 "legacyResourceId": str(variant.product_id),
                 "title": line.title,
@@ -395,8 +404,10 @@ class Resolvers:
                     "updatedAt": _iso(fo.updated),
                     "assignedLocation": {
                         "name": f"Location {fo.location_id}",
-                        "location": {"id": gid("Location", fo.location_id),
-                                     "name": f"Location {fo.location_id}"},  # fmt: skip
+                        "location": {
+                            "id": gid("Location", fo.location_id),
+                            "name": f"Location {fo.location_id}",
+                        },
                     },
                     "lineItems": lambda info, **a: connection(
                         fo.lines,
@@ -406,8 +417,10 @@ class Resolvers:
                             "id": gid("FulfillmentOrderLineItem", x.id),
                             "totalQuantity": x.total,
                             "remainingQuantity": x.remaining,
-                            "sku": (record.line(x.line_id) or LineRecord(0, None, "", None, 0,
-                                                                         Decimal(0))).sku,  # fmt: skip
+                            "sku": (
+                                record.line(x.line_id)
+                                or LineRecord(0, None, "", None, 0, Decimal(0))
+                            ).sku,
                             "lineItem": self.render_line(record, record.line(x.line_id))  # type: ignore[arg-type]
                             if record.line(x.line_id) is not None
                             else None,
@@ -418,8 +431,12 @@ class Resolvers:
         }
         if record.malformed == "bad_quantity":
             order["lineItems"] = lambda info, **args: _broken_quantity(
-                connection(record.lines, [[ln.id] for ln in record.lines], args,
-                           lambda line: self.render_line(record, line))  # fmt: skip
+                connection(
+                    record.lines,
+                    [[ln.id] for ln in record.lines],
+                    args,
+                    lambda line: self.render_line(record, line),
+                )
             )
         elif record.malformed == "missing_updated":
             order["updatedAt"] = None
@@ -482,9 +499,9 @@ class Resolvers:
     def _tracking_update(
         self,
         info: Any,
-        fulfillmentId: str,  # noqa: N803 - the schema's argument names
-        trackingInfoInput: dict[str, Any],  # noqa: N803
-        notifyCustomer: bool | None = None,  # noqa: N803
+        fulfillmentId: str,
+        trackingInfoInput: dict[str, Any],
+        notifyCustomer: bool | None = None,
     ) -> dict[str, Any]:
         _require(self.sim, "fulfillmentTrackingInfoUpdate", *_WRITE_FULFILLMENT)
         number = gid_number(fulfillmentId, "Fulfillment")
@@ -493,7 +510,9 @@ class Resolvers:
             return _user_error(["fulfillmentId"], "Fulfillment does not exist.")
         record, target = found
         if target.status == "CANCELLED":
-            return _user_error(["fulfillmentId"], "Cannot update tracking of a cancelled fulfillment.")
+            return _user_error(
+                ["fulfillmentId"], "Cannot update tracking of a cancelled fulfillment."
+            )
         self.sim.update_tracking(record, target, trackingInfoInput)
         return {"fulfillment": self._fulfillment(record, target), "userErrors": []}
 
