@@ -6,13 +6,9 @@ push whose answer was lost is retried by the push runner through the idempotency
 below. Throttling is by query cost (:mod:`.throttle`): the connector waits before sending
 until Shopify's bucket holds the query's requested cost.
 
-Tracking goes out per fulfillment order (Shopify groups an order's lines by the location
-that ships them): before creating anything the connector reads the order's fulfillments and
-fulfillment orders; units already fulfilled under this tracking number count as done (a
-retry after a lost answer creates nothing), the rest is taken from the open fulfillment
-orders, one ``fulfillmentCreate`` per fulfillment order. Units no open fulfillment order
-holds any more are a conflict, except when exactly these lines were fulfilled under another
-tracking number: that is a correction, sent with ``fulfillmentTrackingInfoUpdate``.
+Tracking goes out per fulfillment order, after reading the order's fulfillments and
+fulfillment orders (:mod:`.fulfillment` decides what to send): a retry after a lost answer
+finds its fulfillment and creates nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +38,7 @@ from orderhub.sdk import (
 
 from . import queries as q
 from .auth import TOKEN_HEADER, client_credentials_auth
+from .fulfillment import plan_push
 from .mapping import gid_tail, to_draft
 from .settings import ShopifySettings
 from .throttle import CostBudget, classify_errors
@@ -51,7 +48,6 @@ READ = "read"
 WRITE = "write"
 #: Without read_all_orders, Shopify shows only orders created in the last 60 days.
 VISIBLE = timedelta(days=60)
-_OPEN = ("OPEN", "IN_PROGRESS")
 
 
 def _when(value: datetime) -> str:
@@ -84,7 +80,7 @@ class ShopifyConnector(Connector[ShopifySettings]):
         self._budget = CostBudget(context.clock)
         self._costs: dict[str, float] = {}
         self._parsed: tuple[httpx.Response, Any] | None = None
-        self._warned: set[str] = set()
+        self._warned: set[tuple[str | None, str | None]] = set()
         self._scopes: frozenset[str] | None = None
         super().__init__(context)
 
@@ -129,19 +125,16 @@ class ShopifyConnector(Connector[ShopifySettings]):
     def _note_version(self, response: httpx.Response) -> None:
         served = response.headers.get("x-shopify-api-version")
         reason = response.headers.get("x-shopify-api-deprecated-reason")
-        for key, text in (
-            ("version", served if served and served != self.settings.api_version else None),
-            ("deprecated", reason),
-        ):
-            if text and key not in self._warned:
-                self._warned.add(key)
-                self.log.warning(
-                    "shopify.api_version",
-                    pinned=self.settings.api_version,
-                    served=served,
-                    deprecated=reason,
-                    fix="Set api_version to a supported stable version (see the connector README).",
-                )
+        seen = (served, reason)
+        if (reason or served not in (None, self.settings.api_version)) and seen not in self._warned:
+            self._warned.add(seen)
+            self.log.warning(
+                "shopify.api_version",
+                pinned=self.settings.api_version,
+                served=served,
+                deprecated=reason,
+                fix="Set api_version to a supported stable version (see the connector README).",
+            )
 
     def _graphql(self, operation: str, document: str, variables: dict[str, Any]) -> Any:
         """Send one document and return its ``data``, after waiting for the cost bucket."""
@@ -238,23 +231,39 @@ class ShopifyConnector(Connector[ShopifySettings]):
                 "than 60 days without the read_all_orders scope)"
             )
         want = {line.line_external_id: line.quantity for line in shipment.lines}
-        done, other = _fulfilled(order, shipment.tracking_number)
-        rest = {line: n - done.get(line, 0) for line, n in want.items() if n > done.get(line, 0)}
-        if not rest:
-            return PushResult(PushOutcome.ALREADY_APPLIED)
-        groups, blocked = _allocate(order, rest)
-        if blocked:
-            if not done and want in other.values():
-                fulfillment = next(f for f, lines in other.items() if lines == want)
-                return self._correct(fulfillment, shipment)
+        plan = plan_push(order, want, shipment.tracking_number)
+        tracking = self._tracking(shipment)
+        notify = self.settings.notify_customer
+        if plan.correction is not None:
+            variables = {"id": plan.correction, "tracking": tracking, "notify": notify}
+            made = [self._mutate(q.TRACKING_UPDATE, variables, "fulfillmentTrackingInfoUpdate")]
+            return PushResult(PushOutcome.APPLIED, made[0], detail={"corrected": True})
+        if plan.conflict is not None:
             raise RejectedError(
-                f"order {shipment.order_external_id}: {blocked}",
+                f"order {shipment.order_external_id}: {plan.conflict}",
                 code="conflict",
                 fix="Look at the order's fulfillments in the Shopify admin: the units were "
                 "fulfilled there already or the order was cancelled. Withdraw the shipment "
                 "with `orderhub shipments cancel ID` if it should not be pushed.",
             )
-        made = [self._create(fo, items, shipment) for fo, items in groups.items()]
+        if not plan.creates:
+            return PushResult(PushOutcome.ALREADY_APPLIED)
+        made = [
+            self._mutate(
+                q.FULFILLMENT_CREATE,
+                {
+                    "fulfillment": {
+                        "lineItemsByFulfillmentOrder": [
+                            {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items}
+                        ],
+                        "trackingInfo": tracking,
+                        "notifyCustomer": notify,
+                    }
+                },
+                "fulfillmentCreate",
+            )
+            for fo, items in plan.creates.items()
+        ]
         return PushResult(PushOutcome.APPLIED, channel_reference=",".join(made))
 
     def _tracking(self, shipment: ShipmentDraft) -> dict[str, Any]:
@@ -262,38 +271,16 @@ class ShopifyConnector(Connector[ShopifySettings]):
         company = shipment.carrier_name if code == "Other" and shipment.carrier_name else code
         return {"company": company, "number": shipment.tracking_number}
 
-    def _create(self, fo: str, items: list[dict[str, Any]], shipment: ShipmentDraft) -> str:
-        data = self._graphql(
-            WRITE,
-            q.FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "lineItemsByFulfillmentOrder": [
-                        {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items}
-                    ],
-                    "trackingInfo": self._tracking(shipment),
-                    "notifyCustomer": self.settings.notify_customer,
-                }
-            },
-        )
-        payload = _payload(data, "fulfillmentCreate")
-        return gid_tail(payload["fulfillment"]["id"], "Fulfillment", "fulfillmentCreate")
-
-    def _correct(self, fulfillment: str, shipment: ShipmentDraft) -> PushResult:
-        data = self._graphql(
-            WRITE,
-            q.TRACKING_UPDATE,
-            {
-                "id": fulfillment,
-                "tracking": self._tracking(shipment),
-                "notify": self.settings.notify_customer,
-            },
-        )
-        _payload(data, "fulfillmentTrackingInfoUpdate")
-        reference = gid_tail(fulfillment, "Fulfillment", "fulfillmentTrackingInfoUpdate")
-        return PushResult(
-            PushOutcome.APPLIED, channel_reference=reference, detail={"corrected": True}
-        )
+    def _mutate(self, document: str, variables: dict[str, Any], field: str) -> str:
+        """Run a fulfillment mutation; returns the fulfillment's id. userErrors refuse it."""
+        payload = self._graphql(WRITE, document, variables).get(field) or {}
+        errors = payload.get("userErrors") or []
+        if errors:
+            text = "; ".join(str(e.get("message"))[:160] for e in errors[:3])
+            raise RejectedError(f"{field}: Shopify refused it: {text}")
+        if not payload.get("fulfillment"):
+            raise TransientError(f"{field}: Shopify answered without the fulfillment")
+        return gid_tail(payload["fulfillment"]["id"], "Fulfillment", field)
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -315,71 +302,3 @@ class ShopifyConnector(Connector[ShopifySettings]):
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
-
-
-def _payload(data: dict[str, Any], field: str) -> dict[str, Any]:
-    payload = data.get(field) or {}
-    errors = payload.get("userErrors") or []
-    if errors:
-        text = "; ".join(str(e.get("message"))[:160] for e in errors[:3])
-        raise RejectedError(f"{field}: Shopify refused it: {text}")
-    if not payload.get("fulfillment"):
-        raise TransientError(f"{field}: Shopify answered without the fulfillment")
-    return payload
-
-
-def _fulfilled(
-    order: dict[str, Any], tracking: str
-) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Units per line already fulfilled under ``tracking``, and the lines of every other
-    live fulfillment by its id."""
-    items = order.get("fulfillments") or []
-    if len(items) >= q.MAX_FULFILLMENTS:
-        raise RejectedError(
-            f"the order has {len(items)}+ fulfillments; orderhub reads at most "
-            f"{q.MAX_FULFILLMENTS - 1}, so it cannot tell what is there"
-        )
-    done: dict[str, int] = {}
-    other: dict[str, dict[str, int]] = {}
-    for item in items:
-        if item.get("status") in ("CANCELLED", "ERROR", "FAILURE"):
-            continue
-        lines: dict[str, int] = {}
-        for node in item["fulfillmentLineItems"]["nodes"]:
-            line = gid_tail(node["lineItem"]["id"], "LineItem", "fulfillment")
-            lines[line] = lines.get(line, 0) + int(node.get("quantity") or 0)
-        if any(t.get("number") == tracking for t in item.get("trackingInfo") or []):
-            for line, n in lines.items():
-                done[line] = done.get(line, 0) + n
-        else:
-            other[item["id"]] = lines
-    return done, other
-
-
-def _allocate(
-    order: dict[str, Any], rest: dict[str, int]
-) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
-    """Fulfillment order line items covering ``rest``, grouped by fulfillment order, or why
-    they cannot be covered."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    states: dict[str, set[str]] = {}
-    needed = dict(rest)
-    for fo in order["fulfillmentOrders"]["nodes"]:
-        for item in fo["lineItems"]["nodes"]:
-            line = gid_tail(item["lineItem"]["id"], "LineItem", "fulfillmentOrder")
-            if line not in needed:
-                continue
-            states.setdefault(line, set()).add(str(fo["status"]).lower())
-            take = min(needed[line], int(item.get("remainingQuantity") or 0))
-            if fo["status"] in _OPEN and take > 0:
-                groups.setdefault(fo["id"], []).append({"id": item["id"], "quantity": take})
-                needed[line] -= take
-    short = {line: n for line, n in needed.items() if n > 0}
-    if not short:
-        return groups, None
-    reasons = [
-        f"line {line} has {n} unit(s) no open fulfillment order holds (its fulfillment "
-        f"orders are {', '.join(sorted(states.get(line, {'missing'})))})"
-        for line, n in sorted(short.items())
-    ]
-    return groups, "; ".join(reasons)

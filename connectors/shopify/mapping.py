@@ -37,31 +37,13 @@ from orderhub.sdk import (
     require,
 )
 
+#: Every ``OrderDisplayFinancialStatus`` and ``OrderDisplayFulfillmentStatus`` value.
 FINANCIAL = frozenset(
-    {
-        "AUTHORIZED",
-        "EXPIRED",
-        "PAID",
-        "PARTIALLY_PAID",
-        "PARTIALLY_REFUNDED",
-        "PENDING",
-        "REFUNDED",
-        "VOIDED",
-    }
+    "AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED".split()
 )
 FULFILLMENT = frozenset(
-    {
-        "FULFILLED",
-        "IN_PROGRESS",
-        "ON_HOLD",
-        "OPEN",
-        "PARTIALLY_FULFILLED",
-        "PENDING_FULFILLMENT",
-        "REQUEST_DECLINED",
-        "RESTOCKED",
-        "SCHEDULED",
-        "UNFULFILLED",
-    }
+    "FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT "
+    "REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED".split()
 )
 _BY_FINANCIAL = {
     "REFUNDED": OrderStatus.REFUNDED,
