@@ -61,10 +61,10 @@ _BY_FULFILLMENT = {
 
 def map_status(financial: str | None, fulfillment: str, cancelled: bool) -> OrderStatus:
     """The table above. Raises MalformedRecordError for a value Shopify does not document."""
-    if financial is not None and financial not in FINANCIAL:
-        raise MalformedRecordError(f"unknown displayFinancialStatus {financial!r}")
-    if fulfillment not in FULFILLMENT:
-        raise MalformedRecordError(f"unknown displayFulfillmentStatus {fulfillment!r}")
+    if financial is not None and (not isinstance(financial, str) or financial not in FINANCIAL):
+        raise MalformedRecordError(f"unknown displayFinancialStatus {str(financial)[:40]!r}")
+    if not isinstance(fulfillment, str) or fulfillment not in FULFILLMENT:
+        raise MalformedRecordError(f"unknown displayFulfillmentStatus {str(fulfillment)[:40]!r}")
     if cancelled:
         return OrderStatus.CANCELLED
     if financial in _BY_FINANCIAL:
@@ -157,10 +157,11 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     """Normalise one order node of the ``orders`` query."""
     order_id = gid_tail(require(raw, "id"), "Order", "order")
     financial = raw.get("displayFinancialStatus")
-    fulfillment = str(require(raw, "displayFulfillmentStatus"))
+    fulfillment = require(raw, "displayFulfillmentStatus")
     cancelled = raw.get("cancelledAt") is not None
     currency = str(require(raw, "currencyCode"))
-    items = (raw.get("lineItems") or {}).get("nodes")
+    lines = raw.get("lineItems")
+    items = lines.get("nodes") if isinstance(lines, dict) else None
     if not isinstance(items, list):
         raise MalformedRecordError("order: lineItems.nodes is not a list")
     state = f"{financial or 'NONE'}/{fulfillment}"

@@ -418,3 +418,18 @@ def test_catalog_sync_reads_every_variant_with_sku_barcode_and_ids(
     records = {r["sku"]: r for r in make_connector().fetch_products() if r["sku"]}
     assert records["MUG-STONE"]["gtin"] == "5012345678900"
     assert records["MUG-STONE"]["identifiers"] == {"shopify_variation": "44021"}
+
+
+def test_sync_since_older_than_60_days_fails_saying_why_and_stores_nothing(
+    make_connector: ConnectorFactory, sim: SimulatedShopify, sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    from orderhub.sync.pull import PullRunner
+
+    sim.add_order(created=clock.now() - timedelta(days=70))
+    sim.add_order(created=clock.now() - timedelta(days=2))
+    result = PullRunner(sqlite_engine, make_connector(), trigger="cli").run(
+        since=clock.now() - timedelta(days=90)
+    )
+    assert result.outcome == "failed" and result.error_kind == "config"
+    assert "read_all_orders" in str(result.error) and "Dev Dashboard" in str(result.fix)
+    assert result.fetched == 0 and result.counts.created == 0
