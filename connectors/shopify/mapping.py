@@ -39,11 +39,30 @@ from orderhub.sdk import (
 
 #: Every ``OrderDisplayFinancialStatus`` and ``OrderDisplayFulfillmentStatus`` value.
 FINANCIAL = frozenset(
-    "AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED".split()
+    [
+        "AUTHORIZED",
+        "EXPIRED",
+        "PAID",
+        "PARTIALLY_PAID",
+        "PARTIALLY_REFUNDED",
+        "PENDING",
+        "REFUNDED",
+        "VOIDED",
+    ]
 )
 FULFILLMENT = frozenset(
-    "FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT "
-    "REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED".split()
+    [
+        "FULFILLED",
+        "IN_PROGRESS",
+        "ON_HOLD",
+        "OPEN",
+        "PARTIALLY_FULFILLED",
+        "PENDING_FULFILLMENT",
+        "REQUEST_DECLINED",
+        "RESTOCKED",
+        "SCHEDULED",
+        "UNFULFILLED",
+    ]
 )
 _BY_FINANCIAL = {
     "REFUNDED": OrderStatus.REFUNDED,
