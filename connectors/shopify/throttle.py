@@ -6,8 +6,7 @@ restore rate); :class:`CostBudget` keeps that state on the clock and, before a q
 out, waits until the bucket holds the query's requested cost (learnt from the last answer to
 the same query), so the steady state of a backfill never meets ``THROTTLED``. An answer that
 is throttled anyway (another process using the same app on the store shares the bucket)
-becomes
-:class:`RateLimitedError` with the exact refill time as ``retry_after``.
+becomes :class:`RateLimitedError` with the exact refill time as ``retry_after``.
 """
 
 from __future__ import annotations
