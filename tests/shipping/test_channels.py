@@ -1,6 +1,6 @@
 """The outbox against the simulated Amazon, eBay and Shopify: whole and partial shipments
-reach the channel once, a lost answer never adds a second package or fulfillment, and Amazon FBA orders
-are never shipped (SQLite and PostgreSQL)."""
+reach the channel once, a lost answer never adds a second package or fulfillment, and
+Amazon FBA orders are never shipped (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
