@@ -123,6 +123,7 @@ def test_example_file_loads() -> None:
         ("my-shop", "woocommerce", True),
         ("amazon-na", "amazon", False),
         ("ebay-main", "ebay", False),
+        ("my-store", "shopify", False),
     ]
     # Disabled accounts need no credentials: their *_env variables are not read.
     assert all(not a.env_fields for a in config.accounts[1:])

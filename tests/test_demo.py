@@ -57,7 +57,7 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     }
     assert printed == per_status
     assert sum(per_status.values()) >= 100, "every channel' seeded orders are stored"
-    assert accounts == {"demo-webshop", "demo-amazon", "demo-ebay"}
+    assert accounts == {"demo-webshop", "demo-shopify", "demo-amazon", "demo-ebay"}
     assert len(quarantined) == 1
     # The seller shipped orders on every channel part-way through; their tracking went out.
     assert {account for account, _ in pushes} == accounts
@@ -67,7 +67,8 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     listed = orderhub("orders", "list", "--limit", "500", cwd=tmp_path)
     assert listed.returncode == 0
     assert sum(
-        listed.stdout.count(f"│ {channel} ") for channel in ("woocommerce", "amazon", "ebay")
+        listed.stdout.count(f"│ {channel} ")
+        for channel in ("woocommerce", "shopify", "amazon", "ebay")
     ) == sum(per_status.values())
     failures = orderhub("failures", cwd=tmp_path)
     assert failures.returncode == 0

@@ -1,8 +1,8 @@
 """``orderhub demo``: the whole loop against simulated marketplaces, no credentials needed.
 
-The demo starts simulated channels (a WooCommerce shop, Amazon and eBay) as real HTTP
-servers on localhost, each seeded with a few days of realistic orders (and one malformed
-order), lets new orders arrive and existing ones change while it runs, and runs the real
+The demo starts simulated channels (a WooCommerce shop, a Shopify store, Amazon and eBay)
+as real HTTP servers on localhost, each seeded with a few days of realistic orders (and one
+malformed order), lets new orders arrive and existing ones change while it runs, and runs the real
 worker against them on the real store (the same default database every other command
 uses), for a bounded time. Part-way through, the seller ships some orders whole and some in
 part; the worker pushes the tracking to each channel. It then prints what it stored and
@@ -42,6 +42,7 @@ from orderhub.store.ingest import LINES, ORDERS
 from orderhub.sync.pull import PullResult
 from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub.testing.sims.ebay import SimulatedEbay
+from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 if TYPE_CHECKING:
@@ -94,6 +95,30 @@ def _woocommerce_settings(sim: Any, url: str, prefix: str) -> tuple[list[str], d
             f'consumer_secret_env = "{prefix}_SECRET"',
         ],
         {f"{prefix}_KEY": sim.consumer_key, f"{prefix}_SECRET": sim.consumer_secret},
+    )
+
+
+def _shopify(clock: SystemClock, seed: int, initial_orders: int) -> Any:
+    sim = SimulatedShopify(
+        clock,
+        shop="orderhub-demo",
+        client_id="demo-shopify-app",
+        client_secret="shpss_demo_shopify",
+        seed=seed + 300,
+    )
+    _days_of_orders(sim, clock, initial_orders)
+    return sim
+
+
+def _shopify_settings(sim: Any, url: str, prefix: str) -> tuple[list[str], dict[str, str]]:
+    return (
+        [
+            'shop = "orderhub-demo"',
+            f'api_base_url = "{url}"',
+            'client_id = "demo-shopify-app"',
+            f'client_secret_env = "{prefix}_CLIENT_SECRET"',
+        ],
+        {f"{prefix}_CLIENT_SECRET": sim.client_secret},
     )
 
 
@@ -170,6 +195,16 @@ CHANNELS = (
         _woocommerce_settings,
         lambda sim, order, tracking: any(
             tracking in note["note"] for note in sim.notes(int(order))
+        ),
+    ),
+    DemoChannel(
+        "demo-shopify",
+        "shopify",
+        "the seller's Shopify store",
+        _shopify,
+        _shopify_settings,
+        lambda sim, order, tracking: any(
+            tracking in item["tracking"] for item in sim.fulfillments(int(order))
         ),
     ),
     DemoChannel(

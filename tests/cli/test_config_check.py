@@ -21,7 +21,7 @@ def test_the_example_configuration_passes_with_its_variables_set(orderhub: Cli) 
         env={"MYSHOP_WC_KEY": key, "MYSHOP_WC_SECRET": secret},
     )
     output = assert_ok(result)
-    assert "OK (3 accounts, 1 enabled; store sqlite:///orderhub.db)" in output
+    assert "OK (4 accounts, 1 enabled; store sqlite:///orderhub.db)" in output
     assert key not in output
     assert secret not in output
 

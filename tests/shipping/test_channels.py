@@ -1,6 +1,6 @@
-"""The outbox against the simulated Amazon and eBay: whole and partial shipments reach the
-channel once, a lost answer never adds a second package or fulfillment, and Amazon FBA orders
-are never shipped (SQLite and PostgreSQL)."""
+"""The outbox against the simulated Amazon, eBay and Shopify: whole and partial shipments
+reach the channel once, a lost answer never adds a second package or fulfillment, and
+Amazon FBA orders are never shipped (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ from orderhub.shipping.requests import ShipmentError, ShipmentRequest
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sim import Fault
+from orderhub.testing.sim import Fault, SimRequest
 from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub.testing.sims.ebay import SimulatedEbay
+from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 from orderhub_connectors.ebay import EbayConnector, EbaySettings
+from orderhub_connectors.shopify import ShopifyConnector, ShopifySettings
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 UPS = ("1Z999AA10123456784", "1Z999AA10123456785", "1Z999AA10123456786")
@@ -42,7 +44,14 @@ class Channel:
     def shipments_on_channel(self, order: str) -> list[str]:
         if self.name == "amazon":
             return [p["trackingNumber"] for p in self.sim.packages(order)]
+        if self.name == "shopify":
+            return [n for f in self.sim.fulfillments(int(order)) for n in f["tracking"]]
         return [f["shipmentTrackingNumber"] for f in self.sim.fulfillments(order)]
+
+    def is_push(self, request: SimRequest) -> bool:
+        if self.name == "shopify":  # one GraphQL path: the mutation is in the body
+            return b"fulfillmentCreate" in request.body
+        return request.path.endswith(self.push_path)
 
 
 def amazon(clock: FakeClock) -> Channel:
@@ -96,10 +105,30 @@ def ebay(clock: FakeClock) -> Channel:
     return Channel("ebay", sim, connector, orders, "/shipping_fulfillment", "LED-5M-CW")
 
 
-@pytest.fixture(params=["amazon", "ebay"])
+def shopify(clock: FakeClock) -> Channel:
+    secrets = {"client_id": "shopify-test-app", "client_secret": "shpss_test_secret_value"}
+    sim = SimulatedShopify(clock, seed=3, **secrets)
+    created = clock.now() - timedelta(hours=6)
+    orders = [
+        str(sim.add_order(created=created, lines=[("LINEN-SAND-M", 2), ("MUG-STONE", 1)])),
+        str(sim.add_order(created=created, lines=[("BEANIE-GREY", 1)])),
+    ]
+    connector = ShopifyConnector(
+        ConnectorContext(
+            account_id="my-store",
+            settings=ShopifySettings(shop="orderhub-demo", **secrets),
+            clock=clock,
+            log=structlog.get_logger(),
+            transport=sim.transport(),
+        )
+    )
+    return Channel("shopify", sim, connector, orders, "/graphql.json", "LINEN-SAND-M")
+
+
+@pytest.fixture(params=["amazon", "ebay", "shopify"])
 def channel(request: pytest.FixtureRequest, store_engine: Engine) -> Iterator[Channel]:
     clock = FakeClock(NOW)
-    built = amazon(clock) if request.param == "amazon" else ebay(clock)
+    built = {"amazon": amazon, "ebay": ebay, "shopify": shopify}[request.param](clock)
     clock.advance(600)  # past both channels' settle delays
     result = PullRunner(store_engine, built.connector).run()
     assert result.outcome == "succeeded", result.error
@@ -152,7 +181,7 @@ def test_a_lost_answer_never_adds_a_second_shipment(store_engine: Engine, channe
     lost = channel.sim.faults.add(
         Fault.timeout(processed=True),
         method="POST",
-        where=lambda request: request.path.endswith(channel.push_path),
+        where=channel.is_push,
     )
     outcomes = PushRunner(store_engine, channel.connector).run().outcomes
     channel.connector.clock.advance(3600)  # type: ignore[attr-defined]

@@ -25,9 +25,20 @@ EBAY_ITEM = "ebay_item"
 EBAY_VARIATION = "ebay_variation"
 WOO_PRODUCT = "woo_product"
 WOO_VARIATION = "woo_variation"
-IDENTIFIER_KINDS = (ASIN, GTIN, EBAY_ITEM, EBAY_VARIATION, WOO_PRODUCT, WOO_VARIATION)
+SHOPIFY_PRODUCT = "shopify_product"
+SHOPIFY_VARIATION = "shopify_variation"
+IDENTIFIER_KINDS = (
+    ASIN,
+    GTIN,
+    EBAY_ITEM,
+    EBAY_VARIATION,
+    WOO_PRODUCT,
+    WOO_VARIATION,
+    SHOPIFY_PRODUCT,
+    SHOPIFY_VARIATION,
+)
 #: Kinds whose values are only unique within one account (a shop's own product ids).
-ACCOUNT_LOCAL_KINDS = frozenset({WOO_PRODUCT, WOO_VARIATION})
+ACCOUNT_LOCAL_KINDS = frozenset({WOO_PRODUCT, WOO_VARIATION, SHOPIFY_PRODUCT, SHOPIFY_VARIATION})
 
 # A channel's product and variation ids are looked up as "<prefix>_product" and
 # "<prefix>_variation"; the prefix is the channel's name unless listed here.

@@ -7,8 +7,9 @@ person typed to one canonical carrier, refuses what it cannot place (with the cl
 matches), checks the tracking number's shape where the carrier's format is well known, and
 translates to the channel's code when pushing.
 
-The channel codes below are the commonly documented ones; a seller whose channel spells a
-carrier differently overrides it in the configuration (``[carriers.<channel>]``).
+The channel codes below are the commonly documented ones (Shopify's as spelled in its list
+of supported tracking companies, FulfillmentTrackingInfo.company); a seller whose channel
+spells a carrier differently overrides it in the configuration (``[carriers.<channel>]``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CARRIERS: tuple[Carrier, ...] = (
         "ups",
         "UPS",
         ("united parcel service", "ups ground"),
-        {"amazon": "UPS", "ebay": "UPS"},
+        {"amazon": "UPS", "ebay": "UPS", "shopify": "UPS"},
         re.compile(r"1Z[0-9A-Z]{16}|\d{9}|T\d{10}|\d{12}"),
         "1Z followed by 16 letters or digits",
     ),
@@ -47,7 +48,7 @@ CARRIERS: tuple[Carrier, ...] = (
         "usps",
         "USPS",
         ("us postal service", "united states postal service", "us mail"),
-        {"amazon": "USPS", "ebay": "USPS"},
+        {"amazon": "USPS", "ebay": "USPS", "shopify": "USPS"},
         re.compile(rf"\d{{20,22}}|\d{{26}}|\d{{30}}|{_S10}"),
         "20 to 22 digits (e.g. 9400...), or an S10 code like EA123456789US",
     ),
@@ -55,38 +56,48 @@ CARRIERS: tuple[Carrier, ...] = (
         "fedex",
         "FedEx",
         ("federal express", "fedex ground", "fedex express", "fed ex"),
-        {"amazon": "FedEx", "ebay": "FedEx"},
+        {"amazon": "FedEx", "ebay": "FedEx", "shopify": "FedEx"},
         re.compile(r"\d{12}|\d{15}|\d{20}|\d{22}|\d{34}"),
         "12, 15, 20 or 22 digits",
     ),
-    Carrier("dhl", "DHL", ("dhl express",), {"amazon": "DHL", "ebay": "DHL"}),
+    Carrier(
+        "dhl", "DHL", ("dhl express",), {"amazon": "DHL", "ebay": "DHL", "shopify": "DHL Express"}
+    ),
     Carrier(
         "dhl_ecommerce",
         "DHL eCommerce",
         ("dhl global mail", "dhl ecom", "dhlecommerce"),
-        {"amazon": "DHL eCommerce", "ebay": "DHLGlobalMail"},
+        {"amazon": "DHL eCommerce", "ebay": "DHLGlobalMail", "shopify": "DHL eCommerce"},
     ),
     Carrier(
         "royal_mail",
         "Royal Mail",
         ("royalmail", "parcelforce royal mail"),
-        {"amazon": "Royal Mail", "ebay": "RoyalMail"},
+        {"amazon": "Royal Mail", "ebay": "RoyalMail", "shopify": "Royal Mail"},
     ),
     Carrier(
         "dpd",
         "DPD",
         ("dpd uk", "dpd de", "dynamic parcel distribution"),
-        {"amazon": "DPD", "ebay": "DPD"},
+        {"amazon": "DPD", "ebay": "DPD", "shopify": "DPD"},
     ),
     Carrier(
-        "evri", "Evri", ("hermes", "hermes uk", "myhermes"), {"amazon": "Evri", "ebay": "Hermes"}
+        "evri",
+        "Evri",
+        ("hermes", "hermes uk", "myhermes"),
+        {"amazon": "Evri", "ebay": "Hermes", "shopify": "Evri"},
     ),
-    Carrier("gls", "GLS", ("general logistics systems",), {"amazon": "GLS", "ebay": "GLS"}),
+    Carrier(
+        "gls",
+        "GLS",
+        ("general logistics systems",),
+        {"amazon": "GLS", "ebay": "GLS", "shopify": "GLS"},
+    ),
     Carrier(
         "canada_post",
         "Canada Post",
         ("postes canada", "canadapost"),
-        {"amazon": "Canada Post", "ebay": "CanadaPost"},
+        {"amazon": "Canada Post", "ebay": "CanadaPost", "shopify": "Canada Post"},
         re.compile(rf"\d{{16}}|\d{{12}}|{_S10}"),
         "16 digits, or an S10 code like RR123456789CA",
     ),
@@ -94,34 +105,39 @@ CARRIERS: tuple[Carrier, ...] = (
         "australia_post",
         "Australia Post",
         ("auspost", "australiapost"),
-        {"amazon": "Australia Post", "ebay": "AustraliaPost"},
+        {"amazon": "Australia Post", "ebay": "AustraliaPost", "shopify": "Australia Post"},
     ),
     Carrier(
         "deutsche_post",
         "Deutsche Post",
         ("deutschepost", "dhl paket"),
-        {"amazon": "Deutsche Post", "ebay": "DeutschePost"},
+        {"amazon": "Deutsche Post", "ebay": "DeutschePost", "shopify": "Deutsche Post"},
     ),
-    Carrier("postnl", "PostNL", ("post nl", "tnt post"), {"amazon": "PostNL", "ebay": "PostNL"}),
+    Carrier(
+        "postnl",
+        "PostNL",
+        ("post nl", "tnt post"),
+        {"amazon": "PostNL", "ebay": "PostNL", "shopify": "PostNL"},
+    ),
     Carrier(
         "colissimo",
         "Colissimo",
         ("la poste", "coliposte"),
-        {"amazon": "Colissimo", "ebay": "Colissimo"},
+        {"amazon": "Colissimo", "ebay": "Colissimo", "shopify": "Colissimo"},
     ),
     Carrier(
         "japan_post",
         "Japan Post",
         ("jp post", "japanpost", "yu-pack"),
-        {"amazon": "Japan Post", "ebay": "JapanPost"},
+        {"amazon": "Japan Post", "ebay": "JapanPost", "shopify": "Japan Post (EN)"},
     ),
     Carrier(
         "yamato",
         "Yamato",
         ("yamato transport", "kuroneko", "ta-q-bin"),
-        {"amazon": "Yamato Transport", "ebay": "Yamato"},
+        {"amazon": "Yamato Transport", "ebay": "Yamato", "shopify": "Yamato (EN)"},
     ),
-    Carrier("other", "Other", (), {"amazon": "Other", "ebay": "Other"}),
+    Carrier("other", "Other", (), {"amazon": "Other", "ebay": "Other", "shopify": "Other"}),
 )
 
 _BY_KEY = {carrier.key: carrier for carrier in CARRIERS}

@@ -58,7 +58,7 @@ from orderhub.testing.kit.guards import (
     SimulatedCrash,
 )
 from orderhub.testing.kit.harness import Harness, LogCapture
-from orderhub.testing.sim import Fault, SimulatedApi
+from orderhub.testing.sim import Fault, SimRequest, SimulatedApi
 
 __all__ = ["ConnectorConformance"]
 
@@ -116,7 +116,7 @@ class ConnectorConformance:
     ``push_path`` / ``push_method``
         The request that creates a shipment on the channel (``push_method`` default
         ``"POST"``); ``push_path`` may hold ``{external_id}``. The lost-response test
-        drops the answer to that request once.
+        drops the answer to that request once (narrowed by :meth:`is_push_request`).
     ``fixtures_dir`` / ``golden_dir``
         Fixture JSON files (one raw order each; ``malformed_*.json`` must be refused) and
         their golden files (default: ``golden`` next to ``fixtures_dir``).
@@ -222,6 +222,13 @@ class ConnectorConformance:
         """How many shipments (tracking uploads) the simulator holds for the order.
         Required with ``Capability.PUSH_TRACKING``."""
         raise NotImplementedError
+
+    def is_push_request(self, request: SimRequest) -> bool:
+        """Whether a request to ``push_path`` is the one that creates the shipment. Default:
+        every one. Override where reads and writes share a path (a GraphQL endpoint: look
+        for the mutation's name in ``request.body``), so the lost-response test loses the
+        answer to the write, not to the read before it."""
+        return True
 
     # -- the harness -------------------------------------------------------------------------
 
@@ -930,6 +937,7 @@ class ConnectorConformance:
             path=self.push_path.format(external_id=external_id),
             method=self.push_method,
             times=1,
+            where=self.is_push_request,
         )
         connector = conformance.connector()
         for _attempt in range(3):
