@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from orderhub.config import AppConfig, load_config
+from orderhub.logs import reset_logging
 from orderhub.testing.webstore import SeededStore, seed_store
 from orderhub.web.app import create_app
 from orderhub.web.security import LoginLimiter
@@ -83,6 +84,16 @@ def make_console(engine: Engine, directory: Path, seeded: SeededStore) -> Consol
     )
     client = TestClient(app, base_url="http://127.0.0.1")
     return Console(client, engine, seeded, clock, limiter)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No ORDERHUB_* variable from the shell; logging as it was after commands the test
+    ran in-process (they point it at the runner's stream, closed afterwards)."""
+    for name in ("ORDERHUB_CONFIG", "ORDERHUB_DATABASE_URL", "ORDERHUB_LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    reset_logging()
 
 
 @pytest.fixture

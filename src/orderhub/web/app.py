@@ -14,8 +14,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderhub.config import AppConfig
 from orderhub.web import failures, health, login, mapping, orders, overview, shipments
@@ -27,6 +28,17 @@ from orderhub.web.security import (
     SecurityHeadersMiddleware,
     load_secrets,
 )
+
+
+class _AsgiEndpoint:
+    """An ASGI app as a route's endpoint (Starlette calls functions as request handlers),
+    so ``/metrics`` answers at that path, not through a redirect to ``/metrics/``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -64,7 +76,10 @@ def create_app(
         *failures.routes(),
         *shipments.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-        Mount("/metrics", app=make_asgi_app(registry=metrics_registry or CollectorRegistry())),
+        Route(
+            "/metrics",
+            _AsgiEndpoint(make_asgi_app(registry=metrics_registry or CollectorRegistry())),
+        ),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware),

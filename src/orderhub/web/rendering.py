@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -33,8 +34,14 @@ def _ago(moment: datetime | None, now: datetime | None = None) -> str:
     return f"{human_duration((now or datetime.now(UTC)) - moment)} ago"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _when(moment: datetime | None) -> Markup | str:
+    if moment is None:
+        return "-"
+    utc = moment.astimezone(UTC)
+    # A <time> element keeps date and time on one line in narrow table cells.
+    return Markup('<time datetime="{}">{}</time>').format(
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M")
+    )
 
 
 def _money(value: Decimal | None, currency: str = "") -> str:
