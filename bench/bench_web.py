@@ -25,13 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-# Starlette's TestClient would rather have httpx2; orderhub uses httpx.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
 from _support import write_result
 from sqlalchemy import Engine, func, select, tuple_
-from starlette.testclient import TestClient
 
 from orderhub.config import load_config
 from orderhub.sdk.drafts import LineDraft, OrderDraft, OrderStatus
@@ -131,6 +126,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=25)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
+
+    # Starlette's TestClient would rather have httpx2; orderhub uses httpx.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as directory:
