@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderhub.config import AppConfig
+from orderhub.registry import known_connectors
 from orderhub.web import failures, health, login, mapping, orders, overview, shipments
 from orderhub.web.context import Console, console
 from orderhub.web.rendering import STATIC, Renderer
@@ -111,5 +112,6 @@ def create_app(
         password=secrets.password,
         limiter=limiter,
         now=lambda: datetime.fromtimestamp(wall_clock(), UTC),
+        connectors=known_connectors(),
     )
     return app

@@ -4,7 +4,7 @@ templates, the login limiter and the time."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -23,6 +23,8 @@ class Console:
     password: str
     limiter: LoginLimiter
     now: Callable[[], datetime]
+    #: the installed connectors' names, read once (entry points are slow to scan)
+    connectors: list[str] = field(default_factory=list)
 
 
 def console(request: Request) -> Console:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, or_, select, tuple_
+from sqlalchemy import Connection, Select, select, tuple_, union
 
-from orderhub.store.ingest import CURSORS, LINES, ORDERS
+from orderhub.store.ingest import LINES, ORDERS
 
 PAGE_SIZE = 50
 
@@ -69,18 +69,22 @@ def _columns() -> Select[Any]:
 
 def search_conditions(text: str) -> Any:
     """An order whose channel id or number is ``text`` (a leading # ignored), whose
-    orderhub id it is, or with a line of that SKU."""
+    orderhub id it is, or with a line of that SKU.
+
+    One ``id IN (... UNION ...)`` rather than ORs over the order row: each branch is an
+    index lookup (``ix_orders_external_id``, ``ix_orders_display_id``,
+    ``ix_order_lines_sku``), where an OR with a correlated EXISTS scans every order."""
     needle = text.strip()
     bare = needle.lstrip("#") or needle
     candidates = sorted({needle, bare, f"#{bare}"})
-    conditions = [
-        ORDERS.c.external_id.in_(candidates),
-        ORDERS.c.display_id.in_(candidates),
-        exists().where(LINES.c.order_id == ORDERS.c.id, LINES.c.sku == needle),
+    branches = [
+        select(ORDERS.c.id).where(ORDERS.c.external_id.in_(candidates)),
+        select(ORDERS.c.id).where(ORDERS.c.display_id.in_(candidates)),
+        select(LINES.c.order_id).where(LINES.c.sku == needle),
     ]
     if bare.isdigit() and len(bare) < 18:
-        conditions.append(ORDERS.c.id == int(bare))
-    return or_(*conditions)
+        branches.append(select(ORDERS.c.id).where(ORDERS.c.id == int(bare)))
+    return ORDERS.c.id.in_(union(*branches))
 
 
 def search_orders(
@@ -120,12 +124,13 @@ def search_orders(
     return rows[:limit], encode_cursor(last.channel_updated_at, last.id)
 
 
-def facets(connection: Connection, configured: dict[str, str]) -> dict[str, list[str]]:
-    """The accounts and channels the filters offer: the configured ones (``configured``
-    maps account to connector) and those the store synced (the cursor table is small; a
-    DISTINCT over the orders is not, on a large store)."""
-    accounts = set(configured) | set(connection.execute(select(CURSORS.c.account_id)).scalars())
-    channels = set(configured.values())
-    if not channels:
-        channels = set(connection.execute(select(ORDERS.c.channel).distinct()).scalars())
-    return {"accounts": sorted(accounts), "channels": sorted(channels)}
+def facets(
+    configured: dict[str, str], accounts: list[str], installed: list[str]
+) -> dict[str, list[str]]:
+    """The accounts and channels the filters offer: the configured accounts (``configured``
+    maps each to its connector) and ``accounts`` the store synced, and the ``installed``
+    connectors. Nothing here reads the orders table (a DISTINCT over it would scan it)."""
+    return {
+        "accounts": sorted(set(configured) | set(accounts)),
+        "channels": sorted(set(configured.values()) | set(installed)),
+    }

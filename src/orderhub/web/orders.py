@@ -18,6 +18,7 @@ from orderhub.sdk.drafts import OrderStatus
 from orderhub.shipping.carriers import carrier_display
 from orderhub.shipping.record import PUSHES, SHIPMENT_LINES, SHIPMENTS
 from orderhub.store import queries
+from orderhub.store.ingest import CURSORS
 from orderhub.web.context import console
 from orderhub.web.order_search import (
     BadCursor,
@@ -92,7 +93,8 @@ def orders_page(request: Request) -> Response:
     configured = {account.id: account.connector for account in state.config.accounts}
     with state.engine.connect() as connection:
         rows, next_cursor = search_orders(connection, filters, after=after)
-        options = facets(connection, configured)
+        synced = list(connection.execute(select(CURSORS.c.account_id)).scalars())
+        options = facets(configured, synced, state.connectors)
     context: dict[str, Any] = {
         "active": "orders",
         "rows": rows,
