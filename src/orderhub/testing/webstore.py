@@ -20,6 +20,7 @@ from orderhub.store import runs
 from orderhub.store.ingest import (
     ORDERS,
     QUARANTINE,
+    CursorMove,
     IncomingOrder,
     IncomingQuarantine,
     canonical_json,
@@ -108,6 +109,7 @@ def _page(
             orders=orders,
             quarantined=quarantined,
             now=now,
+            cursor=CursorMove("orders", now - timedelta(minutes=4)),
         )
         rows = connection.execute(
             select(ORDERS.c.id, ORDERS.c.external_id, ORDERS.c.display_id).where(
