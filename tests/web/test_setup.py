@@ -222,3 +222,24 @@ def test_any_authorization_header_parses_or_is_ignored(raw: bytes) -> None:
     password = basic_password(Headers({"authorization": value}))
     if password is not None:
         assert raw.decode("utf-8").split(":", 1)[1] == password
+
+
+def test_the_wheel_ships_every_template_and_static_file() -> None:
+    """Package data is listed by pattern in pyproject.toml: a new kind of file in
+    templates/ or static/ would work from a checkout and be missing after pip install."""
+    import fnmatch
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    web = repo / "src" / "orderhub" / "web"
+    data = tomllib.loads((repo / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["orderhub.web"]
+    files = [
+        path.relative_to(web).as_posix()
+        for folder in ("templates", "static")
+        for path in (web / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert "static/htmx.min.js" in files and "templates/base.html" in files
+    unshipped = [name for name in files if not any(fnmatch.fnmatch(name, p) for p in patterns)]
+    assert unshipped == []
