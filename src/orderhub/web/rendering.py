@@ -73,7 +73,9 @@ class Renderer:
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         session = request.session
-        flashes = session.pop("flash", []) if "flash" in session else []
+        # Messages belong to the next full page: an htmx fragment loading meanwhile (the
+        # shipment form's order lines) must not swallow them.
+        flashes = session.pop("flash", []) if "flash" in session and not is_htmx(request) else []
         values = {
             "request": request,
             "csrf_token": csrf_token(session),
