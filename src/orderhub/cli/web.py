@@ -60,8 +60,11 @@ def web(
         config = replace(config, web=settings)
         engine = st.engine(migrate=True)
         app = build_console(config, engine)
-        console.print(
-            f"orderhub console on http://{settings.address}:{settings.port}/ (Ctrl-C stops it)",
-            highlight=False,
-        )
-        serve_forever(app, settings)
+
+        def started(port: int) -> None:
+            console.print(
+                f"orderhub console on http://{settings.address}:{port}/ (Ctrl-C stops it)",
+                highlight=False,
+            )
+
+        serve_forever(app, settings, on_started=started)

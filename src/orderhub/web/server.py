@@ -8,8 +8,11 @@ with the path only.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import structlog
@@ -67,9 +70,28 @@ def _uvicorn_config(app: ASGIApp, config: WebConfig) -> uvicorn.Config:
     )
 
 
-def serve_forever(app: ASGIApp, config: WebConfig) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn handles both)."""
-    uvicorn.Server(_uvicorn_config(app, config)).run()
+def serve_forever(
+    app: ASGIApp, config: WebConfig, on_started: Callable[[int], None] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM, then stop cleanly and return (exit status 0, as the
+    worker does; uvicorn's own handlers would re-raise the signal)."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = BackgroundServer(app, config)
+    try:
+        server.start()
+        if on_started is not None:
+            on_started(server.port)
+        while not stop.is_set() and server.thread.is_alive():
+            stop.wait(1.0)
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class BackgroundServer:
