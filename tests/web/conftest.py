@@ -36,13 +36,13 @@ class FakeWallClock:
         self.value += seconds
 
 
-def web_config(directory: Path, extra: str = "") -> AppConfig:
+def web_config(directory: Path, extra: str = "", env: dict[str, str] | None = None) -> AppConfig:
     path = directory / "orderhub.toml"
     path.write_text(
-        f'[web]\nport = 0\npassword_env = "{PASSWORD_ENV}"\nsession_timeout = "30m"\n{extra}',
+        f'{extra}\n[web]\nport = 0\npassword_env = "{PASSWORD_ENV}"\nsession_timeout = "30m"\n',
         encoding="utf-8",
     )
-    return load_config(path, require_file=True, env={})
+    return load_config(path, require_file=True, env=env or {})
 
 
 @dataclass

@@ -34,6 +34,50 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# The seeded store's three accounts, configured as a seller would (the credentials are never
+# used: nothing here talks to a channel).
+ACCOUNTS = """
+[[accounts]]
+id = "shop"
+connector = "woocommerce"
+[accounts.settings]
+base_url = "https://shop.example"
+consumer_key_env = "SHOP_KEY"
+consumer_secret_env = "SHOP_SECRET"
+
+[[accounts]]
+id = "amazon-eu"
+connector = "amazon"
+[accounts.settings]
+region = "eu"
+marketplace_ids = ["A1F83G8C2ARO7P"]
+client_id_env = "AMZ_ID"
+client_secret_env = "AMZ_SECRET"
+refresh_token_env = "AMZ_TOKEN"
+
+[[accounts]]
+id = "ebay-us"
+connector = "ebay"
+[accounts.settings]
+environment = "production"
+client_id_env = "EBAY_ID"
+client_secret_env = "EBAY_SECRET"
+refresh_token_env = "EBAY_TOKEN"
+"""
+ACCOUNT_ENV = {
+    name: f"value-of-{name.lower()}"
+    for name in (
+        "SHOP_KEY",
+        "SHOP_SECRET",
+        "AMZ_ID",
+        "AMZ_SECRET",
+        "AMZ_TOKEN",
+        "EBAY_ID",
+        "EBAY_SECRET",
+        "EBAY_TOKEN",
+    )
+}
+
 pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None,
@@ -47,7 +91,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
     directory = tmp_path_factory.mktemp("browser")
     with temporary_store("sqlite", directory) as engine:
         seeded = seed_store(engine, datetime.now(UTC))
-        config = web_config(directory)
+        config = web_config(directory, ACCOUNTS, ACCOUNT_ENV)
         app = create_app(engine, config, environ={PASSWORD_ENV: PASSWORD})
         server = BackgroundServer(app, config.web)
         server.start()
@@ -112,6 +156,7 @@ def test_the_five_workflows(page: Any, served: tuple[str, Engine, SeededStore]) 
     first = page.locator("table.accounts tbody tr").first
     assert first.locator("td").first.inner_text() == "amazon-eu"
     assert "needs attention" in first.inner_text()
+    assert "not configured" not in page.locator("table.accounts").inner_text()
     shot(page, "overview")
 
     # Awaiting mapping: take the suggestion, preview, confirm; the order leaves the queue.
