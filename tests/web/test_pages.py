@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
@@ -417,3 +419,23 @@ def test_a_csv_upload_is_all_or_nothing_with_the_import_report(
     assert source == "web:good.csv"
     missing = web.client.post("/shipments/upload", data={"csrf_token": web.token()})
     assert missing.status_code == 422 and "no file was chosen" in missing.text
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(query=st.text(max_size=40), after=st.text(max_size=30))
+@example(query="\x00", after="\x00")
+def test_any_search_text_or_page_link_gives_a_page(web: Console, query: str, after: str) -> None:
+    response = web.client.get("/orders", params={"q": query, "after": after, "from": query})
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+
+
+def test_control_characters_are_dropped_from_a_search(web: Console) -> None:
+    # Found while fuzzing the search: PostgreSQL refuses text holding a NUL character.
+    assert order_refs(web.client.get("/orders", params={"q": "10\x0003"}).text) == ["#1003"]
+    assert len(order_refs(web.client.get("/orders", params={"q": "\x00"}).text)) == 6
+    assert "No stored order matches." in web.client.get("/orders", params={"q": "\x00#"}).text

@@ -209,7 +209,8 @@ def test_any_cursor_text_decodes_or_is_refused(text: str) -> None:
 def test_the_page_after_login_is_always_a_path_of_the_console(target: str) -> None:
     result = _safe_next(target)
     assert result.startswith("/") and not result.startswith("//")
-    assert "?" not in result
+    assert "?" not in result and "\\" not in result
+    assert all(ord(char) >= 0x20 and char != "\x7f" for char in result)
 
 
 @given(st.binary(max_size=60))

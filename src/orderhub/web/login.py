@@ -9,15 +9,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orderhub.web.context import console
-from orderhub.web.rendering import see_other
+from orderhub.web.rendering import clean_text, see_other
 from orderhub.web.security import client_key, new_csrf_token, password_matches
 
 
 def _safe_next(value: object) -> str:
     """Only a path of this console: never another site, never a query string."""
-    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+    if not isinstance(value, str):
         return "/"
-    return value.split("?", 1)[0] or "/"
+    path = clean_text(value, 200).split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
 
 
 async def login_page(request: Request) -> Response:

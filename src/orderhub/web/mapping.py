@@ -28,15 +28,14 @@ from orderhub.matching import (
 )
 from orderhub.matching.release import map_sku
 from orderhub.web.context import console
-from orderhub.web.rendering import flash, is_htmx, see_other
+from orderhub.web.rendering import clean_text, flash, is_htmx, see_other
 
 ACTOR = "web"
 _SCOPES = ("account", "channel", "global")
 
 
 def _text(form: FormData, key: str, limit: int = 128) -> str:
-    value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return clean_text(form.get(key), limit)
 
 
 def _components(text: str) -> tuple[tuple[str, int], ...]:
@@ -69,7 +68,7 @@ def mapping_request(form: FormData) -> MappingRequest:
             f"quantity {quantity_text!r} is not a whole number.",
             "Give how many units of the catalog SKU one unit of the channel SKU holds (1, 3...).",
         )
-    components = _components(_text(form, "components", 4000))
+    components = _components(clean_text(form.get("components"), 4000, lines=True))
     if not components:
         target = _text(form, "typed") or _text(form, "target")
         if not target:
@@ -96,7 +95,7 @@ def _refusal(exc: MatchingError) -> dict[str, Any]:
 
 def mapping_page(request: Request) -> Response:
     state = console(request)
-    account = request.query_params.get("account") or None
+    account = clean_text(request.query_params.get("account"), 64) or None
     with state.engine.connect() as connection:
         groups = unmapped(connection, account=account, suggestions=3)
     return state.renderer.page(

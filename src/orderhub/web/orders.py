@@ -27,7 +27,7 @@ from orderhub.web.order_search import (
     facets,
     search_orders,
 )
-from orderhub.web.rendering import is_htmx
+from orderhub.web.rendering import clean_text, is_htmx
 
 STATUSES = [status.value for status in OrderStatus]
 
@@ -44,7 +44,7 @@ def _date(value: str | None) -> date | None:
 def read_filter(request: Request) -> tuple[OrderFilter, list[str]]:
     params = request.query_params
     problems: list[str] = []
-    status = params.get("status") or None
+    status = clean_text(params.get("status"), 32) or None
     if status and status not in STATUSES:
         problems.append(f"unknown status {status!r}; showing every status.")
         status = None
@@ -54,9 +54,9 @@ def read_filter(request: Request) -> tuple[OrderFilter, list[str]]:
             problems.append(f"{params.get(key)!r} is not a date (write 2026-11-01); ignored.")
     return (
         OrderFilter(
-            query=(params.get("q") or "")[:128],
-            account=params.get("account") or None,
-            channel=params.get("channel") or None,
+            query=clean_text(params.get("q"), 128),
+            account=clean_text(params.get("account"), 64) or None,
+            channel=clean_text(params.get("channel"), 32) or None,
             status=status,
             awaiting=params.get("awaiting") == "1",
             placed_from=placed_from,

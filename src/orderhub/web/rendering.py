@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -85,6 +86,20 @@ class Renderer:
             **context,
         }
         return HTMLResponse(self.env.get_template(template).render(values), status_code)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def clean_text(value: object, limit: int = 200, *, lines: bool = False) -> str:
+    """A form or query value as text: stripped, cut to ``limit``, without control
+    characters (no id or SKU holds one, and PostgreSQL refuses a NUL in any text);
+    ``lines`` keeps line breaks (a textarea of one item per line)."""
+    if not isinstance(value, str):
+        return ""
+    pattern = _CONTROL_BUT_NEWLINE if lines else _CONTROL
+    return pattern.sub("", value).strip()[:limit]
 
 
 def is_htmx(request: Request) -> bool:

@@ -37,14 +37,13 @@ from orderhub.shipping.record import (
 from orderhub.shipping.requests import ShipmentError, ShipmentProblem, ShipmentRequest
 from orderhub.store.ingest import LINES, ORDERS
 from orderhub.web.context import console
-from orderhub.web.rendering import flash, see_other
+from orderhub.web.rendering import clean_text, flash, see_other
 
 SOURCE = "web"
 
 
 def _text(form: FormData, key: str, limit: int = 200) -> str:
-    value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return clean_text(form.get(key), limit)
 
 
 def recent_shipments(request: Request, limit: int = 25) -> list[Any]:
@@ -92,15 +91,15 @@ def _page(
 
 
 def shipments_page(request: Request) -> Response:
-    form = {"order": (request.query_params.get("order") or "")[:128]}
+    form = {"order": clean_text(request.query_params.get("order"), 128)}
     return _page(request, form=form)
 
 
 def order_lines(request: Request) -> Response:
     """The order's lines with what is left to ship, as quantity fields (htmx fragment)."""
     state = console(request)
-    ref = (request.query_params.get("order") or "").strip()[:128]
-    account = (request.query_params.get("account") or "").strip() or None
+    ref = clean_text(request.query_params.get("order"), 128)
+    account = clean_text(request.query_params.get("account"), 64) or None
     context: dict[str, Any] = {"order": None, "why": None, "lines": []}
     if ref:
         with state.engine.connect() as connection:
@@ -132,8 +131,8 @@ def order_lines(request: Request) -> Response:
 def tracking_check(request: Request) -> Response:
     """The CLI's check of a tracking number for a carrier, as the user types (fragment)."""
     state = console(request)
-    carrier_name = (request.query_params.get("carrier") or "").strip()
-    tracking = (request.query_params.get("tracking") or "").strip()[:64]
+    carrier_name = clean_text(request.query_params.get("carrier"), 64)
+    tracking = clean_text(request.query_params.get("tracking"), 64)
     message, ok = "", False
     if carrier_name and tracking:
         try:
@@ -147,8 +146,8 @@ def tracking_check(request: Request) -> Response:
 def shipment_request(form: FormData) -> ShipmentRequest:
     """The shipment a form describes. Line fields (``line`` and ``qty`` pairs) make it a
     partial shipment of the units given; without them the whole order ships."""
-    line_ids = [value for value in form.getlist("line") if isinstance(value, str)]
-    quantities = [value for value in form.getlist("qty") if isinstance(value, str)]
+    line_ids = [clean_text(value, 128) for value in form.getlist("line")]
+    quantities = [clean_text(value, 12) for value in form.getlist("qty")]
     lines: tuple[tuple[str, int | None], ...] | None = None
     problems: list[ShipmentProblem] = []
     if line_ids:
