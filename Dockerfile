@@ -20,8 +20,10 @@ COPY config/orderhub.example.toml /etc/orderhub/orderhub.example.toml
 USER orderhub
 WORKDIR /data
 VOLUME ["/data"]
-# Prometheus metrics, when the configuration sets [metrics] port = 9108.
-EXPOSE 9108
+# Prometheus metrics, when the configuration sets [metrics] port = 9108; the web console
+# (with /metrics, /healthz and /readyz) when it sets [web] port = 8080 and
+# address = "0.0.0.0", with the password in the variable [web] password_env names.
+EXPOSE 9108 8080
 # The worker touches its heartbeat file every 15 s; health fails when it is stale or the
 # store does not answer.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

@@ -39,6 +39,7 @@ from orderhub.metrics import MetricsConfig, read_metrics_config
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
 from orderhub.shipping.settings import ShippingConfig, read_shipping_config
+from orderhub.web.settings import WebConfig, read_web_config
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -73,7 +74,15 @@ AUTO_JITTER = timedelta(seconds=-1)
 ACCOUNT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "metrics", "matching")
+TOP_LEVEL_KEYS = (
+    "orderhub",
+    "accounts",
+    "shipments",
+    "carriers",
+    "metrics",
+    "matching",
+    "web",
+)
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
 
@@ -182,6 +191,7 @@ class AppConfig:
     shipping: ShippingConfig = field(default_factory=ShippingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def file(self) -> str | None:
@@ -411,7 +421,7 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>], [matching] and [metrics].",
+                    "[shipments], [carriers.<channel>], [matching], [metrics] and [web].",
                 )
             )
 
@@ -429,6 +439,14 @@ def load_config(
         did_you_mean=_did_you_mean,
     )
     shipping = read_shipping_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+        did_you_mean=_did_you_mean,
+    )
+    web = read_web_config(
         data,
         add=lambda key, message, fix: problems.append(
             ConfigProblem(problem_file, key, message, fix)
@@ -457,6 +475,7 @@ def load_config(
         shipping=shipping,
         matching=matching,
         metrics=metrics,
+        web=web,
     )
 
 

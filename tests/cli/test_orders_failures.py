@@ -199,3 +199,18 @@ def test_reading_an_empty_unmigrated_store_says_to_run_db_upgrade(
     assert_clean_failure(
         result, "The database is empty", "this orderhub needs revision", "orderhub db upgrade"
     )
+
+
+def test_failures_dealt_with_closes_a_record_and_keeps_its_payload(synced: Cli) -> None:
+    (record,) = store_rows(synced.directory, QUARANTINE)
+    output = assert_ok(synced("failures", "--dealt-with", str(record.id)))
+    assert f"Quarantined record {record.id} marked as dealt with" in output
+    assert "No failures." in assert_ok(synced("failures"))
+    assert "Quarantined records (1)" in assert_ok(synced("failures", "--resolved"))
+    assert "already closed" in assert_ok(synced("failures", "--dealt-with", str(record.id)))
+    assert_ok(synced("failures", "--show", str(record.id)))  # the payload is still there
+    (after,) = store_rows(synced.directory, QUARANTINE)
+    assert after.dealt_with_by == "cli" and after.dealt_with_at is not None
+    assert_clean_failure(
+        synced("failures", "--dealt-with", "999"), "no quarantined record 999", code=2
+    )

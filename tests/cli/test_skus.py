@@ -132,6 +132,28 @@ def test_unmapped_map_explain_on_the_store(store: Cli, store_engine: Engine) -> 
     ]
 
 
+def test_map_dry_run_lists_the_orders_it_would_release_and_saves_nothing(
+    store: Cli, store_engine: Engine
+) -> None:
+    add_orders(
+        store_engine,
+        ("1001", OrderStatus.UNSHIPPED, [("1", "blu tee m", 2)]),
+        ("1002", OrderStatus.UNSHIPPED, [("1", "blu tee m", 1), ("2", "GIFTSET", 1)]),
+    )
+    args = ("skus", "map", "blu tee m", "BLUE-TEE-M", "--account", "shop")
+    preview = assert_ok(store(*args, "--dry-run"))
+    assert "Dry run: nothing was saved." in preview
+    assert "Would release: #1001 (shop)." in preview  # #1002 still waits for GIFTSET
+    assert table_rows(assert_ok_result(store("skus", "history"))) == []
+    assert {row[2] for row in table_rows(store("skus", "unmapped").output) if row[2]} == {
+        "blu tee m",
+        "GIFTSET",
+    }
+    applied = assert_ok(store(*args))
+    assert "Released: #1001 (shop)." in applied
+    assert {row[2] for row in table_rows(store("skus", "unmapped").output) if row[2]} == {"GIFTSET"}
+
+
 def assert_ok_result(result: Result) -> str:
     """The output of a command that succeeded, unflattened (tables keep their rows)."""
     assert_ok(result)

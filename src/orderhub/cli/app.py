@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orderhub import __version__
-from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus
+from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus, web
 from orderhub.cli.common import CliState
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ running.register(app)
 app.add_typer(orders.app, name="orders")
 ops.register(app)
 shipping.register(app)
+web.register(app)
 app.add_typer(admin.connectors_app, name="connectors")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.db_app, name="db")

@@ -13,6 +13,7 @@ from orderhub.cli.common import age, console, fail, human_duration, state, user_
 from orderhub.config import AccountConfig
 from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.store import queries
+from orderhub.store.quarantine import QuarantineActionError, mark_dealt_with
 
 
 def register(app: typer.Typer) -> None:
@@ -113,11 +114,37 @@ def failures(
         typer.Option("--show", help="Print one quarantined record's raw payload by its id."),
     ] = None,
     resolved: Annotated[
-        bool, typer.Option("--resolved", help="Include records that later read cleanly.")
+        bool,
+        typer.Option(
+            "--resolved", help="Include records that later read cleanly or were dealt with."
+        ),
     ] = False,
+    dealt_with: Annotated[
+        int | None,
+        typer.Option(
+            "--dealt-with",
+            help="Mark one quarantined record (by its id) as dealt with: no longer open.",
+        ),
+    ] = None,
 ) -> None:
     """Quarantined records and failed runs, each with the reason and what to do."""
     st = state(ctx)
+    if dealt_with is not None:
+        with user_errors(st):
+            try:
+                with st.engine().begin() as connection:
+                    changed = mark_dealt_with(
+                        connection, dealt_with, actor="cli", now=datetime.now(UTC)
+                    )
+            except QuarantineActionError as exc:
+                fail(exc.message, exc.fix, code=2)
+            console.print(
+                f"Quarantined record {dealt_with} marked as dealt with; its payload is kept."
+                if changed
+                else f"Quarantined record {dealt_with} was already closed.",
+                highlight=False,
+            )
+        return
     with user_errors(st), st.engine().connect() as connection:
         records = queries.quarantined(connection, account=account, include_resolved=resolved)
         if show is not None:

@@ -45,7 +45,22 @@ def run(ctx: typer.Context) -> None:
                 "Add an [[accounts]] entry with enabled = true (see config/orderhub.example.toml).",
             )
         engine = st.engine(migrate=True)
-        Worker(config, engine, heartbeat=heartbeat_path()).run_until_stopped()
+        worker = Worker(config, engine, heartbeat=heartbeat_path())
+        server = None
+        if config.web.enabled:
+            from orderhub.cli.web import build_console
+            from orderhub.web.server import BackgroundServer
+
+            # One process, one port: the console, the worker's /metrics and the probes.
+            server = BackgroundServer(
+                build_console(config, engine, worker.metrics.registry), config.web
+            )
+            server.start()
+        try:
+            worker.run_until_stopped()
+        finally:
+            if server is not None:
+                server.stop()
 
 
 def sync(

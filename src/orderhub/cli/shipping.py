@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select
 
 from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
 from orderhub.shipping.carriers import CARRIERS, carrier_display
 from orderhub.shipping.inbox import import_file
 from orderhub.shipping.record import PUSHES, SHIPMENTS, record_shipments
 from orderhub.shipping.requests import ShipmentError, ShipmentRequest
+from orderhub.shipping.retry import RetryRefused, retry_pushes
 from orderhub.store.ingest import ORDERS
 
 shipments_app = typer.Typer(help="Shipments recorded for orders.", no_args_is_help=True)
@@ -314,42 +315,9 @@ def pushes_retry(
     with user_errors(st):
         if not ids and not all_failed:
             fail("nothing to retry.", "Give push ids, or --all-failed.", code=2)
-        now = datetime.now(UTC)
-        retryable = ("failed", "conflict", "retrying")
-        with st.engine().begin() as connection:
-            condition: ColumnElement[bool] = PUSHES.c.status.in_(retryable)
-            if ids:
-                known = set(
-                    connection.execute(
-                        select(PUSHES.c.id, PUSHES.c.status).where(PUSHES.c.id.in_(ids))
-                    ).all()
-                )
-                found = {push_id for push_id, _ in known}
-                missing = sorted(set(ids) - found)
-                if missing:
-                    fail(
-                        f"no push {', '.join(map(str, missing))}.",
-                        "See `orderhub pushes list`.",
-                        code=2,
-                    )
-                done = sorted(push_id for push_id, status in known if status not in retryable)
-                if done:
-                    fail(
-                        f"push {', '.join(map(str, done))} is not failed (see its status).",
-                        "Only failed, conflicting or retrying pushes can be retried.",
-                        code=2,
-                    )
-                condition = condition & PUSHES.c.id.in_(ids)
-            result = connection.execute(
-                update(PUSHES)
-                .where(condition)
-                .values(
-                    status="pending",
-                    next_attempt_at=now,
-                    updated_at=now,
-                    last_error=None,
-                    last_error_kind=None,
-                    fix=None,
-                )
-            )
-        console.print(f"{result.rowcount} pushes queued again.")
+        try:
+            with st.engine().begin() as connection:
+                queued = retry_pushes(connection, ids or None, now=datetime.now(UTC))
+        except RetryRefused as exc:
+            fail(exc.message, exc.fix, code=2)
+        console.print(f"{queued} pushes queued again.")

@@ -33,9 +33,9 @@ from orderhub.matching import (
     mapping_history,
     reresolve_waiting,
     resolve_all,
-    set_mappings,
     unmapped,
 )
+from orderhub.matching.release import map_sku
 from orderhub.store import queries
 
 app = typer.Typer(
@@ -249,6 +249,10 @@ def map_command(
     ] = None,
     account: Annotated[str | None, typer.Option(help=_ACCOUNT_HELP)] = None,
     channel: Annotated[str | None, typer.Option(help=_CHANNEL_HELP)] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the orders it would release; change nothing."),
+    ] = False,
 ) -> None:
     """Map a channel SKU to a catalog SKU, a multipack (--qty) or a bundle (--component,
     repeated). Lines waiting for it are resolved at once and their orders released;
@@ -279,10 +283,24 @@ def map_command(
         )
         config = _config(st)
         with open_store(ctx, migrate=True).begin() as connection:
-            result = set_mappings(
-                connection, [request], actor="cli", now=datetime.now(UTC), config=config
+            outcome = map_sku(
+                connection,
+                request,
+                actor="cli",
+                now=datetime.now(UTC),
+                config=config,
+                dry_run=dry_run,
             )
-        _print_mapping_result(result)
+        if dry_run:
+            console.print("Dry run: nothing was saved.", highlight=False)
+        _print_mapping_result(outcome.result)
+        if outcome.released:
+            verb = "Would release" if dry_run else "Released"
+            listed = ", ".join(
+                f"{order.reference} ({order.account_id})" for order in outcome.released[:20]
+            )
+            more = f" and {len(outcome.released) - 20} more" if len(outcome.released) > 20 else ""
+            console.print(f"{verb}: {escape(listed)}{more}.", highlight=False)
 
 
 @app.command("unmap")

@@ -54,8 +54,16 @@ def _row_order(problem: ShipmentProblem) -> int:
 
 def import_file(engine: Engine, path: Path, *, source: str, now: datetime) -> InboxResult:
     """Import one shipments file in one transaction (nothing recorded unless all is well)."""
+    return import_bytes(engine, path.read_bytes(), path=path, source=source, now=now)
+
+
+def import_bytes(
+    engine: Engine, data: bytes, *, path: Path, source: str, now: datetime
+) -> InboxResult:
+    """Import the content of a shipments file (read from disk, or uploaded to the console)
+    in one transaction: every row recorded, or none and every bad row reported."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return InboxResult(
             path,

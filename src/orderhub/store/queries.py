@@ -85,8 +85,15 @@ def quarantined(
     if account:
         query = query.where(QUARANTINE.c.account_id == account)
     if not include_resolved:
-        query = query.where(QUARANTINE.c.resolved_at.is_(None))
+        query = query.where(
+            QUARANTINE.c.resolved_at.is_(None), QUARANTINE.c.dealt_with_at.is_(None)
+        )
     return list(connection.execute(query.order_by(QUARANTINE.c.last_seen_at.desc())))
+
+
+def quarantined_record(connection: Connection, record_id: int) -> Row[Any] | None:
+    """One quarantined record by id, open or not."""
+    return connection.execute(select(QUARANTINE).where(QUARANTINE.c.id == record_id)).one_or_none()
 
 
 def failed_runs(
@@ -148,7 +155,9 @@ def account_status(connection: Connection, account_id: str) -> AccountStatus:
     ).one_or_none()
     open_quarantine = connection.execute(
         select(func.count()).where(
-            QUARANTINE.c.account_id == account_id, QUARANTINE.c.resolved_at.is_(None)
+            QUARANTINE.c.account_id == account_id,
+            QUARANTINE.c.resolved_at.is_(None),
+            QUARANTINE.c.dealt_with_at.is_(None),
         )
     ).scalar_one()
     return AccountStatus(

@@ -60,10 +60,14 @@ class Order(SQLModel, table=True):
         Index("ix_orders_account_status", "account_id", "status"),
         Index("ix_orders_channel_updated_at", "channel_updated_at"),
         Index("ix_orders_awaiting_mapping", "awaiting_mapping"),
-        # An order is looked up by the channel's id or its number without the account
-        # (`orderhub ship 1042`, shipment CSVs, the console's search).
+        # The console's order list pages by (channel_updated_at, id), all orders or one
+        # account's; `orderhub ship 1042`, shipment CSVs and the console find orders by the
+        # channel's id or number in any account.
+        Index("ix_orders_updated_id", "channel_updated_at", "id"),
+        Index("ix_orders_account_updated_id", "account_id", "channel_updated_at", "id"),
         Index("ix_orders_external_id", "external_id"),
         Index("ix_orders_display_id", "display_id"),
+        Index("ix_orders_placed_at", "placed_at"),
     )
 
     id: int | None = _primary_key()
@@ -95,6 +99,7 @@ class OrderLine(SQLModel, table=True):
     __tablename__ = "order_lines"
     __table_args__ = (
         Index("uq_order_lines_order_external", "order_id", "external_id", unique=True),
+        Index("ix_order_lines_sku", "sku"),
     )
 
     id: int | None = _primary_key()
@@ -196,6 +201,10 @@ class QuarantinedRecord(SQLModel, table=True):
     seen_count: int = 1
     run_id: int | None = Field(default=None, sa_type=BigInteger)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A person looked at it and decided nothing more is to be done (the order was fixed
+    # elsewhere, or it will never be readable): no longer an open problem.
+    dealt_with_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dealt_with_by: str | None = Field(default=None, max_length=300)
 
 
 class AccountState(SQLModel, table=True):
