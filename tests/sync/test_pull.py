@@ -4,6 +4,7 @@ PostgreSQL): the promises of the sync engine, checked end to end."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from orderhub.store.ingest import EVENTS, ORDERS, QUARANTINE, read_cursor
 from orderhub.store.runs import ACCOUNT_STATE, RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
+from orderhub.testing.db import POSTGRES_SKIP_REASON, postgres_url, temporary_store
 from orderhub.testing.sim import Fault
 from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
@@ -216,3 +218,24 @@ def test_transient_failures_are_retried_and_counted_in_the_run(
         run = connection.execute(select(RUNS)).one()
     assert run.retries == 3 and run.throttled == 1
     assert clock.slept >= 7
+
+
+@pytest.mark.postgres
+def test_two_stores_in_one_postgresql_database_never_block_each_others_accounts(
+    tmp_path: Path, make_connector: ConnectorFactory
+) -> None:
+    """The per-account pull lock is scoped to the store: an account being pulled into one
+    store (schema) does not make the same account id in another store skip its run."""
+    if postgres_url() is None:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    with (
+        temporary_store("postgresql", tmp_path / "a") as first,
+        temporary_store("postgresql", tmp_path / "b") as second,
+    ):
+        holder = PullRunner(first, make_connector())
+        with holder._account_lock() as held:
+            assert held
+            # The same store still refuses a second pull of the account ...
+            assert PullRunner(first, make_connector()).run().outcome == "skipped"
+            # ... while another store's pull of an account with the same id goes ahead.
+            assert PullRunner(second, make_connector()).run().outcome == "succeeded"

@@ -329,8 +329,11 @@ class PullRunner:
         if self.engine.dialect.name != "postgresql":
             yield True
             return
-        key = zlib.crc32(f"orderhub:pull:{self.account_id}".encode())
         with self.engine.connect() as connection:
+            # Advisory locks are shared by the whole database: the store's schema is part
+            # of the key, so two stores in one database never block each other's accounts.
+            schema = connection.execute(text("SELECT current_schema()")).scalar()
+            key = zlib.crc32(f"orderhub:pull:{schema}:{self.account_id}".encode())
             acquired = bool(
                 connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             )
