@@ -33,6 +33,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from orderhub.alerts.settings import AlertsConfig, read_alerts_config
 from orderhub.logs import LEVELS, register_secrets
 from orderhub.matching.settings import MatchingConfig, read_matching_config
 from orderhub.metrics import MetricsConfig, read_metrics_config
@@ -73,7 +74,15 @@ AUTO_JITTER = timedelta(seconds=-1)
 ACCOUNT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "metrics", "matching")
+TOP_LEVEL_KEYS = (
+    "orderhub",
+    "accounts",
+    "shipments",
+    "carriers",
+    "metrics",
+    "matching",
+    "alerts",
+)
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
 
@@ -182,6 +191,7 @@ class AppConfig:
     shipping: ShippingConfig = field(default_factory=ShippingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def file(self) -> str | None:
@@ -411,7 +421,7 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>], [matching] and [metrics].",
+                    "[shipments], [carriers.<channel>], [matching], [metrics] and [alerts].",
                 )
             )
 
@@ -445,8 +455,19 @@ def load_config(
         parse_duration=parse_duration,
     )
 
+    alerts = read_alerts_config(
+        data,
+        environ,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+        did_you_mean=_did_you_mean,
+    )
+
     if problems:
         raise ConfigError(problems)
+    register_secrets(alerts.secrets)
     return AppConfig(
         path=config_path if found else None,
         database_url=database_url,
@@ -457,6 +478,7 @@ def load_config(
         shipping=shipping,
         matching=matching,
         metrics=metrics,
+        alerts=alerts,
     )
 
 
