@@ -26,7 +26,7 @@ name = "ops-mail"
 type = "email"
 host = "smtp.example.com"
 port = 587
-starttls = true
+starttls = true            # ssl = true for port 465; ca_file = "..." for a private CA
 username_env = "SMTP_USER"
 password_env = "SMTP_PASSWORD"
 from = "orderhub@example.com"
@@ -70,6 +70,7 @@ EMAIL_KEYS = (
     "from",
     "to",
     "timeout",
+    "ca_file",
 )
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _ADDRESS_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -97,6 +98,8 @@ class EmailDestination:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 10.0
+    #: extra certificate authority to trust (a relay with an internal certificate)
+    ca_file: str | None = None
     kind: str = "email"
 
 
@@ -347,6 +350,9 @@ def _read_destinations(
                 )
             elif "password_env" in entry:
                 password = _env_value(entry["password_env"], ".password_env", env, problem)
+            ca_file = entry.get("ca_file")
+            if ca_file is not None and (not isinstance(ca_file, str) or not ca_file.strip()):
+                problem(".ca_file", "must be a file path.", 'Write ca_file = "/etc/ssl/relay.pem".')
             if before[0] == 0:
                 out.append(
                     EmailDestination(
@@ -360,6 +366,7 @@ def _read_destinations(
                         username=username,
                         password=password,
                         timeout=float(timeout),
+                        ca_file=ca_file,
                     )
                 )
         if isinstance(name, str):
