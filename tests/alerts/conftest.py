@@ -5,6 +5,7 @@ openssl for the test."""
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import socket
 import ssl
@@ -13,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +27,40 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from orderhub.logs import get_redactor
+from orderhub.sdk import SystemClock
+from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
+
+
+@dataclass
+class Shop:
+    """A simulated shop on the real clock and the credentials it accepts."""
+
+    sim: SimulatedWooCommerce
+    key: str
+    secret: str
+
+
+def make_shop(orders: int, *, seed: int = 0) -> Shop:
+    clock = SystemClock()
+    key, secret = f"ck_{secrets.token_hex(12)}", f"cs_{secrets.token_hex(12)}"
+    sim = SimulatedWooCommerce(clock, seed=seed, consumer_key=key, consumer_secret=secret)
+    sim.generate(orders, start=clock.now() - timedelta(days=3), spread=timedelta(days=2))
+    return Shop(sim=sim, key=key, secret=secret)
+
+
+def account_toml(account_id: str, key_var: str, secret_var: str) -> str:
+    # Scheduled runs happen once at the start; tests drive the later "intervals".
+    return (
+        "[[accounts]]\n"
+        f"id = {json.dumps(account_id)}\n"
+        'connector = "woocommerce"\n'
+        'interval = "1h"\n'
+        "[accounts.settings]\n"
+        'base_url = "http://127.0.0.1/"\n'
+        f"consumer_key_env = {json.dumps(key_var)}\n"
+        f"consumer_secret_env = {json.dumps(secret_var)}\n"
+    )
+
 
 SMTP_USER = "orderhub-alerts"
 SMTP_PASSWORD = "smtp-pass-5f2a9c1e7b"

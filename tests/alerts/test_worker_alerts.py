@@ -23,23 +23,18 @@ from orderhub.sync.pull import PullResult
 from orderhub.testing.sim import Fault
 from orderhub.worker.scheduler import Worker
 
-from ..worker.conftest import Shop, account_toml, make_shop
 from .conftest import (
     SMTP_PASSWORD,
     Mailbox,
+    Shop,
     Webhook,
+    account_toml,
     alerts_env,
     alerts_toml,
     free_port,
+    make_shop,
     wait_until,
 )
-
-ANY_URL = "http://127.0.0.1/"
-
-
-def hourly(toml: str) -> str:
-    # Scheduled runs happen once at the start; the test drives the later "intervals".
-    return toml.replace('interval = "10s"', 'interval = "1h"')
 
 
 class Results:
@@ -60,8 +55,7 @@ def configure(
     tmp_path: Path, shops: dict[str, Shop], header: str, env: dict[str, str]
 ) -> AppConfig:
     text = header + "".join(
-        hourly(account_toml(name, ANY_URL, f"{name.upper()}_KEY", f"{name.upper()}_SECRET"))
-        for name in shops
+        account_toml(name, f"{name.upper()}_KEY", f"{name.upper()}_SECRET") for name in shops
     )
     for name, shop in shops.items():
         env.setdefault(f"{name.upper()}_KEY", shop.key)
