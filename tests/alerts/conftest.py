@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def webhook() -> Iterator[Webhook]:
 class Mailbox:
     port: int
     ca_file: Path
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     tls_sessions: int = 0
 
@@ -138,7 +138,9 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if session.ssl is not None:
             self.box.tls_sessions += 1
-        self.box.messages.append(message_from_bytes(envelope.content))
+        mail = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        self.box.messages.append(mail)
         return "250 OK"
 
 
