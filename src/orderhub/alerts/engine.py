@@ -166,12 +166,11 @@ def _open(
             **clean,
         )
         .on_conflict_do_nothing(index_elements=[ALERTS.c.open_key])
+        .returning(ALERTS.c.id)
     )
-    if connection.execute(stmt).rowcount != 1:
-        return None
-    return int(
-        connection.execute(select(ALERTS.c.id).where(ALERTS.c.open_key == open_key)).scalar_one()
-    )
+    # No row back: the alert was already open (another worker opened it a moment ago).
+    alert_id = connection.execute(stmt).scalar_one_or_none()
+    return None if alert_id is None else int(alert_id)
 
 
 def _queue(
