@@ -143,7 +143,7 @@ STATES: dict[str, StateDoc] = {
         WARNING,
         30,
         "Orders have waited for a SKU mapping longer than the threshold.",
-        "Map their SKUs: `orderhub skus unmatched`, then `orderhub skus map`.",
+        "Map their SKUs: `orderhub skus unmapped`, then `orderhub skus map`.",
     ),
     "quarantined": StateDoc(
         WARNING,

@@ -105,3 +105,20 @@ def test_health_on_a_store_behind_its_migrations(orderhub: Cli, tmp_path: Path) 
     upgrade(engine, "0003")
     engine.dispose()
     assert_clean_failure(orderhub("health"), "orderhub db upgrade", code=1)
+
+
+def test_status_shows_every_worker_replica_of_the_store(migrated: Cli, tmp_path: Path) -> None:
+    migrated.write_config(
+        '[[accounts]]\nid = "shop"\nconnector = "woocommerce"\n[accounts.settings]\n'
+        'base_url = "http://127.0.0.1/"\nconsumer_key_env = "K"\nconsumer_secret_env = "S"\n'
+    )
+    output = assert_ok(migrated("status"))
+    assert "No worker is beating into this store" in output
+    beat(tmp_path, timedelta(seconds=2), instance="replica-a:1:aaaa")
+    beat(tmp_path, timedelta(seconds=1), instance="replica-b:1:bbbb")
+    result = migrated("status")
+    output = assert_ok(result)
+    assert "Workers on this store (2)" in output
+    instances = {r["instance"] for r in table_records(result.output) if "instance" in r}
+    assert instances == {"replica-a:1:aaaa", "replica-b:1:bbbb"}
+    assert "healthy: 2 workers on this store" in assert_ok(migrated("health"))

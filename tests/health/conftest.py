@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,7 +78,8 @@ class Setup:
 
 @pytest.fixture
 def setup(store_engine: Engine, tmp_path: Path) -> Iterator[Setup]:
-    clock = FakeClock()
+    # Near the real time, so commands that read the real clock see the same picture.
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     shop = SimulatedWooCommerce(clock, seed=5, consumer_key=KEY, consumer_secret=SECRET)
     shop.generate(12, start=clock.now() - timedelta(days=3), spread=timedelta(days=2))
     connector = WooCommerceConnector(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
+from typer.testing import CliRunner
 
+from orderhub.cli import app
 from orderhub.health import STATES, HealthRules, account_health, acknowledge_quarantine
 from orderhub.shipping.push import PushRunner
 from orderhub.shipping.record import record_shipments
@@ -178,3 +181,60 @@ def test_every_state_is_documented_with_a_meaning_and_an_action() -> None:
         assert doc.meaning and doc.action, code
     ranks = [doc.rank for doc in STATES.values()]
     assert len(set(ranks)) == len(ranks)
+
+
+def test_status_check_rows_and_exit_code_for_a_conflict_and_an_expiring_token(
+    setup: Setup, tmp_path: Path
+) -> None:
+    if setup.engine.dialect.name != "sqlite":
+        pytest.skip("the command is pointed at the SQLite file; the model is tested on both")
+    runner = CliRunner()
+
+    def check(config_text: str) -> tuple[int, str]:
+        (tmp_path / "orderhub.toml").write_text(config_text, encoding="utf-8")
+        result = runner.invoke(
+            app,
+            [
+                "--config",
+                str(tmp_path / "orderhub.toml"),
+                "--database-url",
+                str(setup.engine.url),
+                "status",
+                "--check",
+            ],
+            env={"HEALTH_KEY": "k", "HEALTH_SECRET": "s", "COLUMNS": "250"},
+        )
+        assert "Traceback" not in result.output
+        return result.exit_code, " ".join(result.output.split())
+
+    order = setup.shop.add_order(
+        created=setup.clock.now() - timedelta(hours=2), lines=[("MUG-WHITE", 1)]
+    )
+    setup.clock.advance(130)
+    assert setup.pull().outcome == "succeeded"
+    with setup.engine.begin() as connection:
+        acknowledge_quarantine(connection, setup.clock.now())
+    today = datetime.now(UTC).date()
+    healthy = woo_toml() + ebay_toml("far", (today + timedelta(days=90)).isoformat())
+    code, output = check(healthy)
+    assert (code, output) == (0, "All 2 accounts are healthy."), output
+
+    with setup.engine.begin() as connection:
+        record_shipments(
+            connection,
+            [ShipmentRequest(order=str(order["id"]), carrier="UPS", tracking="1Z999AA10123456784")],
+            source="test",
+            now=setup.clock.now(),
+        )
+    setup.shop.set_status(int(order["id"]), "cancelled")
+    setup.clock.advance(130)
+    assert setup.pull().outcome == "succeeded"
+    assert PushRunner(setup.engine, setup.connector).run().outcomes == {"conflict": 1}
+    soon = woo_toml() + ebay_toml("soon", (today + timedelta(days=5)).isoformat())
+    code, output = check(soon)
+    assert code == 1
+    # Worst first: the token expiring in 5 days (critical, rank 60) after the conflict (55).
+    assert output.index("│ soon") < output.index("│ shop")
+    assert "│ credentials │" in output and "push conflict" in output, output
+    assert "soon: the eBay refresh token expires on" in output and "(in 5 days)" in output
+    assert "shop: 1 tracking push in conflict" in output
