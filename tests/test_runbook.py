@@ -126,3 +126,23 @@ if __name__ == "__main__":  # print the states table for the runbook
     print("| state | severity | meaning | what to do |\n|---|---|---|---|")
     for code in STATES:
         print(f"| `{code}` | " + " | ".join(state_row(code)) + " |")
+
+
+def test_every_failure_event_says_its_kind_and_what_to_do() -> None:
+    """Error-level log calls pass ``error_kind`` and ``fix`` (or a ``**fields`` that the
+    code fills with them, as ``sync.failed`` does)."""
+    missing: list[str] = []
+    for path in sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("error", "exception", "critical")
+                and node.args
+                and _constants(node.args[0])
+            ):
+                continue
+            keywords = {k.arg for k in node.keywords}
+            if None not in keywords and not {"error_kind", "fix"} <= keywords:
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert missing == []

@@ -170,7 +170,11 @@ class PushRunner:
         except ConnectorError as exc:
             return self._failed(push, exc, log)
         except Exception as exc:
-            log.exception("push.crashed")
+            log.exception(
+                "push.crashed",
+                error_kind="internal",
+                fix="This is a bug in orderhub or the connector; report it. It is retried.",
+            )
             return self._finish(
                 push_id,
                 "retrying",

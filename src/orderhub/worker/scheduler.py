@@ -484,6 +484,7 @@ class Worker:
             fix = "Fix the account in the configuration, check it with `orderhub config check`."
             self.log.error(
                 "worker.account_unusable",
+                error_kind="config",
                 account=account.id,
                 channel=account.connector,
                 error=reason,
