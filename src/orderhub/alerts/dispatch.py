@@ -10,6 +10,7 @@ not held up behind it. The worker runs this on its own thread: never on a pull's
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ def deliver_due(
     *,
     on_sent: Callable[[str, str], None] | None = None,
     on_failed: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Round:
     """Send the queued messages that are due; returns what happened, per destination."""
     log = structlog.get_logger()
@@ -78,6 +80,8 @@ def deliver_due(
         )
     down: set[str] = set()
     for row in due:
+        if stop is not None and stop.is_set():
+            break  # the worker is stopping: the rest stays queued for the next start
         delivery_id = int(row.id)
         name = str(row.destination)
         destination = destinations.get(name)

@@ -219,7 +219,9 @@ class Worker:
             scheduler.shutdown(wait=True)
         self.health_wake.set()
         if self._health_thread is not None:
-            self._health_thread.join(30)
+            # At most one message is in flight (bounded by its destination's timeout); do
+            # not let a hanging destination hold up a clean stop for long.
+            self._health_thread.join(5)
             self._health_thread = None
         try:
             with self.engine.begin() as connection:
@@ -335,6 +337,7 @@ class Worker:
                 datetime.now(UTC),
                 on_sent=lambda name, kind: self.metrics.alerts_sent.labels(name, kind).inc(),
                 on_failed=lambda name: self.metrics.alert_deliveries_failed.labels(name).inc(),
+                stop=self.stop_event,
             )
         except Exception:
             self.log.exception(
