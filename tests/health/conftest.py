@@ -4,6 +4,7 @@ configuration that names it: the inputs of the health model."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,12 @@ from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 KEY, SECRET = "ck_health_0a1b2c3d", "cs_health_4e5f6a7b"
+# PostgreSQL advisory locks (one pull per account) span the whole server, whatever the
+# schema: an id of this process keeps other test runs on the server from holding ours.
+ACCOUNT = f"shop{os.getpid()}"
 
 
-def woo_toml(account_id: str = "shop", interval: str = "1m") -> str:
+def woo_toml(account_id: str = ACCOUNT, interval: str = "1m") -> str:
     return (
         "[[accounts]]\n"
         f"id = {json.dumps(account_id)}\n"
@@ -71,7 +75,7 @@ class Setup:
         with self.engine.connect() as connection:
             return account_health(connection, config or self.config, self.clock.now())
 
-    def one(self, account: str = "shop") -> AccountHealth:
+    def one(self, account: str = ACCOUNT) -> AccountHealth:
         (item,) = [h for h in self.health() if h.account == account]
         return item
 
@@ -84,7 +88,7 @@ def setup(store_engine: Engine, tmp_path: Path) -> Iterator[Setup]:
     shop.generate(12, start=clock.now() - timedelta(days=3), spread=timedelta(days=2))
     connector = WooCommerceConnector(
         ConnectorContext(
-            account_id="shop",
+            account_id=ACCOUNT,
             settings=WooCommerceSettings(
                 base_url="http://127.0.0.1/", consumer_key=KEY, consumer_secret=SECRET
             ),

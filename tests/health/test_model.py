@@ -18,10 +18,10 @@ from orderhub.store.heartbeats import register
 from orderhub.store.ingest import ORDERS
 from orderhub.testing.sim import Fault
 
-from .conftest import Setup, ebay_toml, woo_toml, write_config
+from .conftest import ACCOUNT, Setup, ebay_toml, woo_toml, write_config
 
 
-def codes(setup: Setup, account: str = "shop") -> list[str]:
+def codes(setup: Setup, account: str = ACCOUNT) -> list[str]:
     return [p.code for p in setup.one(account).problems]
 
 
@@ -234,7 +234,7 @@ def test_status_check_rows_and_exit_code_for_a_conflict_and_an_expiring_token(
     code, output = check(soon)
     assert code == 1
     # Worst first: the token expiring in 5 days (critical, rank 60) after the conflict (55).
-    assert output.index("│ soon") < output.index("│ shop")
+    assert output.index("│ soon") < output.index(f"│ {ACCOUNT}")
     assert "│ credentials │" in output and "push conflict" in output, output
     assert "soon: the eBay refresh token expires on" in output and "(in 5 days)" in output
-    assert "shop: 1 tracking push in conflict" in output
+    assert f"{ACCOUNT}: 1 tracking push in conflict" in output
