@@ -19,6 +19,7 @@ from orderhub.logs import (
     bind_run,
     configure_logging,
     get_redactor,
+    register_job_accounts,
     register_secrets,
     reset_logging,
     scrub_text,
@@ -124,11 +125,13 @@ def test_stdlib_logging_goes_through_the_same_chain_at_warning_and_above() -> No
     logging.getLogger("alembic").error("migration failed for %s", EMAIL)
 
     lines = json_lines(out)
-    assert [line["event"] for line in lines] == [
-        "Run time of job pull was missed",
-        "migration failed for [email]",
+    # Library text becomes an orderhub event with the text kept (and scrubbed) as message.
+    assert [(line["event"], line["message"]) for line in lines] == [
+        ("worker.run_missed", "Run time of job pull was missed"),
+        ("worker.library_message", "migration failed for [email]"),
     ]
-    assert lines[0]["level"] == "warning"
+    assert lines[0]["level"] == "info"
+    assert lines[1]["level"] == "error" and lines[1]["fix"] and lines[1]["error_kind"]
     assert lines[0]["logger"] == "apscheduler.scheduler"
     assert "timestamp" in lines[0]
 
@@ -139,7 +142,9 @@ def test_httpx_stays_quiet_below_warning_even_at_debug() -> None:
     logging.getLogger("httpx").info("HTTP Request: GET https://x")
     logging.getLogger("httpcore.connection").debug("connect_tcp.started")
     logging.getLogger("apscheduler.scheduler").debug("Looking for jobs to run")
-    assert [line["event"] for line in json_lines(out)] == ["Looking for jobs to run"]
+    assert [(line["event"], line["message"]) for line in json_lines(out)] == [
+        ("worker.scheduler_message", "Looking for jobs to run")
+    ]
 
 
 def test_configure_is_idempotent() -> None:
@@ -152,7 +157,10 @@ def test_configure_is_idempotent() -> None:
     logging.getLogger("apscheduler").warning("once")
     structlog.get_logger().info("also.once")
     assert first.getvalue() == ""
-    assert [line["event"] for line in json_lines(second)] == ["once", "also.once"]
+    assert [line["event"] for line in json_lines(second)] == [
+        "worker.scheduler_message",
+        "also.once",
+    ]
 
 
 def test_logger_created_before_configuration_follows_it() -> None:
@@ -175,7 +183,7 @@ def test_bind_run_adds_fields_for_the_block_only() -> None:
     log.info("outside")
     logging.getLogger("apscheduler").warning("stdlib outside")
 
-    lines = {line["event"]: line for line in json_lines(out)}
+    lines = {line.get("message", line["event"]): line for line in json_lines(out)}
     assert lines["inside"]["account"] == "my-shop"
     assert lines["inside"]["channel"] == "woocommerce"
     assert lines["inside"]["run_id"] == "r-1"
@@ -438,3 +446,29 @@ def test_phone_like_identifiers_in_free_text_are_kept() -> None:
     redactor = Redactor()
     text = "order 114-1234567-1234567 shipped with 1Z999AA10123456784 at 2024-05-01 12:00"
     assert redactor.scrub_text(text) == text
+
+
+def test_a_skipped_run_is_worker_run_skipped_at_info_with_account_and_channel() -> None:
+    out = io.StringIO()
+    register_job_accounts({"shop-down": "woocommerce"})
+    configure_logging(fmt="json", stream=out)
+    logging.getLogger("apscheduler.executors.default").warning(
+        'Execution of job "pull shop-down (trigger: interval[0:00:10], next run at: '
+        '2026-12-02 18:00:00 UTC)" skipped: maximum number of running instances reached (1)'
+    )
+    (line,) = json_lines(out)
+    assert (line["event"], line["level"], line["account"], line["channel"], line["job"]) == (
+        "worker.run_skipped",
+        "info",
+        "shop-down",
+        "woocommerce",
+        "pull",
+    )
+    # At level warning, the info line is dropped like any other.
+    quiet = io.StringIO()
+    configure_logging(fmt="json", level="warning", stream=quiet)
+    logging.getLogger("apscheduler.executors.default").warning(
+        'Execution of job "pull shop-down (trigger: x)" skipped: maximum number of running '
+        "instances reached (1)"
+    )
+    assert json_lines(quiet) == []

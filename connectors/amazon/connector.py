@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
@@ -30,6 +30,7 @@ from orderhub.sdk import (
     Capability,
     Connector,
     ConnectorError,
+    CredentialExpiry,
     NextTokenPaginator,
     OrderDraft,
     PushOutcome,
@@ -198,6 +199,32 @@ class AmazonConnector(Connector[AmazonSettings]):
 
     #: The Login with Amazon auth flow (its ``refreshes`` count is read by tests and ops).
     lwa: RefreshTokenAuth
+
+    # -- status --------------------------------------------------------------------------
+
+    @classmethod
+    def credentials_expiry(cls, settings: Mapping[str, Any]) -> CredentialExpiry | None:
+        """The LWA client secret's rotation deadline, from ``client_secret_expires_on``."""
+        value: Any = (
+            settings.client_secret_expires_on
+            if isinstance(settings, AmazonSettings)
+            else settings.get("client_secret_expires_on")
+        )
+        if value is None:
+            return None
+        try:
+            expires = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            return None
+        return CredentialExpiry(
+            expires_on=expires,
+            what="the Amazon LWA client secret",
+            fix=(
+                "Rotate the client secret in Seller Central (Develop Apps -> LWA credentials "
+                "-> rotate), put the new one in the variable named by client_secret_env, "
+                "update client_secret_expires_on and restart the worker."
+            ),
+        )
 
     # -- wiring ----------------------------------------------------------------------------
 

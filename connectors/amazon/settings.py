@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ class AmazonSettings(ConnectorSettings):
     Amazon's static sandbox. ``include_recipient_address`` asks Amazon for the shipping
     address (it needs the restricted Direct-to-Consumer Delivery role). ``api_base_url`` and
     ``token_url`` replace the regional host and the LWA endpoint (a local simulator).
+    ``client_secret_expires_on`` is the date the LWA client secret must be rotated by.
     """
 
     region: Region
@@ -46,6 +48,9 @@ class AmazonSettings(ConnectorSettings):
     include_recipient_address: bool = False
     api_base_url: str | None = None
     token_url: str | None = None
+    #: The day the LWA client secret must be rotated by (Amazon: every 180 days); orderhub
+    #: warns 30 and 7 days ahead.
+    client_secret_expires_on: date | None = None
 
     @field_validator("region", mode="before")
     @classmethod

@@ -50,6 +50,7 @@ from orderhub.sdk import (
     Connector,
     ConnectorContext,
     ConnectorError,
+    CredentialExpiry,
     OffsetPaginator,
     OrderDraft,
     Page,
@@ -444,6 +445,37 @@ class EbayConnector(Connector[EbaySettings]):
             except ValueError:
                 return None  # config check reports the bad date
         return refresh_token_warning(expires, now, account_id=account_id)
+
+    @classmethod
+    def credentials_expiry(
+        cls, settings: Mapping[str, Any] | EbaySettings
+    ) -> CredentialExpiry | None:
+        """The refresh token's end of life, from ``refresh_token_expires_on``."""
+        if isinstance(settings, EbaySettings):
+            expires = settings.refresh_token_expires_on
+        else:
+            try:
+                expires = EbaySettings.model_validate(
+                    {
+                        "client_id": "-",
+                        "client_secret": "-",
+                        "refresh_token": "-",
+                        "refresh_token_expires_on": settings.get("refresh_token_expires_on"),
+                    }
+                ).refresh_token_expires_on
+            except ValueError:
+                return None
+        if expires is None:
+            return None
+        return CredentialExpiry(
+            expires_on=expires,
+            what="the eBay refresh token",
+            fix=(
+                "Get a new refresh token with the authorization-code grant (connectors/ebay/"
+                "README.md, 'Getting the refresh token'), put it in the variable named by "
+                "refresh_token_env, update refresh_token_expires_on and restart the worker."
+            ),
+        )
 
     # -- orders in -----------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from orderhub.alerts.settings import AlertsConfig, read_alerts_config
 from orderhub.logs import LEVELS, register_secrets
 from orderhub.matching.settings import MatchingConfig, read_matching_config
 from orderhub.metrics import MetricsConfig, read_metrics_config
@@ -82,6 +83,7 @@ TOP_LEVEL_KEYS = (
     "metrics",
     "matching",
     "web",
+    "alerts",
 )
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
@@ -192,6 +194,7 @@ class AppConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def file(self) -> str | None:
@@ -421,7 +424,7 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>], [matching], [metrics] and [web].",
+                    "[shipments], [carriers.<channel>], [matching], [metrics], [web] and [alerts].",
                 )
             )
 
@@ -463,8 +466,19 @@ def load_config(
         parse_duration=parse_duration,
     )
 
+    alerts = read_alerts_config(
+        data,
+        environ,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+        did_you_mean=_did_you_mean,
+    )
+
     if problems:
         raise ConfigError(problems)
+    register_secrets(alerts.secrets)
     return AppConfig(
         path=config_path if found else None,
         database_url=database_url,
@@ -476,6 +490,7 @@ def load_config(
         matching=matching,
         metrics=metrics,
         web=web,
+        alerts=alerts,
     )
 
 

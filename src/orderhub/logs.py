@@ -55,6 +55,7 @@ __all__ = [
     "bind_run",
     "configure_logging",
     "get_redactor",
+    "register_job_accounts",
     "register_secrets",
     "reset_logging",
     "scrub_text",
@@ -360,6 +361,86 @@ def _is_tty(stream: IO[str]) -> bool:
         return False
 
 
+# --- library messages as orderhub events ---------------------------------------------------
+
+#: APScheduler's messages that matter, as orderhub events: (pattern, event, level). The
+#: job's name ("pull shop", "push shop", "catalog shop") gives the account.
+SCHEDULER_EVENTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (
+        re.compile(r"skipped: maximum number of running instances reached"),
+        "worker.run_skipped",
+        "info",
+    ),
+    (re.compile(r"was missed"), "worker.run_missed", "info"),
+    (re.compile(r"raised an exception"), "worker.job_error", "error"),
+)
+#: Every event a library message can become (the runbook test reads this).
+LIBRARY_EVENTS = (
+    "worker.run_skipped",
+    "worker.run_missed",
+    "worker.job_error",
+    "worker.scheduler_message",
+    "worker.library_message",
+)
+_JOB_RE = re.compile(r'job "(?P<kind>[a-z]+) (?P<account>[a-z0-9][a-z0-9_-]*) \(')
+_JOB_ACCOUNTS: dict[str, str] = {}
+_MIN_LEVEL = [logging.INFO]
+
+
+def register_job_accounts(accounts: Mapping[str, str]) -> None:
+    """Tell the log mapping which channel each account uses (account id -> connector), so
+    a scheduler message about an account's job carries its channel."""
+    _JOB_ACCOUNTS.update(accounts)
+
+
+def _map_library(name: str, text: str, level: str) -> tuple[str, str]:
+    """(event, level) of a library's message."""
+    if not name.startswith("apscheduler"):
+        return "worker.library_message", level
+    for pattern, mapped, mapped_level in SCHEDULER_EVENTS:
+        if pattern.search(text):
+            return mapped, mapped_level
+    return "worker.scheduler_message", level
+
+
+class _LibraryLevelFilter(logging.Filter):
+    """Drops library records whose orderhub event is below the configured level (the
+    scheduler's WARNING about a skipped run is an info event)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("apscheduler"):
+            _event, level = _map_library(record.name, record.getMessage(), record.levelname.lower())
+            return LEVELS.get(level, record.levelno) >= _MIN_LEVEL[0]
+        return True
+
+
+def _library_event(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Rewrite a stdlib record from a library into an orderhub event: a stable ``event``
+    name, the library's text under ``message``, and the account and channel when the text
+    names a job. Lines below the configured level are dropped."""
+    record = event_dict.get("_record")
+    if record is None or event_dict.get("_from_structlog"):
+        return event_dict
+    text = str(event_dict.get("event", ""))
+    name = str(event_dict.get("logger", record.name))
+    event, level = _map_library(name, text, str(event_dict.get("level", "warning")))
+    if name.startswith("apscheduler"):
+        job = _JOB_RE.search(text)
+        if job is not None:
+            account = job.group("account")
+            event_dict["account"] = account
+            event_dict["job"] = job.group("kind")
+            if account in _JOB_ACCOUNTS:
+                event_dict["channel"] = _JOB_ACCOUNTS[account]
+    if level == "error":
+        event_dict.setdefault("error_kind", "internal")
+        event_dict.setdefault("fix", "A bug in orderhub or a library: report it with this line.")
+    event_dict["event"] = event
+    event_dict["level"] = level
+    event_dict["message"] = text
+    return event_dict
+
+
 class _OrderhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the stdlib handler we installed, so reconfiguring replaces it instead of adding."""
 
@@ -397,6 +478,7 @@ def configure_logging(
         raise ValueError(f"unknown log format {fmt!r}: use one of {', '.join(FORMATS)}")
     out: IO[str] = stream if stream is not None else sys.stderr
     register_secrets(secrets)
+    _MIN_LEVEL[0] = LEVELS[level_name]
 
     tty = _is_tty(out)
     as_json = fmt == "json" or (fmt == "auto" and not tty)
@@ -438,11 +520,13 @@ def configure_logging(
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             timestamper,
+            _library_event,
         ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
     )
     handler = _OrderhubHandler(out)
     handler.setFormatter(formatter)
+    handler.addFilter(_LibraryLevelFilter())
 
     root = logging.getLogger()
     for existing in list(root.handlers):

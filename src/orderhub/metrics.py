@@ -8,11 +8,16 @@ workers in one process never mix their numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from orderhub.probes import Probe, ProbeServer
+
+if TYPE_CHECKING:
+    from orderhub.health import AccountHealth
 
 METRICS_KEYS = ("port", "address")
 
@@ -89,6 +94,68 @@ class WorkerMetrics:
             labels,
             registry=self.registry,
         )
+        # From the health model, refreshed by the worker's health job (not per scrape, so
+        # a busy Prometheus never adds load on the store).
+        self.consecutive_failures = Gauge(
+            "orderhub_account_consecutive_failures",
+            "Failed pull runs in a row since the account's last success.",
+            labels,
+            registry=self.registry,
+        )
+        self.problems = Gauge(
+            "orderhub_account_problems",
+            "1 for each open problem of the health model (code, severity).",
+            (*labels, "code", "severity"),
+            registry=self.registry,
+        )
+        self.healthy = Gauge(
+            "orderhub_account_healthy",
+            "1 when the account has no problem, else 0.",
+            labels,
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "orderhub_outbox_pushes",
+            "Tracking pushes in the outbox by state (pending, sent, retrying, failed, "
+            "conflict, not_reflected).",
+            (*labels, "state"),
+            registry=self.registry,
+        )
+        self.quarantined = Gauge(
+            "orderhub_quarantined_records",
+            "Quarantined records not yet read cleanly.",
+            labels,
+            registry=self.registry,
+        )
+        self.awaiting_mapping = Gauge(
+            "orderhub_awaiting_mapping_orders",
+            "Orders waiting for a SKU mapping.",
+            labels,
+            registry=self.registry,
+        )
+        self.credentials_expiry = Gauge(
+            "orderhub_credentials_expiry_timestamp_seconds",
+            "When the account's credentials expire, where the configuration says (Unix time).",
+            labels,
+            registry=self.registry,
+        )
+        self.worker_instances = Gauge(
+            "orderhub_worker_instances",
+            "Worker processes beating into this store.",
+            registry=self.registry,
+        )
+        self.alert_deliveries_failed = Counter(
+            "orderhub_alert_delivery_failures",
+            "Failed attempts to deliver an alert, by destination.",
+            ("destination",),
+            registry=self.registry,
+        )
+        self.alerts_sent = Counter(
+            "orderhub_alerts_sent",
+            "Alert messages delivered, by destination and kind.",
+            ("destination", "kind"),
+            registry=self.registry,
+        )
 
     def record_pull(self, account: str, channel: str, result: Any, now: float) -> None:
         self.runs.labels(account, channel, result.outcome).inc()
@@ -104,9 +171,54 @@ class WorkerMetrics:
         for outcome, amount in outcomes.items():
             self.pushes.labels(account, channel, outcome).inc(amount)
 
-    def serve(self, config: MetricsConfig) -> Any:
-        """Start the HTTP endpoint (a daemon thread) if a port is configured."""
+    def record_health(self, snapshot: HealthSnapshot) -> None:
+        """Set the health gauges from one evaluation of the health model."""
+        # Problems come and go: clear the labelled series so a resolved one disappears.
+        for gauge in (self.problems, self.outbox):
+            gauge.clear()
+        for item in snapshot.accounts:
+            labels = (item.account, item.channel)
+            self.consecutive_failures.labels(*labels).set(item.failure_streak)
+            self.healthy.labels(*labels).set(0 if item.problems else 1)
+            for problem in item.problems:
+                self.problems.labels(*labels, problem.code, problem.severity).set(1)
+            for state in ("pending", "sent", "retrying", "failed", "conflict", "not_reflected"):
+                self.outbox.labels(*labels, state).set(item.pushes.get(state, 0))
+            self.quarantined.labels(*labels).set(item.quarantined_open)
+            self.awaiting_mapping.labels(*labels).set(
+                snapshot.awaiting_mapping.get(item.account, 0)
+            )
+            expiry = snapshot.credential_expiry.get(item.account)
+            if expiry is not None:
+                self.credentials_expiry.labels(*labels).set(expiry)
+        self.worker_instances.set(snapshot.instances)
+
+    def serve(
+        self,
+        config: MetricsConfig,
+        *,
+        healthz: Callable[[], Probe] | None = None,
+        readyz: Callable[[], Probe] | None = None,
+    ) -> ProbeServer | None:
+        """Serve ``/metrics``, ``/healthz`` and ``/readyz`` (a daemon thread) if a port is
+        configured. Without probes given, both answer 200 (the process serves)."""
         if config.port is None:
             return None
-        server, _thread = start_http_server(config.port, config.address, registry=self.registry)
-        return server
+        return ProbeServer(
+            config.address,
+            config.port,
+            registry=self.registry,
+            healthz=healthz or (lambda: Probe(True)),
+            readyz=readyz or (lambda: Probe(True)),
+        )
+
+
+@dataclass(frozen=True)
+class HealthSnapshot:
+    """What :meth:`WorkerMetrics.record_health` needs: the health model's accounts plus
+    figures it does not carry (per-account awaiting-mapping totals, expiry timestamps)."""
+
+    accounts: Sequence[AccountHealth]
+    instances: int
+    awaiting_mapping: Mapping[str, int]
+    credential_expiry: Mapping[str, float]

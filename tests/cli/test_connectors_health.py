@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from orderhub import __version__
+from orderhub.store.db import make_engine, upgrade
+from orderhub.store.heartbeats import HEARTBEATS, register
 
 from .conftest import Cli, assert_clean_failure, assert_ok, table_records
 
@@ -41,39 +44,81 @@ def migrated(orderhub: Cli) -> Cli:
     return orderhub
 
 
-def beat(path: Path, age: timedelta) -> dict[str, str | None]:
-    path.write_text((datetime.now(UTC) - age).isoformat())
-    return {"ORDERHUB_HEARTBEAT": str(path)}
+def beat(directory: Path, age: timedelta, *, instance: str = "host:1:abcd") -> None:
+    """A worker's heartbeat row in the store of ``directory``, ``age`` old."""
+    engine = make_engine(f"sqlite:///{directory / 'orderhub.db'}")
+    try:
+        with engine.begin() as connection:
+            register(connection, instance, accounts=["shop"], now=datetime.now(UTC) - age)
+    finally:
+        engine.dispose()
 
 
 def test_health_with_a_fresh_heartbeat(migrated: Cli, tmp_path: Path) -> None:
-    env = beat(tmp_path / "beat", timedelta(seconds=3))
-    assert assert_ok(migrated("health", env=env)) == "healthy"
+    beat(tmp_path, timedelta(seconds=3))
+    assert assert_ok(migrated("health")) == "healthy: 1 worker on this store (host:1:abcd)"
 
 
 def test_health_with_a_stale_heartbeat(migrated: Cli, tmp_path: Path) -> None:
-    env = beat(tmp_path / "beat", timedelta(minutes=10))
+    beat(tmp_path, timedelta(minutes=10))
     output = assert_clean_failure(
-        migrated("health", env=env), "Fix: The worker is stuck or stopped", code=1
+        migrated("health"), "Fix: The worker is stuck or was killed", code=1
     )
-    assert re.search(r"the worker's last heartbeat is 6\d\d s old", output), output
+    assert re.search(r"last heartbeat of a worker of the store at .* is 6\d\d s old", output)
     # The threshold is an option.
-    assert_ok(migrated("health", "--max-age", "900", env=env))
+    assert_ok(migrated("health", "--max-age", "900"))
 
 
-def test_health_without_a_heartbeat(migrated: Cli, tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-heartbeat"
+def test_health_without_a_worker_for_this_store(migrated: Cli, tmp_path: Path) -> None:
     assert_clean_failure(
-        migrated("health", env={"ORDERHUB_HEARTBEAT": str(missing)}),
-        f"no worker heartbeat at {missing}",
-        "Fix: Is `orderhub run` running",
+        migrated("health"),
+        "no worker is running for the store at sqlite:///orderhub.db",
+        "Fix: Start one with `orderhub run`",
         code=1,
     )
 
 
-def test_health_with_a_garbled_heartbeat(migrated: Cli, tmp_path: Path) -> None:
-    path = tmp_path / "beat"
-    path.write_text("not a time")
-    assert_clean_failure(
-        migrated("health", env={"ORDERHUB_HEARTBEAT": str(path)}), "no worker heartbeat", code=1
+def test_health_is_false_for_this_store_while_another_stores_worker_is_alive(
+    migrated: Cli, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    engine = make_engine(f"sqlite:///{other / 'orderhub.db'}")
+    upgrade(engine)
+    engine.dispose()
+    beat(other, timedelta(seconds=1), instance="elsewhere:7:beef")
+    other_url = f"sqlite:///{other / 'orderhub.db'}"
+    assert "elsewhere:7:beef" in assert_ok(migrated("--database-url", other_url, "health"))
+    assert_clean_failure(migrated("health"), "no worker is running for the store", code=1)
+
+
+def test_health_this_host_counts_only_workers_on_this_host(migrated: Cli, tmp_path: Path) -> None:
+    beat(tmp_path, timedelta(seconds=1))
+    with make_engine(f"sqlite:///{tmp_path / 'orderhub.db'}").begin() as connection:
+        connection.execute(update(HEARTBEATS).values(host="some-other-host"))
+    assert_ok(migrated("health"))
+    assert_clean_failure(migrated("health", "--this-host"), "on this host", code=1)
+
+
+def test_health_on_a_store_behind_its_migrations(orderhub: Cli, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'orderhub.db'}")
+    upgrade(engine, "0003")
+    engine.dispose()
+    assert_clean_failure(orderhub("health"), "orderhub db upgrade", code=1)
+
+
+def test_status_shows_every_worker_replica_of_the_store(migrated: Cli, tmp_path: Path) -> None:
+    migrated.write_config(
+        '[[accounts]]\nid = "shop"\nconnector = "woocommerce"\n[accounts.settings]\n'
+        'base_url = "http://127.0.0.1/"\nconsumer_key_env = "K"\nconsumer_secret_env = "S"\n'
     )
+    output = assert_ok(migrated("status"))
+    assert "No worker is beating into this store" in output
+    beat(tmp_path, timedelta(seconds=2), instance="replica-a:1:aaaa")
+    beat(tmp_path, timedelta(seconds=1), instance="replica-b:1:bbbb")
+    result = migrated("status")
+    output = assert_ok(result)
+    assert "Workers on this store (2)" in output
+    instances = {r["instance"] for r in table_records(result.output) if "instance" in r}
+    assert instances == {"replica-a:1:aaaa", "replica-b:1:bbbb"}
+    assert "healthy: 2 workers on this store" in assert_ok(migrated("health"))

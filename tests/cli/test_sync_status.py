@@ -20,6 +20,7 @@ from .conftest import (
     add_malformed,
     assert_clean_failure,
     assert_ok,
+    flat,
     table_records,
 )
 
@@ -141,7 +142,18 @@ def test_status_after_a_sync(synced: Cli) -> None:
     assert row["last run"].startswith("succeeded") and row["last run"].endswith("ago")
     assert row["last success"].endswith("ago")
     assert row["cursor lag"] != "-"
-    assert (row["orders"], row["quarantined"], row["attention"]) == (str(SHOP_ORDERS), "1", "")
+    # The shop serves one malformed order: quarantined since nobody looked yet, a warning.
+    assert (row["orders"], row["quarantined"], row["attention"]) == (
+        str(SHOP_ORDERS),
+        "1",
+        "warning",
+    )
+    assert row["state"] == "quarantined"
+    assert "shop: 1 record quarantined since the last look" in flat(result.output)
+    # `orderhub failures` is the look: afterwards the account is ok.
+    assert_ok(synced("failures"))
+    (row,) = table_records(synced("status").output)
+    assert (row["state"], row["attention"], row["quarantined"]) == ("ok", "", "1")
 
 
 def test_status_lists_stored_accounts_that_are_no_longer_configured(synced: Cli) -> None:

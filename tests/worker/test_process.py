@@ -40,8 +40,8 @@ def orderhub_command() -> list[str]:
 
 
 def process_env(tmp_path: Path, shop: Shop, base_url: str) -> dict[str, str]:
-    """The environment of a deployed worker: configuration file, store and heartbeat in
-    ``tmp_path``, the shop's key and secret in variables."""
+    """The environment of a deployed worker: configuration file and store in ``tmp_path``,
+    the shop's key and secret in variables."""
     config = tmp_path / "orderhub.toml"
     config.write_text(account_toml("shop", base_url, "SHOP_KEY", "SHOP_SECRET"), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
@@ -49,12 +49,22 @@ def process_env(tmp_path: Path, shop: Shop, base_url: str) -> dict[str, str]:
         {
             "ORDERHUB_CONFIG": str(config),
             "ORDERHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'orderhub.db'}",
-            "ORDERHUB_HEARTBEAT": str(tmp_path / "heartbeat"),
             "SHOP_KEY": shop.key,
             "SHOP_SECRET": shop.secret,
         }
     )
     return env
+
+
+def run_health(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*orderhub_command(), "health"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def count(database: Path, sql: str) -> int:
@@ -103,7 +113,6 @@ def test_run_stops_cleanly_on_sigterm_and_logs_json(tmp_path: Path) -> None:
     shop = make_shop(60, seed=21)
     emails = {str(shop.sim.order(int(i))["billing"]["email"]) for i in shop.order_ids}
     database = tmp_path / "orderhub.db"
-    heartbeat = tmp_path / "heartbeat"
     with shop.sim.serve() as server:
         env = process_env(tmp_path, shop, server.base_url)
         with started(["run"], env, tmp_path) as worker:
@@ -112,12 +121,16 @@ def test_run_stops_cleanly_on_sigterm_and_logs_json(tmp_path: Path) -> None:
                     count(database, "SELECT count(*) FROM orders") == 60
                     and count(database, "SELECT count(*) FROM sync_runs WHERE outcome='succeeded'")
                     == 1
-                    and heartbeat.exists()
+                    and count(database, "SELECT count(*) FROM worker_heartbeats") == 1
                 ),
                 worker,
                 "the first sync and the heartbeat",
                 timeout=20,
             )
+            # While it runs, the health check passes for this store ...
+            health = run_health(env, tmp_path)
+            assert health.returncode == 0, health.stderr
+            assert health.stdout.decode().startswith("healthy: 1 worker on this store")
             worker.send_signal(signal.SIGTERM)
             stopping = time.monotonic()
             code = worker.wait(10)
@@ -125,17 +138,11 @@ def test_run_stops_cleanly_on_sigterm_and_logs_json(tmp_path: Path) -> None:
         assert code == 0
         assert took < 5
 
-        # Right after, the container's health check passes ...
-        health = subprocess.run(
-            [*orderhub_command(), "health"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        assert health.returncode == 0, health.stderr
-        assert health.stdout.decode().strip() == "healthy"
+        # ... and a clean stop removed its heartbeat: no worker serves this store any more.
+        assert count(database, "SELECT count(*) FROM worker_heartbeats") == 0
+        health = run_health(env, tmp_path)
+        assert health.returncode == 1
+        assert "no worker is running for the store" in health.stderr.decode()
 
     stdout = (tmp_path / "stdout").read_text()
     stderr = (tmp_path / "stderr").read_text()

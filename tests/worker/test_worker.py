@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 
 from orderhub.config import AppConfig, ConfigError, load_config
 from orderhub.shipping.push import PushRunner, PushRunResult
+from orderhub.store.heartbeats import Instance, all_instances
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
 from orderhub.worker.scheduler import Worker, first_run_offset
@@ -47,6 +48,11 @@ class Collector:
             self.results.setdefault(result.account_id, result)
             if self.expected <= self.results.keys():
                 self.done.set()
+
+
+def instances(engine: Engine) -> list[Instance]:
+    with engine.connect() as connection:
+        return all_instances(connection, datetime.now(UTC))
 
 
 def runs_of(engine: Engine, account_id: str) -> list[str]:
@@ -309,14 +315,22 @@ def test_one_run_at_a_time_per_account(tmp_path: Path, sqlite_engine: Engine) ->
 
 def test_run_until_stopped_pulls_beats_and_stops(tmp_path: Path, sqlite_engine: Engine) -> None:
     config, shop = single_account(tmp_path, 20, seed=11)
-    heartbeat = tmp_path / "run" / "heartbeat"
     worker = Worker(
-        config, sqlite_engine, transports={"shop": shop.sim.transport()}, heartbeat=heartbeat
+        config,
+        sqlite_engine,
+        transports={"shop": shop.sim.transport()},
+        heartbeat_every=0.2,
+        on_result=lambda _result: seen.append(instances(sqlite_engine)),
     )
+    seen: list[list[Instance]] = []
     before = datetime.now(UTC)
     worker.run_until_stopped(duration=1.5)
-    beat = datetime.fromisoformat(heartbeat.read_text())
-    assert before <= beat <= datetime.now(UTC)
+    # While it ran, its heartbeat row was in the store, beating; a clean stop removed it.
+    (running,) = seen[0]
+    assert running.instance_id == worker.instance_id and running.accounts == ("shop",)
+    assert worker.last_beat is not None and before < worker.last_beat <= datetime.now(UTC)
+    assert worker.last_beat > running.started_at, "beat again after the start"
+    assert instances(sqlite_engine) == []
     assert runs_of(sqlite_engine, "shop") == ["succeeded"]
     assert set(stored_ids(sqlite_engine, "shop")) == shop.order_ids
     assert worker.stop_event.is_set()

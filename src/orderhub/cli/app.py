@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orderhub import __version__
-from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus, web
+from orderhub.cli import admin, alerts, catalog, ops, orders, running, shipping, skus, web
 from orderhub.cli.common import CliState
 
 app = typer.Typer(
@@ -76,6 +76,7 @@ app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(skus.app, name="skus")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(alerts.app, name="alerts")
 
 
 def main() -> None:

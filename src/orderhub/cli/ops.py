@@ -10,9 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.common import age, console, fail, human_duration, state, user_errors
-from orderhub.config import AccountConfig
-from orderhub.registry import ConnectorLoadError, load_connector
+from orderhub.health import (
+    CRITICAL,
+    WARNING,
+    AccountHealth,
+    account_health,
+    acknowledge_quarantine,
+)
 from orderhub.store import queries
+from orderhub.store.heartbeats import Instance, all_instances
 from orderhub.store.quarantine import QuarantineActionError, mark_dealt_with
 
 
@@ -21,89 +27,115 @@ def register(app: typer.Typer) -> None:
     app.command("failures")(failures)
 
 
-def status(ctx: typer.Context) -> None:
-    """Per account: last run, last success, cursor lag, last error and what needs attention."""
+def status(
+    ctx: typer.Context,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Print only the accounts that need attention; exit 1 if there is any "
+            "(for cron and monitoring).",
+        ),
+    ] = False,
+) -> None:
+    """Per account, worst first: state, last run, last success, cursor lag, and every
+    problem with what to do. The worker instances beating into this store follow."""
     st = state(ctx)
     with user_errors(st):
         # Status reads the store only: an account missing its secret still shows.
         config = st.config(worker=True)
+        now = datetime.now(UTC)
         with st.engine().connect() as connection:
-            configured = {account.id: account for account in config.accounts}
-            ids = sorted(set(configured) | set(queries.known_accounts(connection)))
-            statuses = [queries.account_status(connection, account_id) for account_id in ids]
-        if not statuses:
+            accounts = account_health(connection, config, now)
+            instances = all_instances(connection, now)
+        if not accounts:
             console.print("No accounts configured and nothing stored yet.")
             return
-        now = datetime.now(UTC)
-        table = Table(title="Accounts")
-        for column in (
-            "account",
-            "channel",
-            "enabled",
-            "last run",
-            "last success",
-            "cursor lag",
-            "orders",
-            "quarantined",
-            "pushes waiting",
-            "attention",
-        ):
-            table.add_column(column)
-        attention: list[str] = []
-        for item in statuses:
-            account = configured.get(item.account_id)
-            run = item.last_run
-            last = f"{run.outcome} {age(run.started_at, now)}" if run else "never"
-            lag = human_duration(now - item.cursor) if item.cursor else "-"
-            flag = ""
-            if item.needs_attention:
-                flag = "[red]NEEDS ATTENTION[/]"
-                attention.append(
-                    f"[bold]{item.account_id}[/]: {escape(str(item.attention_reason))} "
-                    f"[bold]Fix:[/] {escape(str(item.attention_fix))}"
-                )
-            elif run is not None and run.outcome == "failed":
-                flag = "[yellow]last run failed[/]"
-                attention.append(
-                    f"[bold]{item.account_id}[/]: last run failed ({run.error_kind}): "
-                    f"{escape(str(run.error))} [bold]Fix:[/] {escape(str(run.fix))}"
-                )
-            warning = _settings_warning(account, now) if account else None
-            if warning:
-                if not flag:
-                    flag = "[yellow]warning[/]"
-                attention.append(f"[bold]{item.account_id}[/]: {escape(warning)}")
-            pushes = item.pushes
-            waiting = sum(pushes.get(key, 0) for key in ("pending", "sent", "retrying"))
-            stuck = {
-                key: pushes[key]
-                for key in ("failed", "conflict", "not_reflected")
-                if pushes.get(key)
-            }
-            if stuck:
-                if not flag:
-                    flag = "[yellow]pushes need a look[/]"
-                listed = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in stuck.items())
-                attention.append(
-                    f"[bold]{item.account_id}[/]: tracking pushes: {listed}. [bold]Fix:[/] see "
-                    "`orderhub pushes list --failed`; after fixing the cause, "
-                    "`orderhub pushes retry --all-failed`."
-                )
-            table.add_row(
-                item.account_id,
-                account.connector if account else (run.channel if run else "-"),
-                ("yes" if account.enabled else "no") if account else "not configured",
-                last,
-                age(item.last_success_at, now),
-                lag,
-                str(item.orders),
-                str(item.open_quarantine),
-                str(waiting),
-                flag,
+        shown = [a for a in accounts if a.needs_attention] if check else accounts
+        if check and not shown:
+            console.print(f"All {len(accounts)} accounts are healthy.")
+            return
+        _print_accounts(shown, now)
+        if not check:
+            _print_instances(instances)
+        if check:
+            raise typer.Exit(1)
+
+
+def _print_accounts(accounts: list[AccountHealth], now: datetime) -> None:
+    table = Table(title="Accounts (worst first)")
+    for column in (
+        "account",
+        "channel",
+        "enabled",
+        "state",
+        "last run",
+        "last success",
+        "cursor lag",
+        "orders",
+        "quarantined",
+        "pushes waiting",
+        "attention",
+    ):
+        table.add_column(column)
+    lines: list[str] = []
+    for item in accounts:
+        run = item.last_run
+        flag = ""
+        if item.severity == CRITICAL:
+            flag = "[red]NEEDS ATTENTION[/]"
+        elif item.severity == WARNING:
+            flag = "[yellow]warning[/]"
+        for problem in item.problems:
+            since = f" (since {problem.since:%Y-%m-%d %H:%M} UTC)" if problem.since else ""
+            lines.append(
+                f"[bold]{item.account}[/]: {escape(problem.summary)} "
+                f"[bold]Fix:[/] {escape(problem.fix)}{since}"
             )
-        console.print(table)
-        for line in attention:
-            console.print(line, highlight=False)
+        for note in item.notes:
+            detail = ""
+            if run is not None and run.outcome == "failed":
+                detail = f": ({run.error_kind}) {run.error} Fix: {run.fix}"
+            lines.append(f"[bold]{item.account}[/]: {escape(note + detail)}")
+        waiting = sum(item.pushes.get(key, 0) for key in ("pending", "sent", "retrying"))
+        table.add_row(
+            item.account,
+            item.channel,
+            ("yes" if item.enabled else "no") if item.configured else "not configured",
+            item.state.replace("_", " "),
+            f"{run.outcome} {age(run.started_at, now)}" if run else "never",
+            age(item.last_success, now),
+            human_duration(item.cursor_lag) if item.cursor_lag is not None else "-",
+            str(item.orders),
+            str(item.quarantined_open),
+            str(waiting),
+            flag,
+        )
+    console.print(table)
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def _print_instances(instances: list[Instance]) -> None:
+    if not instances:
+        console.print(
+            "No worker is beating into this store (start one with `orderhub run`).",
+            highlight=False,
+        )
+        return
+    table = Table(title=f"Workers on this store ({len(instances)})")
+    for column in ("instance", "host", "pid", "version", "started", "last beat"):
+        table.add_column(column)
+    for instance in instances:
+        table.add_row(
+            instance.instance_id,
+            instance.host,
+            str(instance.pid),
+            instance.version,
+            instance.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{int(instance.age)}s ago",
+        )
+    console.print(table)
 
 
 def failures(
@@ -187,6 +219,9 @@ def failures(
                     record.resolved_at.strftime("%Y-%m-%d %H:%M") if record.resolved_at else "-",
                 )
             console.print(table)
+            # Listing them is the look: the health model stops counting them as new.
+            acknowledge_quarantine(connection, datetime.now(UTC), account=account)
+            connection.commit()
             console.print(
                 "What to do: the raw payload is kept (`orderhub failures --show ID`). Fix the "
                 "order on the channel, or report the connector bug with that payload; the next "
@@ -207,13 +242,3 @@ def failures(
                     escape(run.fix or "-"),
                 )
             console.print(table)
-
-
-def _settings_warning(account: AccountConfig, now: datetime) -> str | None:
-    """The connector's own warning about this account's settings (e.g. eBay's refresh token
-    expiring soon); nothing if the connector cannot load (``connectors list`` says why)."""
-    try:
-        cls = load_connector(account.connector)
-    except ConnectorLoadError:
-        return None
-    return cls.settings_attention(account.settings, now, account.id)

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+import socket
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.cli.common import console, errors, fail, parse_when, safe_url, state, user_errors
+from orderhub.probes import readiness
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
+from orderhub.store.heartbeats import all_instances
 from orderhub.sync.pull import PullResult, PullRunner
-
-HEARTBEAT_ENV = "ORDERHUB_HEARTBEAT"
-
-
-def heartbeat_path() -> Path:
-    value = os.environ.get(HEARTBEAT_ENV, "").strip()
-    return Path(value) if value else Path(tempfile.gettempdir()) / "orderhub.heartbeat"
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +38,7 @@ def run(ctx: typer.Context) -> None:
                 "Add an [[accounts]] entry with enabled = true (see config/orderhub.example.toml).",
             )
         engine = st.engine(migrate=True)
-        worker = Worker(config, engine, heartbeat=heartbeat_path())
+        worker = Worker(config, engine)
         server = None
         if config.web.enabled:
             from orderhub.cli.web import build_console
@@ -143,22 +136,51 @@ def demo(
 def health(
     ctx: typer.Context,
     max_age: Annotated[
-        float, typer.Option(help="Seconds after which the worker's heartbeat counts as stale.")
+        float, typer.Option(help="Seconds after which a worker's heartbeat counts as stale.")
     ] = 90.0,
+    this_host: Annotated[
+        bool,
+        typer.Option(
+            "--this-host",
+            help="Count only workers on this host (a container's own health check when "
+            "several replicas share one store).",
+        ),
+    ] = False,
 ) -> None:
-    """Exit 0 when the store answers and the worker's heartbeat is fresh (container checks)."""
+    """Exit 0 when the store answers, its migrations are current and a worker of this store
+    beat within --max-age seconds (container and monitoring checks)."""
     st = state(ctx)
     with user_errors(st):
-        st.engine()
-        path = heartbeat_path()
-        try:
-            beat = datetime.fromisoformat(path.read_text().strip())
-        except (OSError, ValueError):
-            fail(f"no worker heartbeat at {path}.", "Is `orderhub run` running in this container?")
-        stale = datetime.now(UTC) - beat
-        if stale > timedelta(seconds=max_age):
+        engine = st.engine()
+        ready = readiness(engine)
+        if not ready.ok:
             fail(
-                f"the worker's last heartbeat is {int(stale.total_seconds())} s old.",
-                "The worker is stuck or stopped; check its logs and restart it.",
+                f"the store is not ready: {ready.checks}.",
+                "Check ORDERHUB_DATABASE_URL and run `orderhub db upgrade`.",
             )
-        console.print("healthy")
+        now = datetime.now(UTC)
+        with engine.connect() as connection:
+            instances = all_instances(connection, now)
+        if this_host:
+            host = socket.gethostname()[:255]
+            instances = [i for i in instances if i.host == host]
+        where = safe_url(st.url())
+        if not instances:
+            fail(
+                f"no worker is running for the store at {where}"
+                + (" on this host." if this_host else "."),
+                "Start one with `orderhub run` (with the same configuration and "
+                "ORDERHUB_DATABASE_URL).",
+            )
+        fresh = [i for i in instances if i.age <= max_age]
+        if not fresh:
+            newest = min(i.age for i in instances)
+            fail(
+                f"the last heartbeat of a worker of the store at {where} is {int(newest)} s old.",
+                "The worker is stuck or was killed; check its logs and restart it.",
+            )
+        console.print(
+            f"healthy: {len(fresh)} worker{'s' * (len(fresh) != 1)} on this store "
+            f"({', '.join(i.instance_id for i in fresh)})",
+            highlight=False,
+        )

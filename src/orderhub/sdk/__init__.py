@@ -10,6 +10,7 @@ from orderhub.sdk.connector import (
     Connector,
     ConnectorContext,
     ConnectorSettings,
+    CredentialExpiry,
     SyncWindow,
 )
 from orderhub.sdk.drafts import (
@@ -70,6 +71,7 @@ __all__ = [
     "ConnectorContext",
     "ConnectorError",
     "ConnectorSettings",
+    "CredentialExpiry",
     "ErrorKind",
     "HttpClient",
     "HttpStats",

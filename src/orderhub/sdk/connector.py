@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -77,6 +77,18 @@ class SyncWindow:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError("window end is before its start")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialExpiry:
+    """A credential's known end of life, from :meth:`Connector.credentials_expiry`.
+
+    ``what`` names the credential ("the eBay refresh token"), ``fix`` says how to renew it.
+    """
+
+    expires_on: date
+    what: str
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -212,6 +224,15 @@ class Connector(Generic[S]):
         """A warning for ``orderhub status`` about an account's configuration, such as a
         credential that expires soon, or None. Called with the raw ``[accounts.settings]``
         table (secrets may be unset), so it must not need them."""
+        return None
+
+    @classmethod
+    def credentials_expiry(cls, settings: Mapping[str, Any]) -> CredentialExpiry | None:
+        """When this account's credentials stop working, if the seller told orderhub (e.g.
+        eBay's ``refresh_token_expires_on``), or None. The health model warns 30 and 7 days
+        ahead. Called with the raw ``[accounts.settings]`` table (secrets may be unset), so
+        it must not need them; return None for a value it cannot read (``config check``
+        reports that)."""
         return None
 
     def close(self) -> None:

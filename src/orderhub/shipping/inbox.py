@@ -121,6 +121,7 @@ def process_inbox(engine: Engine, inbox: Path, *, now: datetime | None = None) -
             )
             log.error(
                 "shipments.file_rejected",
+                error_kind="rejected",
                 file=path.name,
                 problems=len(result.problems),
                 first_problem=str(result.problems[0]),

@@ -41,6 +41,15 @@ DONE = ("confirmed", "already_applied")
 RETRY_BASE = timedelta(minutes=2)
 RETRY_MAX = timedelta(hours=6)
 _ERROR_LIMIT = 500
+#: status -> (level, event) of the line logged when a push ends in it
+PUSH_EVENTS = {
+    "confirmed": ("info", "push.confirmed"),
+    "already_applied": ("info", "push.already_applied"),
+    "retrying": ("warning", "push.retrying"),
+    "failed": ("error", "push.failed"),
+    "conflict": ("error", "push.conflict"),
+    "skipped": ("info", "push.skipped"),
+}
 
 
 def retry_delay(attempts: int, rng: random.Random) -> timedelta:
@@ -169,7 +178,11 @@ class PushRunner:
         except ConnectorError as exc:
             return self._failed(push, exc, log)
         except Exception as exc:
-            log.exception("push.crashed")
+            log.exception(
+                "push.crashed",
+                error_kind="internal",
+                fix="This is a bug in orderhub or the connector; report it. It is retried.",
+            )
             return self._finish(
                 push_id,
                 "retrying",
@@ -275,11 +288,7 @@ class PushRunner:
             values["next_attempt_at"] = now + delay
         with self.engine.begin() as connection:
             connection.execute(update(PUSHES).where(PUSHES.c.id == push_id).values(**values))
-        event = {
-            "confirmed": ("info", "push.confirmed"),
-            "already_applied": ("info", "push.already_applied"),
-            "retrying": ("warning", "push.retrying"),
-        }.get(status, ("error", f"push.{status}"))
+        event = PUSH_EVENTS[status]
         fields: dict[str, Any] = {"status": status, "error": error, "fix": fix, "error_kind": kind}
         if delay is not None:
             fields["retry_in_s"] = int(delay.total_seconds())

@@ -205,6 +205,9 @@ class QuarantinedRecord(SQLModel, table=True):
     # elsewhere, or it will never be readable): no longer an open problem.
     dealt_with_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dealt_with_by: str | None = Field(default=None, max_length=300)
+    # When a person last looked (``orderhub failures``): the health model counts records
+    # quarantined since then as new.
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AccountState(SQLModel, table=True):
@@ -454,3 +457,76 @@ class Push(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     not_reflected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- Operability: worker heartbeats and alerts -------------------------------------------
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """One row per running worker process, refreshed every few seconds and removed on a
+    clean stop, so ``orderhub health`` answers for this store and no other."""
+
+    __tablename__ = "worker_heartbeats"
+
+    instance_id: str = Field(primary_key=True, max_length=64)
+    host: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    last_beat: datetime = Field(sa_type=UTCDateTime)
+    version: str = Field(max_length=32)
+    accounts: list[str] | None = Field(default=None, sa_type=JSON)
+
+
+class Alert(SQLModel, table=True):
+    """One problem of one account that people were (or are being) told about.
+
+    ``open_key`` is ``account:code`` while the alert is open and NULL once resolved: its
+    unique index keeps one open alert per problem even with several workers (NULLs never
+    collide on either database)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("uq_alerts_open_key", "open_key", unique=True),
+        Index("ix_alerts_account_code", "account_id", "code"),
+    )
+
+    id: int | None = _primary_key()
+    open_key: str | None = Field(default=None, max_length=128)
+    account_id: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    code: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    stage: str = Field(default="", max_length=16)
+    summary: str = Field(sa_type=Text)
+    fix: str = Field(sa_type=Text)
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notifications: int = 0
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One message of an alert to one destination (the alerts' outbox): ``kind`` is
+    ``opened``, ``reminder``, ``escalated`` or ``resolved``; ``status`` pending, sent or
+    given_up; a failing destination is retried with backoff (``next_attempt_at``)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_alert_deliveries_alert", "alert_id"),
+    )
+
+    id: int | None = _primary_key()
+    alert_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False)
+    )
+    destination: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

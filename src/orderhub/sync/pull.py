@@ -165,7 +165,7 @@ class PullRunner:
                 "This is a bug in orderhub or the connector, not in your data: report it "
                 "with this log line. Nothing was lost; the next run retries from the cursor."
             )
-            log.exception("sync.crashed")
+            log.exception("sync.crashed", error_kind="internal", fix=result.fix)
         finally:
             result.pages = stats.pages - before[3]
             self._finish(run_id, result, stats, before, log)

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import time as dt_time
 from types import FrameType
 from typing import Any
 
@@ -31,10 +31,21 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from orderhub.alerts.dispatch import deliver_due
+from orderhub.alerts.engine import evaluate
 from orderhub.config import AccountConfig, AppConfig, ConfigError
+from orderhub.health import (
+    account_health,
+    awaiting_mapping_total,
+    credential_expiry_date,
+    worker_instances,
+)
+from orderhub.logs import register_job_accounts
 from orderhub.matching import sync_catalog
-from orderhub.metrics import WorkerMetrics
+from orderhub.metrics import HealthSnapshot, WorkerMetrics
+from orderhub.probes import Probe, liveness, readiness
 from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
@@ -42,10 +53,15 @@ from orderhub.sdk.connector import Capability, Connector
 from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
-from orderhub.store import runs
+from orderhub.store import heartbeats, runs
+from orderhub.store.heartbeats import new_instance_id
 from orderhub.sync.pull import PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
+_BUG_FIX = (
+    "A bug in orderhub or the connector, not in your data: report it with this line. "
+    "Nothing was lost; the job runs again at its next time."
+)
 RESULTS_KEPT = 50
 
 # Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
@@ -100,8 +116,12 @@ class Worker:
     """Runs every enabled account's pull on schedule until :meth:`stop` is called.
 
     ``transports`` maps account ids to an httpx transport (the demo and tests point accounts
-    at simulated channels); ``heartbeat`` is a file touched every few seconds for the
-    container health check.
+    at simulated channels).
+
+    The worker records a heartbeat row in the store (removed on a clean stop), so
+    ``orderhub health`` and ``status`` see the workers of *this* store; a thread of its own
+    evaluates the health model (metrics gauges, alerts) and delivers alert messages, so a
+    slow alert destination never holds up a pull.
     """
 
     def __init__(
@@ -110,13 +130,17 @@ class Worker:
         engine: Engine,
         *,
         transports: Mapping[str, httpx.BaseTransport] | None = None,
-        heartbeat: Path | None = None,
         on_result: Callable[[PullResult], None] | None = None,
+        heartbeat_every: float = HEARTBEAT_EVERY,
     ) -> None:
         self.config = config
         self.engine = engine
         self.transports = dict(transports or {})
-        self.heartbeat = heartbeat
+        self.heartbeat_every = heartbeat_every
+        self.instance_id = new_instance_id()
+        self.last_beat: datetime | None = None
+        self.health_wake = threading.Event()
+        self._health_thread: threading.Thread | None = None
         self.on_result = on_result
         self.stop_event = threading.Event()
         self.clock = SystemClock(stop=self.stop_event)
@@ -192,18 +216,30 @@ class Worker:
                 executor=HOUSEKEEPING,
                 next_run_time=now,
             )
-        if self.heartbeat is not None:
-            scheduler.add_job(
-                self.beat,
-                IntervalTrigger(seconds=HEARTBEAT_EVERY),
-                id="heartbeat",
-                executor=HOUSEKEEPING,
-                next_run_time=now,
-            )
+        scheduler.add_job(
+            self.beat,
+            IntervalTrigger(seconds=self.heartbeat_every),
+            id="heartbeat",
+            name="heartbeat",
+            executor=HOUSEKEEPING,
+            next_run_time=now + timedelta(seconds=self.heartbeat_every),
+        )
+        register_job_accounts(
+            {account_id: job.account.connector for account_id, job in self.jobs.items()}
+        )
+        with self.engine.begin() as connection:
+            heartbeats.register(connection, self.instance_id, accounts=sorted(self.jobs), now=now)
+        self.last_beat = now
         scheduler.start()
         self._scheduler = scheduler
-        self._metrics_server = self.metrics.serve(self.config.metrics)
-        self.log.info("worker.started", accounts=sorted(self.jobs))
+        self._metrics_server = self.metrics.serve(
+            self.config.metrics, healthz=self.healthz, readyz=self.readyz
+        )
+        self._health_thread = threading.Thread(
+            target=self._health_loop, name="orderhub-health", daemon=True
+        )
+        self._health_thread.start()
+        self.log.info("worker.started", accounts=sorted(self.jobs), instance=self.instance_id)
 
     def stop(self) -> None:
         """Stop taking work, let running pulls commit their page, and return."""
@@ -213,6 +249,23 @@ class Worker:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        self.health_wake.set()
+        if self._health_thread is not None:
+            # At most one message is in flight (bounded by its destination's timeout); do
+            # not let a hanging destination hold up a clean stop for long.
+            self._health_thread.join(5)
+            self._health_thread = None
+        try:
+            with self.engine.begin() as connection:
+                heartbeats.unregister(connection, self.instance_id)
+        except SQLAlchemyError as exc:
+            self.log.warning(
+                "worker.heartbeat_failed",
+                instance=self.instance_id,
+                error_kind="store",
+                error=str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
+                fix="Check that the store is reachable; `orderhub health` shows stale rows.",
+            )
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
@@ -248,9 +301,90 @@ class Worker:
     # -- jobs --------------------------------------------------------------------------
 
     def beat(self) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
-            self.heartbeat.write_text(datetime.now(UTC).isoformat())
+        """Refresh this process's heartbeat row (re-created if something removed it)."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as connection:
+                if not heartbeats.beat(connection, self.instance_id, now=now):
+                    heartbeats.register(
+                        connection, self.instance_id, accounts=sorted(self.jobs), now=now
+                    )
+        except SQLAlchemyError as exc:
+            self.log.warning(
+                "worker.heartbeat_failed",
+                instance=self.instance_id,
+                error_kind="store",
+                error=str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
+                fix="Check that the store is reachable (`orderhub health`); the worker retries.",
+            )
+            return
+        self.last_beat = now
+
+    def healthz(self) -> Probe:
+        """Alive: the heartbeat job ran within three periods (a wedged scheduler fails)."""
+        return liveness(
+            self.last_beat,
+            datetime.now(UTC),
+            max_age=timedelta(seconds=max(3 * self.heartbeat_every, 5.0)),
+        )
+
+    def readyz(self) -> Probe:
+        """Ready: the store answers and its migrations are current."""
+        return readiness(self.engine)
+
+    # -- health, metrics and alerts (their own thread) ----------------------------------
+
+    def _health_loop(self) -> None:
+        interval = self.config.alerts.check_interval.total_seconds()
+        while not self.stop_event.is_set():
+            self.health_wake.wait(interval)
+            self.health_wake.clear()
+            if self.stop_event.is_set():
+                return
+            self.check_health()
+
+    def check_health(self) -> None:
+        """Evaluate the health model once: gauges, alerts opened/resolved, messages sent.
+        Never raises."""
+        try:
+            now = datetime.now(UTC)
+            with self.engine.begin() as connection:
+                accounts = account_health(connection, self.config, now)
+                instances = worker_instances(connection, now)
+                mapping = {
+                    a.account: awaiting_mapping_total(connection, a.account) for a in accounts
+                }
+                evaluate(connection, accounts, self.config.alerts, now)
+            self.metrics.record_health(
+                HealthSnapshot(
+                    accounts=accounts,
+                    instances=len(instances),
+                    awaiting_mapping=mapping,
+                    credential_expiry=self._expiry_timestamps(),
+                )
+            )
+            deliver_due(
+                self.engine,
+                self.config.alerts,
+                datetime.now(UTC),
+                on_sent=lambda name, kind: self.metrics.alerts_sent.labels(name, kind).inc(),
+                on_failed=lambda name: self.metrics.alert_deliveries_failed.labels(name).inc(),
+                stop=self.stop_event,
+            )
+        except Exception:
+            self.log.exception(
+                "worker.health_crashed",
+                error_kind="internal",
+                fix="A bug in orderhub: report it with this line. Syncing goes on.",
+            )
+
+    def _expiry_timestamps(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for account_id, job in self.jobs.items():
+            expires = credential_expiry_date(job.account)
+            if expires is not None:
+                out[account_id] = datetime.combine(expires, dt_time(), UTC).timestamp()
+        return out
 
     def pull(self, account_id: str) -> PullResult | None:
         """One scheduled pull of one account. Never raises: a failure stays with its account."""
@@ -277,9 +411,17 @@ class Worker:
                     )
             if self.on_result is not None:
                 self.on_result(result)
+            # Tell the health thread: a failure is alerted within moments, not an interval.
+            self.health_wake.set()
             return result
         except Exception:
-            self.log.exception("worker.job_crashed", account=account_id)
+            self.log.exception(
+                "worker.job_crashed",
+                account=account_id,
+                channel=job.account.connector,
+                error_kind="internal",
+                fix=_BUG_FIX,
+            )
             return None
         finally:
             job.lock.release()
@@ -304,7 +446,13 @@ class Worker:
             self.metrics.record_push(account_id, connector.name, result.outcomes)
             return result
         except Exception:
-            self.log.exception("worker.push_crashed", account=account_id)
+            self.log.exception(
+                "worker.push_crashed",
+                account=account_id,
+                channel=job.account.connector,
+                error_kind="internal",
+                fix=_BUG_FIX,
+            )
             return None
         finally:
             job.push_lock.release()
@@ -320,10 +468,22 @@ class Worker:
                 sync_catalog(self.engine, connector, self.clock.now(), config=self.config.matching)
         except ConnectorError as exc:
             self.log.error(
-                "catalog.sync_failed", account=account_id, error=exc.message, fix=exc.fix
+                "catalog.sync_failed",
+                account=account_id,
+                channel=job.account.connector,
+                run_id=None,
+                error_kind=exc.kind.value,
+                error=exc.message,
+                fix=exc.fix,
             )
         except Exception:
-            self.log.exception("worker.catalog_crashed", account=account_id)
+            self.log.exception(
+                "worker.catalog_crashed",
+                account=account_id,
+                channel=job.account.connector,
+                error_kind="internal",
+                fix=_BUG_FIX,
+            )
         finally:
             job.catalog_lock.release()
 
@@ -335,7 +495,9 @@ class Worker:
         try:
             process_inbox(self.engine, inbox)
         except Exception:
-            self.log.exception("worker.inbox_crashed", inbox=str(inbox))
+            self.log.exception(
+                "worker.inbox_crashed", inbox=str(inbox), error_kind="internal", fix=_BUG_FIX
+            )
 
     def _connector(self, job: AccountJob) -> Connector[Any] | None:
         # The pull and push jobs of one account may ask at once: build one instance.
@@ -357,6 +519,7 @@ class Worker:
             fix = "Fix the account in the configuration, check it with `orderhub config check`."
             self.log.error(
                 "worker.account_unusable",
+                error_kind="config",
                 account=account.id,
                 channel=account.connector,
                 error=reason,
