@@ -36,6 +36,51 @@ class FakeWallClock:
         self.value += seconds
 
 
+#: The accounts of the seeded store (``orderhub.testing.webstore``), as a seller would
+#: configure them; their secrets are placeholders (nothing is pulled in these tests).
+ACCOUNTS = """
+[[accounts]]
+id = "shop"
+connector = "woocommerce"
+[accounts.settings]
+base_url = "https://shop.example"
+consumer_key_env = "SHOP_KEY"
+consumer_secret_env = "SHOP_SECRET"
+
+[[accounts]]
+id = "amazon-eu"
+connector = "amazon"
+[accounts.settings]
+region = "eu"
+marketplace_ids = ["A1F83G8C2ARO7P"]
+client_id_env = "AMZ_ID"
+client_secret_env = "AMZ_SECRET"
+refresh_token_env = "AMZ_TOKEN"
+
+[[accounts]]
+id = "ebay-us"
+connector = "ebay"
+[accounts.settings]
+environment = "production"
+client_id_env = "EBAY_ID"
+client_secret_env = "EBAY_SECRET"
+refresh_token_env = "EBAY_TOKEN"
+"""
+ACCOUNT_ENV = {
+    name: f"value-of-{name.lower()}"
+    for name in (
+        "SHOP_KEY",
+        "SHOP_SECRET",
+        "AMZ_ID",
+        "AMZ_SECRET",
+        "AMZ_TOKEN",
+        "EBAY_ID",
+        "EBAY_SECRET",
+        "EBAY_TOKEN",
+    )
+}
+
+
 def web_config(directory: Path, extra: str = "", env: dict[str, str] | None = None) -> AppConfig:
     path = directory / "orderhub.toml"
     path.write_text(
@@ -77,7 +122,7 @@ def make_console(engine: Engine, directory: Path, seeded: SeededStore) -> Consol
     limiter = LoginLimiter(clock=clock)
     app = create_app(
         engine,
-        web_config(directory),
+        web_config(directory, ACCOUNTS, ACCOUNT_ENV),
         environ={PASSWORD_ENV: PASSWORD},
         limiter=limiter,
         wall_clock=clock,

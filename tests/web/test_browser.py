@@ -21,7 +21,7 @@ from orderhub.testing.webstore import SeededStore, seed_store
 from orderhub.web.app import create_app
 from orderhub.web.server import BackgroundServer
 
-from .conftest import PASSWORD, PASSWORD_ENV, web_config
+from .conftest import ACCOUNT_ENV, ACCOUNTS, PASSWORD, PASSWORD_ENV, web_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -36,47 +36,6 @@ CHROMIUM_ARGS = [
 
 # The seeded store's three accounts, configured as a seller would (the credentials are never
 # used: nothing here talks to a channel).
-ACCOUNTS = """
-[[accounts]]
-id = "shop"
-connector = "woocommerce"
-[accounts.settings]
-base_url = "https://shop.example"
-consumer_key_env = "SHOP_KEY"
-consumer_secret_env = "SHOP_SECRET"
-
-[[accounts]]
-id = "amazon-eu"
-connector = "amazon"
-[accounts.settings]
-region = "eu"
-marketplace_ids = ["A1F83G8C2ARO7P"]
-client_id_env = "AMZ_ID"
-client_secret_env = "AMZ_SECRET"
-refresh_token_env = "AMZ_TOKEN"
-
-[[accounts]]
-id = "ebay-us"
-connector = "ebay"
-[accounts.settings]
-environment = "production"
-client_id_env = "EBAY_ID"
-client_secret_env = "EBAY_SECRET"
-refresh_token_env = "EBAY_TOKEN"
-"""
-ACCOUNT_ENV = {
-    name: f"value-of-{name.lower()}"
-    for name in (
-        "SHOP_KEY",
-        "SHOP_SECRET",
-        "AMZ_ID",
-        "AMZ_SECRET",
-        "AMZ_TOKEN",
-        "EBAY_ID",
-        "EBAY_SECRET",
-        "EBAY_TOKEN",
-    )
-}
 
 pytestmark = [
     pytest.mark.skipif(
@@ -155,7 +114,9 @@ def test_the_five_workflows(page: Any, served: tuple[str, Engine, SeededStore]) 
     # Overview: the account that needs attention is the first row.
     first = page.locator("table.accounts tbody tr").first
     assert first.locator("td").first.inner_text() == "amazon-eu"
-    assert "needs attention" in first.inner_text()
+    # Critical in the shared health model (the same state `orderhub status` shows).
+    assert "level-0" in (first.get_attribute("class") or "")
+    assert "unusable" in first.inner_text()
     assert "not configured" not in page.locator("table.accounts").inner_text()
     shot(page, "overview")
 

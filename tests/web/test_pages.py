@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from orderhub.cli import app as cli_app
+from orderhub.health import account_health
 from orderhub.matching.index import COMPONENTS, MAPPINGS
 from orderhub.matching.mappings import HISTORY
 from orderhub.matching.resolve import LINE_COMPONENTS, RESOLUTIONS
@@ -54,9 +55,12 @@ def awaiting(engine: Engine, order_id: int) -> bool:
 def test_overview_lists_accounts_worst_first_with_the_store_s_figures(web: Console) -> None:
     html = web.client.get("/").text
     rows = rows_of(html, "accounts")
-    assert [row[0] for row in rows] == ["amazon-eu", "ebay-us", "shop"]
-    assert [row[1] for row in rows] == ["needs attention", "last run failed", "warning"]
     with web.engine.connect() as connection:
+        model = account_health(connection, web.client.app.state.console.config, datetime.now(UTC))
+        # The shared health model's order and states, as `orderhub status` shows them.
+        assert [row[0] for row in rows] == [item.account for item in model]
+        assert [row[1] for row in rows] == [item.state.replace("_", " ") for item in model]
+        assert rows[0][0] == "amazon-eu" and model[0].severity == "critical"
         for row in rows:
             status = queries.account_status(connection, row[0])
             assert row[7] == str(status.orders)

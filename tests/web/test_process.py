@@ -49,7 +49,7 @@ def test_orderhub_web_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
                 assert process.poll() is None, (tmp_path / "err").read_text()
                 assert time.monotonic() < deadline, "the console did not start"
                 time.sleep(0.05)
-            assert httpx.get(f"{base}/readyz").text == "ready\n"
+            assert httpx.get(f"{base}/readyz").json()["migrations"] == "current"
             assert "Log in to orderhub" in httpx.get(f"{base}/login").text
             orders = httpx.get(f"{base}/orders?q=secret-query", auth=("script", PASSWORD))
             assert orders.status_code == 200

@@ -46,7 +46,7 @@ def run(ctx: typer.Context) -> None:
 
             # One process, one port: the console, the worker's /metrics and the probes.
             server = BackgroundServer(
-                build_console(config, engine, worker.metrics.registry), config.web
+                build_console(config, engine, worker.metrics.registry, worker.healthz), config.web
             )
             server.start()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from starlette.applications import Starlette
 
 from orderhub.cli.common import console, fail, state, user_errors
 from orderhub.config import AppConfig
+from orderhub.probes import Probe
 
 
 def register(app: typer.Typer) -> None:
@@ -19,14 +21,18 @@ def register(app: typer.Typer) -> None:
 
 
 def build_console(
-    config: AppConfig, engine: Engine, registry: CollectorRegistry | None = None
+    config: AppConfig,
+    engine: Engine,
+    registry: CollectorRegistry | None = None,
+    liveness: Callable[[], Probe] | None = None,
 ) -> Starlette:
-    """The console's app, or a CLI error naming what is missing (the password...)."""
+    """The console's app, or a CLI error naming what is missing (the password...).
+    ``registry`` and ``liveness`` are the worker's when it runs inside ``orderhub run``."""
     from orderhub.web.app import create_app
     from orderhub.web.security import WebSetupError
 
     try:
-        return create_app(engine, config, metrics_registry=registry)
+        return create_app(engine, config, metrics_registry=registry, liveness=liveness)
     except WebSetupError as exc:
         fail(exc.message, exc.fix, code=2)
 

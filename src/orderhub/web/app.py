@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderhub.config import AppConfig
+from orderhub.probes import Probe
 from orderhub.registry import known_connectors
 from orderhub.web import failures, health, login, mapping, orders, overview, shipments
 from orderhub.web.context import Console, console
@@ -59,6 +60,7 @@ def create_app(
     config: AppConfig,
     *,
     metrics_registry: CollectorRegistry | None = None,
+    liveness: Callable[[], Probe] | None = None,
     environ: MutableMapping[str, str] | None = None,
     limiter: LoginLimiter | None = None,
     wall_clock: Callable[[], float] = time.time,
@@ -108,6 +110,7 @@ def create_app(
     app.state.console = Console(
         engine=engine,
         config=config,
+        liveness=liveness,
         renderer=Renderer(),
         password=secrets.password,
         limiter=limiter,

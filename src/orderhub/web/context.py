@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.requests import Request
 
 from orderhub.config import AppConfig
+from orderhub.probes import Probe
 from orderhub.web.rendering import Renderer
 from orderhub.web.security import LoginLimiter
 
@@ -25,6 +26,8 @@ class Console:
     now: Callable[[], datetime]
     #: the installed connectors' names, read once (entry points are slow to scan)
     connectors: list[str] = field(default_factory=list)
+    #: the worker's liveness when the console runs inside ``orderhub run``
+    liveness: Callable[[], Probe] | None = None
 
 
 def console(request: Request) -> Console:

@@ -1,35 +1,33 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (the store answers and its schema is
-current): for container probes and load balancers, without login and without data."""
+"""``/healthz`` and ``/readyz`` for container probes and load balancers, without login and
+without data: the very answers the worker serves beside ``/metrics`` (``orderhub.probes``).
+
+Inside ``orderhub run`` the console is given the worker's liveness (its heartbeat job ran
+lately); ``orderhub web`` alone is alive while it answers.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from orderhub.store.db import SchemaOutOfDateError, ensure_current
+from orderhub.probes import Probe, readiness
 from orderhub.web.context import console
 
 
-async def healthz(_request: Request) -> PlainTextResponse:
-    return PlainTextResponse("ok\n")
+def _answer(probe: Probe) -> Response:
+    status, headers, body = probe.http()
+    return Response(body, status, headers=headers)
 
 
-def readyz(request: Request) -> PlainTextResponse:
+async def healthz(request: Request) -> Response:
+    liveness = console(request).liveness
+    return _answer(liveness() if liveness is not None else Probe(True, {"process": "answers"}))
+
+
+def readyz(request: Request) -> Response:
     # Sync endpoint: Starlette runs it in a thread, so a slow database never blocks the loop.
-    engine = console(request).engine
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        ensure_current(engine)
-    except SchemaOutOfDateError as exc:
-        return PlainTextResponse(f"not ready: {exc}\n", 503)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0]
-        return PlainTextResponse(f"not ready: the store does not answer ({reason}).\n", 503)
-    return PlainTextResponse("ready\n")
+    return _answer(readiness(console(request).engine))
 
 
 def routes() -> list[Route]:

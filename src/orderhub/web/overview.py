@@ -1,10 +1,9 @@
 """The overview: every account with its health, worst first, the week's orders per channel
 and status, and the open problems with their fix.
 
-:func:`account_rows` is the one place the console decides an account's health. It uses
-what ``orderhub status`` uses (``queries.account_status``, the account's attention flag,
-its last run, stuck pushes and the connector's settings warning); when a shared health
-model lands, this function is the only one to switch to it.
+:func:`account_rows` shapes the shared health model (``orderhub.health``, the one
+``orderhub status``, the metrics and the alerts use) into the rows and problems the page
+shows; the console decides nothing about health itself.
 """
 
 from __future__ import annotations
@@ -18,22 +17,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orderhub.config import AccountConfig, AppConfig
-from orderhub.registry import ConnectorLoadError, load_connector
-from orderhub.store import queries
+from orderhub.config import AppConfig
+from orderhub.health import CRITICAL, AccountHealth, account_health
 from orderhub.store.ingest import ORDERS
 from orderhub.web.context import console
 
-#: Health levels, worst first.
+#: Display levels, worst first (the CSS classes ``level-N``).
 NEEDS_ATTENTION, FAILING, WARNING, OK = 0, 1, 2, 3
-LEVEL_NAMES = {
-    NEEDS_ATTENTION: "needs attention",
-    FAILING: "last run failed",
-    WARNING: "warning",
-    OK: "ok",
-}
 _WAITING = ("pending", "sent", "retrying")
 _STUCK = ("failed", "conflict", "not_reflected")
+#: Where the console helps with a problem of each code.
+_LINKS = {
+    "failing": "/failures",
+    "never_succeeded": "/failures",
+    "stale": "/failures",
+    "quarantined": "/failures",
+    "push_conflict": "/failures",
+    "pushes_failed": "/failures",
+    "push_not_reflected": "/failures",
+    "awaiting_mapping": "/mapping",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class AccountRow:
     channel: str
     enabled: str
     level: int
+    health: str
     last_run_outcome: str | None
     last_run_at: datetime | None
     last_success_at: datetime | None
@@ -61,94 +65,47 @@ class AccountRow:
     pushes_stuck: int
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def health(self) -> str:
-        return LEVEL_NAMES[self.level]
 
-
-def _settings_warning(account: AccountConfig, now: datetime) -> str | None:
-    try:
-        cls = load_connector(account.connector)
-    except ConnectorLoadError:
-        return None
-    return cls.settings_attention(account.settings, now, account.id)
+def _row(item: AccountHealth) -> AccountRow:
+    level = {CRITICAL: NEEDS_ATTENTION, "ok": OK}.get(item.severity, WARNING)
+    problems = [
+        Problem(
+            item.account,
+            NEEDS_ATTENTION if problem.severity == CRITICAL else WARNING,
+            problem.summary,
+            problem.fix,
+            _LINKS.get(problem.code),
+        )
+        for problem in item.problems
+    ]
+    if item.configured:
+        enabled = "yes" if item.enabled else "no"
+    else:
+        enabled = "not configured"
+    run = item.last_run
+    return AccountRow(
+        account_id=item.account,
+        channel=item.channel,
+        enabled=enabled,
+        level=level,
+        # The worst problem names the state ("failing", "credentials refused" ...).
+        health=item.state.replace("_", " "),
+        last_run_outcome=run.outcome if run else None,
+        last_run_at=run.started_at if run else None,
+        last_success_at=item.last_success,
+        cursor_lag=item.cursor_lag,
+        orders=item.orders,
+        open_quarantine=item.quarantined_open,
+        pushes_waiting=sum(item.pushes.get(key, 0) for key in _WAITING),
+        pushes_stuck=sum(item.pushes.get(key, 0) for key in _STUCK),
+        problems=problems,
+    )
 
 
 def account_rows(connection: Connection, config: AppConfig, now: datetime) -> list[AccountRow]:
-    """Every configured or stored account with its health, worst first."""
-    configured = {account.id: account for account in config.accounts}
-    ids = sorted(set(configured) | set(queries.known_accounts(connection)))
-    rows: list[AccountRow] = []
-    for account_id in ids:
-        item = queries.account_status(connection, account_id)
-        account = configured.get(account_id)
-        run = item.last_run
-        problems: list[Problem] = []
-        if item.needs_attention:
-            problems.append(
-                Problem(
-                    account_id,
-                    NEEDS_ATTENTION,
-                    str(item.attention_reason),
-                    str(item.attention_fix),
-                )
-            )
-        elif run is not None and run.outcome == "failed":
-            problems.append(
-                Problem(
-                    account_id,
-                    FAILING,
-                    f"last run failed ({run.error_kind}): {run.error}",
-                    str(run.fix),
-                    "/failures",
-                )
-            )
-        warning = _settings_warning(account, now) if account else None
-        if warning:
-            problems.append(Problem(account_id, WARNING, warning, "Renew it as the message says."))
-        stuck = {key: item.pushes[key] for key in _STUCK if item.pushes.get(key)}
-        if stuck:
-            listed = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in stuck.items())
-            problems.append(
-                Problem(
-                    account_id,
-                    WARNING,
-                    f"tracking pushes: {listed}",
-                    "Read each push's reason on the Failures page; after fixing the cause, "
-                    "retry them there.",
-                    "/failures",
-                )
-            )
-        if item.open_quarantine:
-            problems.append(
-                Problem(
-                    account_id,
-                    WARNING,
-                    f"{item.open_quarantine} quarantined record(s) could not be read",
-                    "Fix the order on the channel or report the payload; the next sync "
-                    "stores it. Or mark it dealt with on the Failures page.",
-                    "/failures",
-                )
-            )
-        rows.append(
-            AccountRow(
-                account_id=account_id,
-                channel=account.connector if account else (run.channel if run else "-"),
-                enabled=("yes" if account.enabled else "no") if account else "not configured",
-                level=min((p.level for p in problems), default=OK),
-                last_run_outcome=run.outcome if run else None,
-                last_run_at=run.started_at if run else None,
-                last_success_at=item.last_success_at,
-                cursor_lag=(now - item.cursor) if item.cursor else None,
-                orders=item.orders,
-                open_quarantine=item.open_quarantine,
-                pushes_waiting=sum(item.pushes.get(key, 0) for key in _WAITING),
-                pushes_stuck=sum(stuck.values()),
-                problems=problems,
-            )
-        )
-    rows.sort(key=lambda row: (row.level, row.account_id))
-    return rows
+    """Every configured or stored account with its health, worst first (the health
+    model's order)."""
+    return [_row(item) for item in account_health(connection, config, now)]
 
 
 def start_of_day(now: datetime) -> datetime:
