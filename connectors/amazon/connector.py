@@ -29,6 +29,7 @@ from orderhub.sdk import (
     AuthError,
     Capability,
     Connector,
+    ConnectorContext,
     ConnectorError,
     NextTokenPaginator,
     OrderDraft,
@@ -40,9 +41,9 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    TransientError,
     format_utc,
     paginate,
+    records_at,
 )
 
 from .auth import lwa_auth, says_expired
@@ -116,13 +117,6 @@ _DEFAULT_PUSH_FIX = (
 
 class _AlreadyShipped(RejectedError):
     """Amazon has no package to edit and nothing left to ship: the order is fulfilled."""
-
-
-def _orders(body: Any) -> list[dict[str, Any]]:
-    orders = body.get("orders") if isinstance(body, dict) else None
-    if not isinstance(orders, list):
-        raise TransientError("searchOrders answered without an 'orders' list")
-    return orders
 
 
 def _errors(response: httpx.Response) -> list[dict[str, Any]]:
@@ -209,7 +203,8 @@ class AmazonConnector(Connector[AmazonSettings]):
         host = API_HOSTS[self.settings.region]
         return f"https://{'sandbox.' if self.settings.sandbox else ''}{host}"
 
-    def auth(self) -> httpx.Auth:
+    def __init__(self, context: ConnectorContext[AmazonSettings]) -> None:
+        super().__init__(context)
         self.lwa = lwa_auth(
             token_url=self.settings.token_url or LWA_TOKEN_URL,
             refresh_token=self.settings.refresh_token.get_secret_value(),
@@ -217,6 +212,8 @@ class AmazonConnector(Connector[AmazonSettings]):
             client_secret=self.settings.client_secret.get_secret_value(),
             clock=self.clock,
         )
+
+    def auth(self) -> httpx.Auth:
         return self.lwa
 
     def included_data(self) -> tuple[str, ...]:
@@ -332,7 +329,7 @@ class AmazonConnector(Connector[AmazonSettings]):
             SEARCH_PATH,
             params=params,
             paginator=NextTokenPaginator("pagination.nextToken", "paginationToken"),
-            records=_orders,
+            records=records_at("orders", SEARCH_ORDERS, missing_is_empty=False),
         )
 
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:

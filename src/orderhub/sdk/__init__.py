@@ -4,9 +4,19 @@ Everything below is covered by orderhub's compatibility promise; anything not in
 is internal and may change.
 """
 
+from orderhub.sdk.auth import (
+    BasicAuth,
+    ClientCredentialsAuth,
+    HeaderTokenAuth,
+    OAuth2Auth,
+    QueryAuth,
+    RefreshTokenAuth,
+)
+from orderhub.sdk.carriers import CarrierRule
 from orderhub.sdk.clock import Clock, Interrupted, SystemClock
 from orderhub.sdk.connector import (
     Capability,
+    CatalogItem,
     Connector,
     ConnectorContext,
     ConnectorSettings,
@@ -35,7 +45,6 @@ from orderhub.sdk.errors import (
     TransientError,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
-from orderhub.sdk.oauth import RefreshTokenAuth
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
     NextTokenPaginator,
@@ -51,7 +60,10 @@ from orderhub.sdk.parsing import (
     clean_address,
     clean_text,
     format_utc,
+    minor_unit,
     optional_object,
+    parse_amount,
+    parse_epoch,
     parse_money,
     parse_utc,
     require,
@@ -59,11 +71,17 @@ from orderhub.sdk.parsing import (
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.retry import RetryPolicy
+from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
     "Address",
     "AuthError",
+    "BasicAuth",
     "Capability",
+    "CarrierRule",
+    "CatalogItem",
+    "ClientCredentialsAuth",
     "Clock",
     "ConfigError",
     "Connector",
@@ -71,6 +89,7 @@ __all__ = [
     "ConnectorError",
     "ConnectorSettings",
     "ErrorKind",
+    "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
     "Interrupted",
@@ -79,6 +98,7 @@ __all__ = [
     "MalformedRecordError",
     "NextTokenPaginator",
     "NextUrlPaginator",
+    "OAuth2Auth",
     "OffsetPaginator",
     "OrderDraft",
     "OrderStatus",
@@ -88,6 +108,7 @@ __all__ = [
     "Paginator",
     "PushOutcome",
     "PushResult",
+    "QueryAuth",
     "RateLimit",
     "RateLimitedError",
     "RefreshTokenAuth",
@@ -103,10 +124,16 @@ __all__ = [
     "clean_text",
     "dig",
     "format_utc",
+    "looks_secret",
+    "minor_unit",
     "optional_object",
     "paginate",
+    "parse_amount",
+    "parse_epoch",
     "parse_money",
     "parse_utc",
+    "read_window",
+    "records_at",
     "require",
     "unit_price_from_total",
     "validate_order",
