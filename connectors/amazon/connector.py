@@ -41,6 +41,7 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
+    error_entries,
     format_utc,
     paginate,
     records_at,
@@ -117,15 +118,6 @@ _DEFAULT_PUSH_FIX = (
 
 class _AlreadyShipped(RejectedError):
     """Amazon has no package to edit and nothing left to ship: the order is fulfilled."""
-
-
-def _errors(response: httpx.Response) -> list[dict[str, Any]]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def _short(value: Any, limit: int = 240) -> str:
@@ -267,7 +259,7 @@ class AmazonConnector(Connector[AmazonSettings]):
 
     @staticmethod
     def _first_error(response: httpx.Response) -> tuple[str, str]:
-        errors = _errors(response)
+        errors = error_entries(response)
         if not errors:
             return "no error code", _short(response.text or "(empty body)", 120)
         first = errors[0]
@@ -277,7 +269,7 @@ class AmazonConnector(Connector[AmazonSettings]):
 
     def _confirmation_error(self, response: httpx.Response) -> RejectedError:
         order_id = unquote(response.request.url.path.split("/")[-2])
-        errors = _errors(response)
+        errors = error_entries(response)
         text = " ".join(
             str(e.get(key) or "") for e in errors for key in ("code", "message", "details")
         )

@@ -36,7 +36,7 @@ Daily call limits
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -62,6 +62,7 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
+    error_entries,
     read_window,
 )
 
@@ -163,16 +164,7 @@ def normalise_tracking_number(value: str) -> str:
 
 
 def _error_ids(response: httpx.Response) -> list[int]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list):
-        return []
-    return [
-        e["errorId"] for e in errors if isinstance(e, dict) and isinstance(e.get("errorId"), int)
-    ]
+    return [e["errorId"] for e in error_entries(response) if isinstance(e.get("errorId"), int)]
 
 
 def _token_expired(response: httpx.Response) -> bool:
@@ -184,36 +176,6 @@ def _in(seconds: float) -> str:
     minutes = max(0, int(seconds // 60))
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-class _EbayAuth(RefreshTokenAuth):
-    """The refresh-token flow, counting every API request it sends against the daily quota
-    (token requests have limits of their own and are not counted) and naming the account
-    when eBay refuses the refresh token."""
-
-    def __init__(self, *, quota: DailyQuota, account_id: str, **options: Any) -> None:
-        super().__init__(**options)
-        self._quota = quota
-        self._account_id = account_id
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        flow = super().auth_flow(request)
-        try:
-            outgoing = next(flow)
-            while True:
-                if outgoing is request:
-                    self._quota.record()
-                response = yield outgoing
-                outgoing = flow.send(response)
-        except StopIteration:
-            return
-        except AuthError as exc:
-            raise AuthError(
-                f"eBay account {self._account_id}: {exc.message}",
-                fix=exc.fix,
-                status=exc.status,
-                code=exc.code,
-            ) from None
 
 
 class _OrderPages(OffsetPaginator):
@@ -288,9 +250,10 @@ class EbayConnector(Connector[EbaySettings]):
         return self.settings.resolved_api_base_url
 
     def auth(self) -> httpx.Auth:
-        return _EbayAuth(
-            quota=self.quota,
-            account_id=self.context.account_id,
+        return RefreshTokenAuth(
+            # Every API request counts against the daily quota; token requests do not.
+            on_send=lambda request: self.quota.record(),
+            label=f"eBay account {self.account_id}: ",
             token_url=self.settings.resolved_token_url,
             refresh_token=self.settings.refresh_token.get_secret_value(),
             client_id=self.settings.client_id.get_secret_value(),

@@ -218,3 +218,30 @@ def test_oauth_flows_list_the_client_secret_and_its_basic_form_as_secrets() -> N
     values = shopify(FakeClock()).secret_values()
     assert "app-secret-123" in values
     assert base64.b64encode(b"app-id:app-secret-123").decode("ascii") in values
+
+
+def test_on_send_sees_every_api_request_and_no_token_request() -> None:
+    clock, channel = FakeClock(), Channel(refuse_first_with=401)
+    sent: list[str] = []
+    auth = shopify(clock, on_send=lambda request: sent.append(request.url.path))
+    client(channel, auth, clock).get_json("orders", "orders.json")
+    assert sent == ["/admin/api/2026-07/orders.json"] * 2  # the first try and the renewed one
+    assert len(channel.token_requests) == 2
+
+
+def test_the_label_names_the_account_when_the_credentials_are_refused() -> None:
+    clock, channel = FakeClock(), Channel()
+    auth = shopify(clock, client_secret="wrong-secret", label="Shopify account petshop: ")
+    with pytest.raises(AuthError, match=r"^Shopify account petshop: the channel refused"):
+        client(channel, auth, clock).get_json("orders", "orders.json")
+
+
+def test_error_entries_reads_the_error_list_and_never_raises() -> None:
+    from orderhub.sdk import error_entries
+
+    answer = httpx.Response(400, json={"errors": [{"errorId": 32100}, "junk"]})
+    assert error_entries(answer) == [{"errorId": 32100}]
+    assert error_entries(httpx.Response(500, content=b"<html>")) == []
+    assert error_entries(httpx.Response(400, json={"errors": "none"})) == []
+    nested = httpx.Response(400, json={"payload": {"errors": [{"code": "X"}]}})
+    assert error_entries(nested, "payload.errors") == [{"code": "X"}]

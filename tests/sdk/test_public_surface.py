@@ -56,6 +56,7 @@ PUBLIC_SDK = [
     "clean_address",
     "clean_text",
     "dig",
+    "error_entries",
     "format_utc",
     "looks_secret",
     "minor_unit",

@@ -70,6 +70,7 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
 from orderhub.sdk.windows import read_window, records_at
@@ -123,6 +124,7 @@ __all__ = [
     "clean_address",
     "clean_text",
     "dig",
+    "error_entries",
     "format_utc",
     "looks_secret",
     "minor_unit",

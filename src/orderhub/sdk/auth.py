@@ -79,7 +79,10 @@ class OAuth2Auth(httpx.Auth):
     ``client_auth`` sends the client id and secret in the form body (``"body"``) or as HTTP
     Basic (``"basic"``). ``token_headers`` are extra headers of the token request.
     ``default_lifetime`` is used when the token answer has no ``expires_in``.
-    ``reauthorise_fix`` is the fix shown when the channel refuses the credentials.
+    ``reauthorise_fix`` is the fix shown when the channel refuses the credentials, and
+    ``label`` prefixes its message (``"eBay account x: "``). ``on_send`` is called with
+    every API request the flow sends, renewed ones included, token requests not (a daily
+    call quota counts them).
     """
 
     requires_response_body = True
@@ -104,6 +107,8 @@ class OAuth2Auth(httpx.Auth):
         reauthorise_fix: str = "Check the account's client id and secret, or authorise "
         "orderhub again on the channel, and set the new values in the account's environment "
         "variables.",
+        label: str = "",
+        on_send: Callable[[httpx.Request], None] | None = None,
     ) -> None:
         self.token_url = token_url
         self._client_id = client_id
@@ -118,6 +123,8 @@ class OAuth2Auth(httpx.Auth):
         self.token_headers = dict(token_headers or {})
         self.default_lifetime = default_lifetime
         self.reauthorise_fix = reauthorise_fix
+        self.label = label
+        self._on_send = on_send or (lambda request: None)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at: datetime | None = None
@@ -165,12 +172,14 @@ class OAuth2Auth(httpx.Auth):
         if token is None:
             token = self._store((yield self._token_request()))
         self._apply(request, token)
+        self._on_send(request)
         response = yield request
         if self._expired(response):
             # Renew once: the cache believed the token valid, the channel did not.
             self.invalidate()
             token = self._store((yield self._token_request()))
             self._apply(request, token)
+            self._on_send(request)
             yield request
 
     def _apply(self, request: httpx.Request, token: str) -> None:
@@ -212,7 +221,7 @@ class OAuth2Auth(httpx.Auth):
         detail = f"HTTP {status}{', ' + code if code else ''}"
         if code in REAUTHORISE_ERRORS or status in (401, 403):
             raise AuthError(
-                f"the channel refused {self.refused_what} ({code or f'HTTP {status}'})",
+                f"{self.label}the channel refused {self.refused_what} ({code or f'HTTP {status}'})",
                 fix=self.reauthorise_fix,
                 status=status,
                 code=code or None,
