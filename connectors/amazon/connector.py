@@ -29,6 +29,7 @@ from orderhub.sdk import (
     AuthError,
     Capability,
     Connector,
+    ConnectorContext,
     ConnectorError,
     CredentialExpiry,
     NextTokenPaginator,
@@ -41,9 +42,10 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    TransientError,
+    error_entries,
     format_utc,
     paginate,
+    records_at,
 )
 
 from .auth import lwa_auth, says_expired
@@ -117,22 +119,6 @@ _DEFAULT_PUSH_FIX = (
 
 class _AlreadyShipped(RejectedError):
     """Amazon has no package to edit and nothing left to ship: the order is fulfilled."""
-
-
-def _orders(body: Any) -> list[dict[str, Any]]:
-    orders = body.get("orders") if isinstance(body, dict) else None
-    if not isinstance(orders, list):
-        raise TransientError("searchOrders answered without an 'orders' list")
-    return orders
-
-
-def _errors(response: httpx.Response) -> list[dict[str, Any]]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def _short(value: Any, limit: int = 240) -> str:
@@ -236,7 +222,8 @@ class AmazonConnector(Connector[AmazonSettings]):
         host = API_HOSTS[self.settings.region]
         return f"https://{'sandbox.' if self.settings.sandbox else ''}{host}"
 
-    def auth(self) -> httpx.Auth:
+    def __init__(self, context: ConnectorContext[AmazonSettings]) -> None:
+        super().__init__(context)
         self.lwa = lwa_auth(
             token_url=self.settings.token_url or LWA_TOKEN_URL,
             refresh_token=self.settings.refresh_token.get_secret_value(),
@@ -244,6 +231,8 @@ class AmazonConnector(Connector[AmazonSettings]):
             client_secret=self.settings.client_secret.get_secret_value(),
             clock=self.clock,
         )
+
+    def auth(self) -> httpx.Auth:
         return self.lwa
 
     def included_data(self) -> tuple[str, ...]:
@@ -297,7 +286,7 @@ class AmazonConnector(Connector[AmazonSettings]):
 
     @staticmethod
     def _first_error(response: httpx.Response) -> tuple[str, str]:
-        errors = _errors(response)
+        errors = error_entries(response)
         if not errors:
             return "no error code", _short(response.text or "(empty body)", 120)
         first = errors[0]
@@ -307,7 +296,7 @@ class AmazonConnector(Connector[AmazonSettings]):
 
     def _confirmation_error(self, response: httpx.Response) -> RejectedError:
         order_id = unquote(response.request.url.path.split("/")[-2])
-        errors = _errors(response)
+        errors = error_entries(response)
         text = " ".join(
             str(e.get(key) or "") for e in errors for key in ("code", "message", "details")
         )
@@ -359,7 +348,7 @@ class AmazonConnector(Connector[AmazonSettings]):
             SEARCH_PATH,
             params=params,
             paginator=NextTokenPaginator("pagination.nextToken", "paginationToken"),
-            records=_orders,
+            records=records_at("orders", SEARCH_ORDERS, missing_is_empty=False),
         )
 
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:

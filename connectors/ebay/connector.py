@@ -36,7 +36,7 @@ Daily call limits
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -54,7 +54,6 @@ from orderhub.sdk import (
     OffsetPaginator,
     OrderDraft,
     Page,
-    PaginationLoopError,
     PushOutcome,
     PushResult,
     RateLimit,
@@ -64,8 +63,8 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    TransientError,
-    paginate,
+    error_entries,
+    read_window,
 )
 
 from .mapping import needs_cancel_detail, to_draft
@@ -79,7 +78,6 @@ CREATE_FULFILLMENT = "createShippingFulfillment"
 
 #: Orders per page: eBay's maximum for ``getOrders`` (a larger limit fails the call).
 PAGE_LIMIT = 200
-_MAX_REREADS = 3
 # Waits after a 429 without Retry-After: a throttle that passes is over by then, and a
 # used-up daily quota costs only three calls before the run gives up.
 _THROTTLE_PAUSES = (60.0, 300.0)
@@ -167,16 +165,7 @@ def normalise_tracking_number(value: str) -> str:
 
 
 def _error_ids(response: httpx.Response) -> list[int]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list):
-        return []
-    return [
-        e["errorId"] for e in errors if isinstance(e, dict) and isinstance(e.get("errorId"), int)
-    ]
+    return [e["errorId"] for e in error_entries(response) if isinstance(e.get("errorId"), int)]
 
 
 def _token_expired(response: httpx.Response) -> bool:
@@ -190,103 +179,33 @@ def _in(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-class _EbayAuth(RefreshTokenAuth):
-    """The refresh-token flow, counting every API request it sends against the daily quota
-    (token requests have limits of their own and are not counted) and naming the account
-    when eBay refuses the refresh token."""
-
-    def __init__(self, *, quota: DailyQuota, account_id: str, **options: Any) -> None:
-        super().__init__(**options)
-        self._quota = quota
-        self._account_id = account_id
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        flow = super().auth_flow(request)
-        try:
-            outgoing = next(flow)
-            while True:
-                if outgoing is request:
-                    self._quota.record()
-                response = yield outgoing
-                outgoing = flow.send(response)
-        except StopIteration:
-            return
-        except AuthError as exc:
-            raise AuthError(
-                f"eBay account {self._account_id}: {exc.message}",
-                fix=exc.fix,
-                status=exc.status,
-                code=exc.code,
-            ) from None
-
-
-class _OrderPages:
+class _OrderPages(OffsetPaginator):
     """Offset paging of ``getOrders`` with the query string written by hand (see the module
-    docstring), a quota check before every page, the ``total`` of every page kept, and a
-    page that repeats an earlier one refused (PaginationLoopError)."""
+    docstring): the offsets move as usual, the URL carries them."""
 
-    def __init__(self, window: SyncWindow, before_call: Callable[[], None]) -> None:
+    def __init__(self, window: SyncWindow) -> None:
+        super().__init__(limit=PAGE_LIMIT)
         self._window = window
-        self._before_call = before_call
-        self._inner = OffsetPaginator(limit=PAGE_LIMIT)
         self._params: dict[str, Any] = {}
-        self._served: dict[tuple[str, ...], int] = {}
-        self.totals: list[Any] = []
 
-    def _url(self, params: dict[str, Any]) -> str:
-        query = orders_query(
-            self._window.start,
-            self._window.end,
-            limit=int(params["limit"]),
-            offset=int(params["offset"]),
-        )
+    def _url(self) -> str:
+        limit, offset = int(self._params["limit"]), int(self._params["offset"])
+        query = orders_query(self._window.start, self._window.end, limit=limit, offset=offset)
         return f"order?{query}"
 
     def first(self, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-        self._before_call()
-        _, self._params = self._inner.first({})
-        return self._url(self._params), {}
+        _, self._params = super().first({})
+        return self._url(), {}
 
     def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
-        body = page.body if isinstance(page.body, dict) else {}
-        self.totals.append(body.get("total"))
-        orders = body.get("orders")
-        ids = tuple(
-            str(order.get("orderId"))
-            for order in (orders if isinstance(orders, list) else [])
-            if isinstance(order, dict)
-        )
-        if ids:
-            # Every page is a new offset, so the SDK's loop detection cannot see a proxy or
-            # cache that ignores the offset; the answers themselves show it.
-            earlier = self._served.setdefault(ids, page.number)
-            if earlier != page.number:
-                raise PaginationLoopError(
-                    f"{GET_ORDERS}: page {page.number} lists the same orders as page "
-                    f"{earlier}; the other orders of the window cannot be reached",
-                    fix="Check for a proxy or cache between orderhub and eBay that ignores "
-                    "the offset parameter (api_base_url).",
-                )
-        following = self._inner.next(replace(page, params=self._params))
+        following = super().next(replace(page, params=self._params))
         if following is None:
             return None
-        self._before_call()
         self._params = following[1]
-        return self._url(self._params), {}
+        return self._url(), {}
 
     def describe(self, url: str, params: Mapping[str, Any]) -> str:
         return f"offset {self._params.get('offset')}"
-
-
-def _orders_of(body: Any) -> list[dict[str, Any]]:
-    if not isinstance(body, dict):
-        raise TransientError("getOrders did not answer with a JSON object")
-    orders = body.get("orders")
-    if orders is None:
-        return []  # eBay leaves the array out of an empty page
-    if not isinstance(orders, list):
-        raise TransientError("getOrders answered with an 'orders' field that is not a list")
-    return orders
 
 
 class EbayConnector(Connector[EbaySettings]):
@@ -317,15 +236,14 @@ class EbayConnector(Connector[EbaySettings]):
     page_size = PAGE_LIMIT
 
     def __init__(self, context: ConnectorContext[EbaySettings]) -> None:
-        # The quota must exist before the base class builds the HTTP client and its auth.
+        super().__init__(context)
         self.quota = DailyQuota(
-            limit=context.settings.daily_call_limit,
-            reserve=context.settings.daily_reserve,
-            clock=context.clock,
-            account_id=context.account_id,
+            limit=self.settings.daily_call_limit,
+            reserve=self.settings.daily_reserve,
+            clock=self.clock,
+            account_id=self.account_id,
         )
         self._throttle_streak = 0
-        super().__init__(context)
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -333,9 +251,10 @@ class EbayConnector(Connector[EbaySettings]):
         return self.settings.resolved_api_base_url
 
     def auth(self) -> httpx.Auth:
-        return _EbayAuth(
-            quota=self.quota,
-            account_id=self.context.account_id,
+        return RefreshTokenAuth(
+            # Every API request counts against the daily quota; token requests do not.
+            on_send=lambda request: self.quota.record(),
+            label=f"eBay account {self.account_id}: ",
             token_url=self.settings.resolved_token_url,
             refresh_token=self.settings.refresh_token.get_secret_value(),
             client_id=self.settings.client_id.get_secret_value(),
@@ -486,20 +405,22 @@ class EbayConnector(Connector[EbaySettings]):
         self.http.get_json(GET_ORDERS, "order?limit=1")
 
     def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
-        for _attempt in range(_MAX_REREADS):
-            pages = _OrderPages(window, lambda: self.quota.ensure("pull"))
-            for raw in paginate(
-                self.http, GET_ORDERS, "order", paginator=pages, records=_orders_of
-            ):
-                yield self._with_cancel_detail(raw) if needs_cancel_detail(raw) else raw
-            if len({str(total) for total in pages.totals}) <= 1:
-                return
-            self.log.info("ebay.window_shifted", totals=pages.totals[:5])
-        raise TransientError(
-            f"eBay account {self.account_id}: orders kept changing while being paged; the "
-            f"window was read {_MAX_REREADS} times without a stable total",
-            fix="Nothing to do: the next run reads the window again.",
-        )
+        for raw in read_window(
+            self.http,
+            GET_ORDERS,
+            "order",
+            paginator=lambda: _OrderPages(window),
+            records="orders",
+            total_path="total",
+            record_id="orderId",
+            before_page=lambda: self.quota.ensure("pull"),
+            log=self.log,
+            event="ebay.window_shifted",
+            label=f"eBay account {self.account_id}: ",
+            loop_fix="Check for a proxy or cache between orderhub and eBay that ignores the "
+            "offset parameter (api_base_url).",
+        ):
+            yield self._with_cancel_detail(raw) if needs_cancel_detail(raw) else raw
 
     def _with_cancel_detail(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``raw`` with the ``cancelStatus`` of ``getOrder`` (which lists the cancel

@@ -22,6 +22,7 @@ import httpx
 
 from orderhub.sdk import (
     Capability,
+    CatalogItem,
     ConfigError,
     Connector,
     ConnectorError,
@@ -284,7 +285,7 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     # -- catalog -----------------------------------------------------------------------------
 
-    def fetch_products(self) -> Iterator[dict[str, Any]]:
+    def fetch_products(self) -> Iterator[CatalogItem]:
         """Every product variant (``Capability.CATALOG``): SKU, barcode, variant id."""
         after: str | None = None
         while True:

@@ -24,28 +24,29 @@ the store as cancelled instead of staying "to ship".
 
 from __future__ import annotations
 
-import hashlib
 import html
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
 from orderhub.sdk import (
+    BasicAuth,
     Capability,
+    CatalogItem,
     Connector,
     OrderDraft,
-    Page,
     PageNumberPaginator,
-    PaginationLoopError,
     PushOutcome,
     PushResult,
+    QueryAuth,
     RateLimit,
     ShipmentDraft,
     SyncWindow,
-    TransientError,
     paginate,
+    read_window,
+    records_at,
 )
 
 from .mapping import to_draft
@@ -56,7 +57,6 @@ LIST_PRODUCTS = "list_products"
 LIST_NOTES = "list_notes"
 CREATE_NOTE = "create_note"
 UPDATE_ORDER = "update_order"
-_MAX_REREADS = 3
 
 
 def _wc_time(value: datetime) -> str:
@@ -64,45 +64,11 @@ def _wc_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-class _QueryAuth(httpx.Auth):
-    """Keys as query parameters, for servers that strip the Authorization header."""
-
-    def __init__(self, key: str, secret: str) -> None:
-        self._params = {"consumer_key": key, "consumer_secret": secret}
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.url = request.url.copy_merge_params(self._params)
-        yield request
-
-
-class _TotalWatcher(PageNumberPaginator):
-    """Page-number paging that remembers every ``X-WP-Total`` it saw, and refuses a page
-    that repeats the orders of an earlier one (raises PaginationLoopError)."""
-
-    def __init__(self, per_page: int) -> None:
-        super().__init__(per_page=per_page)
-        self.totals: list[str] = []
-        # A digest of each page's order ids, not the ids: a long window has many pages.
-        self._served: dict[bytes, int] = {}
-
-    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
-        self.totals.append(page.response.headers.get("X-WP-Total", ""))
-        body = page.body if isinstance(page.body, list) else []
-        ids = tuple(item.get("id") for item in body if isinstance(item, dict))
-        if ids:
-            digest = hashlib.blake2b(repr(ids).encode(), digest_size=16).digest()
-            earlier = self._served.setdefault(digest, page.number)
-            if earlier != page.number:
-                raise PaginationLoopError(
-                    f"{LIST_ORDERS}: page {page.number} lists the same orders as page "
-                    f"{earlier}; the shop ignores the page parameter, so the other orders "
-                    "of the window cannot be reached",
-                    fix=(
-                        "Exclude /wp-json/ from the shop's page cache or CDN (a cache that "
-                        "ignores query strings answers every page with page 1)."
-                    ),
-                )
-        return super().next(page)
+# A shop cache that ignores query strings answers every page with page 1.
+_CACHE_FIX = (
+    "Exclude /wp-json/ from the shop's page cache or CDN (a cache that ignores query "
+    "strings answers every page with page 1)."
+)
 
 
 class WooCommerceConnector(Connector[WooCommerceSettings]):
@@ -134,8 +100,8 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         key = self.settings.consumer_key.get_secret_value()
         secret = self.settings.consumer_secret.get_secret_value()
         if self.settings.auth_in_query:
-            return _QueryAuth(key, secret)
-        return httpx.BasicAuth(key, secret)
+            return QueryAuth({"consumer_key": key, "consumer_secret": secret})
+        return BasicAuth(key, secret)
 
     def check(self) -> None:
         self.http.get_json(LIST_ORDERS, "orders", params={"per_page": 1})
@@ -154,27 +120,18 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         # "any" means every status except trash (WordPress's post_status=any), and WooCommerce
         # stops at "any" when it is listed with others: trash needs a read of its own.
         for status in ("any", "trash"):
-            yield from self._read_window({**params, "status": status})
-
-    def _read_window(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        for _attempt in range(_MAX_REREADS):
-            watcher = _TotalWatcher(per_page=self.page_size)
-            yield from paginate(
+            yield from read_window(
                 self.http,
                 LIST_ORDERS,
                 "orders",
-                params=params,
-                paginator=watcher,
-                records=_order_list,
+                params={**params, "status": status},
+                paginator=lambda: PageNumberPaginator(per_page=self.page_size),
+                records="",
+                total_header="X-WP-Total",
+                log=self.log,
+                event="woocommerce.window_shifted",
+                loop_fix=_CACHE_FIX,
             )
-            if len(set(watcher.totals)) <= 1:
-                return
-            self.log.info("woocommerce.window_shifted", totals=watcher.totals[:5])
-        raise TransientError(
-            "orders kept changing while being paged; the window was read "
-            f"{_MAX_REREADS} times without a stable total",
-            fix="Nothing to do: the next run reads the window again.",
-        )
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         order = shipment.order_external_id
@@ -212,7 +169,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:
         return to_draft(raw, self.settings.status_map)
 
-    def fetch_products(self) -> Iterator[dict[str, Any]]:
+    def fetch_products(self) -> Iterator[CatalogItem]:
         """Yield one catalog record per sellable item of the shop (``Capability.CATALOG``):
         each simple product, and each variation of a variable product (read from
         ``/products/{id}/variations``). Grouped and external products are not sold by the
@@ -223,7 +180,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
             "products",
             params={"orderby": "id", "order": "asc"},
             paginator=PageNumberPaginator(per_page=self.page_size),
-            records=_json_list,
+            records=records_at("", LIST_PRODUCTS),
         ):
             kind = product.get("type")
             if kind in ("grouped", "external"):
@@ -237,15 +194,9 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
                 f"products/{product.get('id')}/variations",
                 params={"orderby": "id", "order": "asc"},
                 paginator=PageNumberPaginator(per_page=self.page_size),
-                records=_json_list,
+                records=records_at("", LIST_PRODUCTS),
             ):
                 yield _variation_record(product, variation)
-
-
-def _json_list(body: Any) -> list[dict[str, Any]]:
-    if not isinstance(body, list):
-        raise TransientError("the products endpoint did not answer with a JSON list")
-    return [item for item in body if isinstance(item, dict)]
 
 
 def _name(value: Any) -> str | None:
@@ -254,7 +205,7 @@ def _name(value: Any) -> str | None:
     return text or None
 
 
-def _product_record(product: dict[str, Any]) -> dict[str, Any]:
+def _product_record(product: dict[str, Any]) -> CatalogItem:
     product_id = str(product.get("id", ""))
     return {
         "sku": str(product.get("sku") or "").strip() or None,
@@ -266,7 +217,7 @@ def _product_record(product: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> dict[str, Any]:
+def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> CatalogItem:
     parent_id = str(parent.get("id", ""))
     variation_id = str(variation.get("id", ""))
     sku = str(variation.get("sku") or "").strip()
@@ -290,9 +241,3 @@ def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> dict
         "ref": f"variation {variation_id} of product {parent_id}",
         "identifiers": {"woo_variation": variation_id},
     }
-
-
-def _order_list(body: Any) -> list[dict[str, Any]]:
-    if not isinstance(body, list):
-        raise TransientError("the orders endpoint did not answer with a JSON list")
-    return body

@@ -34,11 +34,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from orderhub.alerts.settings import AlertsConfig, read_alerts_config
-from orderhub.logs import LEVELS, register_secrets
+from orderhub.logs import LEVELS
 from orderhub.matching.settings import MatchingConfig, read_matching_config
 from orderhub.metrics import MetricsConfig, read_metrics_config
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
+from orderhub.sdk.secrets import looks_secret
 from orderhub.shipping.settings import ShippingConfig, read_shipping_config
 from orderhub.web.settings import WebConfig, read_web_config
 
@@ -87,15 +88,6 @@ TOP_LEVEL_KEYS = (
 )
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
-
-# A settings key is taken for a secret when its last word is one of these, or when any word
-# is "secret"/"password": consumer_secret, refresh_token, api_key, private_key, password.
-# "token_url" or "key_prefix" are not secrets (their last word is not in the list).
-_SECRET_LAST_WORDS = frozenset(
-    {"secret", "password", "passwd", "token", "key", "apikey", "credentials", "pat"}
-)
-_SECRET_ANY_WORDS = frozenset({"secret", "password", "passwd"})
-
 
 # --- problems --------------------------------------------------------------------------------
 
@@ -260,14 +252,6 @@ def parse_duration(value: str | int | float) -> timedelta:
         return timedelta(seconds=seconds)
     except OverflowError:
         raise ValueError(f"invalid duration {value!r}: it is far too long") from None
-
-
-def looks_secret(key: str) -> bool:
-    """True when a settings key names a secret (``consumer_secret``, ``api_key``, ...)."""
-    words = [word for word in re.split(r"[_\-.]", key.lower()) if word]
-    if not words or words[-1] == "env":
-        return False
-    return words[-1] in _SECRET_LAST_WORDS or any(word in _SECRET_ANY_WORDS for word in words)
 
 
 # --- database URL ----------------------------------------------------------------------------
@@ -478,7 +462,6 @@ def load_config(
 
     if problems:
         raise ConfigError(problems)
-    register_secrets(alerts.secrets)
     return AppConfig(
         path=config_path if found else None,
         database_url=database_url,
@@ -835,8 +818,8 @@ def build_settings(
 ) -> ConnectorSettings:
     """Validate an account's settings into the connector's ``settings_model``.
 
-    Called by the worker and by :func:`check_config` for enabled accounts. On success the
-    settings' secret values are registered with the log redactor. Raises
+    Called by the worker and by :func:`check_config` for enabled accounts. The connector registers
+    the secrets with the log redactor when it is built, not here. Raises
     :class:`ConfigError` whose problems name ``accounts[i].settings.<field>`` and a fix;
     a ``SecretStr`` field written literally in the file is refused too. Messages never
     contain the values.
@@ -896,7 +879,6 @@ def build_settings(
                     fix = f"correct {field_name} under [accounts.settings] of {account.key}."
             problems.append(ConfigProblem(file, key, message, fix))
         raise ConfigError(problems) from None
-    register_secrets(settings.secret_values())
     return settings
 
 

@@ -42,12 +42,13 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
 from typing import IO, Any, TextIO, cast
-from urllib.parse import quote, quote_plus
 from uuid import UUID
 
 import structlog
 from pydantic import BaseModel
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from orderhub.sdk.secrets import add_secret_sink, looks_secret, secret_forms
 
 __all__ = [
     "LEVELS",
@@ -73,46 +74,7 @@ SECRET_MASK = "***"  # noqa: S105 - the mask, not a password
 PII_MASK = "[redacted]"
 EMAIL_MASK = "[email]"
 
-# Keys compared after normalisation (camelCase -> snake_case, lower case, "-" -> "_"), so
-# "Authorization", "x-amz-access-token" and "BuyerEmail" match their entries here.
-SECRET_KEYS = frozenset(
-    {
-        "authorization",
-        "proxy_authorization",
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "consumer_key",
-        "consumer_secret",
-        "client_secret",
-        "cookie",
-        "set_cookie",
-        "x_amz_access_token",
-        "x_amz_security_token",
-        "session_token",
-        "private_key",
-    }
-)
-# Suffixes that make any key a secret ("lwa_client_secret", "aws_secret_access_key", ...).
-# Pagination tokens ("next_token", "page_token") are not secrets and stay readable: they
-# are what one needs to debug a paging loop.
-SECRET_SUFFIXES = (
-    "_secret",
-    "_password",
-    "access_token",
-    "refresh_token",
-    "_api_key",
-    "_secret_key",
-    "_access_key",
-)
-
+# Which keys hold secrets is orderhub's one secret policy (orderhub.sdk.secrets.looks_secret).
 PII_KEYS = frozenset(
     {
         "name",
@@ -227,7 +189,7 @@ class Redactor:
             for value in values:
                 if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
                     continue
-                for variant in (value, quote(value, safe=""), quote_plus(value)):
+                for variant in secret_forms(value):
                     if variant not in self._secrets:
                         self._secrets.add(variant)
                         added = True
@@ -266,7 +228,7 @@ class Redactor:
         # "consumer_secret_env" holds the *name* of a variable, which is safe to show.
         if norm.endswith("_env"):
             return None
-        if norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES):
+        if looks_secret(key):
             return SECRET_MASK
         if norm in PII_KEYS or norm.endswith(PII_SUFFIXES):
             return PII_MASK
@@ -320,6 +282,9 @@ class Redactor:
 
 
 _REDACTOR = Redactor()
+# Connectors register their secrets with orderhub's secret policy when they are built; the
+# global redactor receives them (and those registered before this module was imported).
+add_secret_sink(_REDACTOR.add_secrets)
 
 
 def get_redactor() -> Redactor:

@@ -8,7 +8,9 @@ test session (``petshop`` only exists in that temporary directory).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -27,11 +29,13 @@ from orderhub.sdk import (
     OrderDraft,
     PushOutcome,
     PushResult,
+    RejectedError,
     ShipmentDraft,
     SyncWindow,
     TransientError,
     format_utc,
     paginate,
+    parse_utc,
 )
 
 
@@ -127,3 +131,57 @@ class SendsUnderAnUndeclaredOperation(PetshopConnector):
             paginator=NextTokenPaginator("next_page_token", "page_token"),
             records=_orders_of,
         )
+
+
+class MissesTheWindowStart(PetshopConnector):
+    """Sends the window's start as an exclusive bound one second late ("after the start"),
+    so an order modified exactly at the start is left out."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        params = _window_params(self, window)
+        params["updated_after"] = format_utc(window.start + timedelta(seconds=1))
+        yield from paginate(
+            self.http,
+            LIST_ORDERS,
+            "orders",
+            params=params,
+            paginator=NextTokenPaginator("next_page_token", "page_token"),
+            records=_orders_of,
+        )
+
+
+class FiltersOnCreation(PetshopConnector):
+    """Behaves like an API that applies a default creation window of a week: orders
+    created earlier never come, so an old order that changed (a late cancellation, a
+    refund) never reaches the store, while recent ones look fine."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        created_since = window.start - timedelta(days=7)
+        for raw in super().fetch_orders(window):
+            if parse_utc(raw.get("created_at"), "created_at") >= created_since:
+                yield raw
+
+
+class LogsBasicCredentials(PetshopConnector):
+    """Logs the Basic credentials it built for a proxy, base64-encoded, under a key the
+    redactor cannot know about."""
+
+    def check(self) -> None:
+        pair = f"petshop:{self.settings.api_token.get_secret_value()}".encode()
+        self.log.info("petshop.proxy", sent=base64.b64encode(pair).decode("ascii"))
+        super().check()
+
+
+class EchoesCredentialsInErrors(PetshopConnector):
+    """Sends its token to a proxy as Basic credentials the HTTP helper does not know about,
+    and quotes the channel's whole error answer in its own errors."""
+
+    def default_headers(self) -> dict[str, str]:
+        pair = f"petshop:{self.settings.api_token.get_secret_value()}".encode()
+        proxy = "Basic " + base64.b64encode(pair).decode("ascii")
+        return {**super().default_headers(), "Proxy-Authorization": proxy}
+
+    def classify_response(self, response: httpx.Response) -> ConnectorError | None:
+        if response.status_code == 400:
+            return RejectedError(f"the channel refused the request: {response.text}")
+        return super().classify_response(response)

@@ -83,6 +83,28 @@ class TestSendsUnderAnUndeclaredOperation(PetshopCase):
     connector_class = broken.SendsUnderAnUndeclaredOperation
 
 
+class TestMissesTheWindowStart(PetshopCase):
+    connector_class = broken.MissesTheWindowStart
+
+
+class TestFiltersOnCreation(PetshopCase):
+    connector_class = broken.FiltersOnCreation
+
+
+class TestLogsBasicCredentials(PetshopCase):
+    connector_class = broken.LogsBasicCredentials
+
+
+class TestEchoesCredentialsInErrors(PetshopCase):
+    connector_class = broken.EchoesCredentialsInErrors
+
+
+class TestReadmeWithTodo(PetshopCase):
+    """The reference connector, its README still holding a to-do marker."""
+
+    readme = Path(__file__).parent / "README_WITH_TODO.md"
+
+
 class TestReferenceWithKitReplay(PetshopCase):
     """The reference connector with the kit's own page replay instead of the simulator's
     repeated token (what a test class gets when it does not implement repeat_next_page)."""

@@ -3,17 +3,23 @@ unit_price_from_total (the connectors' mapping tests cover them through real ord
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderhub.sdk import (
     Address,
     MalformedRecordError,
     clean_address,
     clean_text,
+    minor_unit,
     optional_object,
+    parse_amount,
+    parse_epoch,
     unit_price_from_total,
 )
 
@@ -81,3 +87,70 @@ def test_unit_price_from_total_rounds_to_the_cent_or_finer(
 @pytest.mark.parametrize(("total", "quantity"), [(None, 2), (Decimal("9.99"), 0)])
 def test_no_unit_price_without_a_total_or_a_quantity(total: Decimal | None, quantity: int) -> None:
     assert unit_price_from_total(total, quantity) is None
+
+
+# -- money from strings or numbers, times from epochs -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "expected"),
+    [
+        ("12.5", "EUR", "12.50"),
+        (12.5, "EUR", "12.50"),
+        (0.1, "USD", "0.10"),
+        (19.999, "USD", "20.00"),
+        (1200.0, "JPY", "1200"),
+        ("1200", "jpy", "1200"),
+        (3, "GBP", "3.00"),
+        ("1.2345", "KWD", "1.235"),
+        (2.675, "EUR", "2.68"),  # its shortest repr is 2.675: half-up, not float's 2.67
+    ],
+)
+def test_parse_amount_reads_strings_and_numbers_to_the_minor_unit(
+    value: Any, currency: str, expected: str
+) -> None:
+    amount = parse_amount(value, "total", currency)
+    assert amount == Decimal(expected)
+    assert str(amount) == expected
+
+
+@pytest.mark.parametrize("value", [None, True, "abc", "", float("nan"), float("inf"), [1]])
+def test_parse_amount_refuses_what_is_not_an_amount(value: Any) -> None:
+    with pytest.raises(MalformedRecordError, match="total"):
+        parse_amount(value, "total", "EUR")
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_parse_amount_keeps_every_two_decimal_amount_sent_as_a_float(value: Decimal) -> None:
+    assert parse_amount(float(value), "total", "EUR") == value
+
+
+def test_minor_units() -> None:
+    assert (minor_unit("EUR"), minor_unit("JPY"), minor_unit("KWD"), minor_unit("xof")) == (
+        2,
+        0,
+        3,
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (1767225600, "s", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("1767225600", "s", datetime(2026, 1, 1, tzinfo=UTC)),
+        (1767225600.5, "s", datetime(2026, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)),
+        (1767225600123, "ms", datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=UTC)),
+        ("1767225600123", "ms", datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=UTC)),
+    ],
+)
+def test_parse_epoch_reads_seconds_and_milliseconds(value: Any, unit: Any, expected: Any) -> None:
+    parsed = parse_epoch(value, "created", unit=unit)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", [None, True, "yesterday", "", 10**30, float("nan")])
+def test_parse_epoch_refuses_what_is_not_a_unix_time(value: Any) -> None:
+    with pytest.raises(MalformedRecordError, match="created"):
+        parse_epoch(value, "created")

@@ -4,14 +4,15 @@ permanent refusals, conflicts, leases, verification (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import structlog
 from sqlalchemy import Engine, select, update
 
-from orderhub.sdk import ConnectorContext
+from orderhub.sdk import CarrierRule, ConnectorContext, PushResult, ShipmentDraft
 from orderhub.shipping.push import DUE, PushRunner, verify_pushes
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
@@ -268,6 +269,68 @@ def test_two_workers_racing_on_postgresql_push_each_row_once(
     assert len(posts) == 30, "no row was pushed by both workers"
     for index, order in enumerate(ids):
         assert tracking_notes(shop, str(order), f"1Z999AA1{index:010d}") == 1
+
+
+class _DeclaringWoo(WooCommerceConnector):
+    """WooCommerce with carrier codes and a rule of its own, as a connector declares them."""
+
+    carrier_codes: ClassVar[Mapping[str, str]] = {"ups": "UPS Worldwide"}
+    carrier_rules = (
+        CarrierRule(
+            carrier="ups",
+            needs=("marketplace",),
+            message="this channel needs the marketplace of every UPS shipment",
+            fix="Set the order's marketplace.",
+        ),
+    )
+
+
+def _declaring(connector: WooCommerceConnector) -> _DeclaringWoo:
+    return _DeclaringWoo(connector.context)
+
+
+def test_a_connectors_carrier_rule_refuses_the_push_before_anything_is_sent(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+    stored_orders: dict[str, Any],
+) -> None:
+    order = next(iter(stored_orders))
+    push_id = ship(store_engine, clock, order)
+    before = len(shop.requests)
+    result = PushRunner(store_engine, _declaring(connector)).run()
+    assert result.outcomes == {"failed": 1}
+    row = push_row(store_engine, push_id)
+    assert row.last_error == "this channel needs the marketplace of every UPS shipment"
+    assert row.fix == "Set the order's marketplace."
+    assert len(shop.requests) == before, "nothing sent"
+
+
+def test_a_connectors_declared_carrier_code_is_what_it_receives(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+    stored_orders: dict[str, Any],
+) -> None:
+    class Codes(WooCommerceConnector):
+        carrier_codes: ClassVar[Mapping[str, str]] = {"ups": "UPS Worldwide"}
+        seen: ClassVar[list[str]] = []
+
+        def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+            self.seen.append(shipment.carrier_code)
+            return super().push_tracking(shipment)
+
+    order = next(iter(stored_orders))
+    ship(store_engine, clock, order)
+    assert PushRunner(store_engine, Codes(connector.context)).run().outcomes == {"confirmed": 1}
+    assert Codes.seen == ["UPS Worldwide"]
+
+
+def test_a_carrier_rule_names_only_shipment_fields() -> None:
+    with pytest.raises(ValueError, match="tracking_url"):
+        CarrierRule(carrier="other", needs=("tracking_url",), message="m", fix="f")
 
 
 def test_a_backlog_drains_in_one_run_at_the_channels_pace_not_a_fixed_count(

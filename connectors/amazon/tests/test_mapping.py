@@ -16,8 +16,6 @@ then read the diff before committing it: the golden files are the review.
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -35,11 +33,8 @@ from orderhub.sdk import (
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import (
     GuardedClock,
-    draft_from_json,
     fixture_files,
-    golden_text,
     load_fixture,
-    render_golden,
 )
 from orderhub.testing.sims.amazon import FULFILLMENT_STATUSES
 from orderhub_connectors.amazon import AmazonConnector
@@ -118,27 +113,8 @@ def test_the_fixture_set_covers_what_the_connector_meets() -> None:
 
 # -- golden files ---------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize("name", VALID)
-def test_golden(name: str, offline: AmazonConnector, update_golden: bool) -> None:
-    draft = offline.to_order(load(name))
-    assert validate_order(draft) == [], "every valid fixture gives a draft the store accepts"
-    text = golden_text(GOLDEN / f"{name}.json", draft, update=update_golden)
-    assert draft == draft_from_json(json.loads(text))
-    assert render_golden(draft) == text
-
-
-def test_every_golden_file_has_a_fixture() -> None:
-    assert {p.stem for p in GOLDEN.glob("*.json")} == set(VALID)
-
-
-@pytest.mark.parametrize("name", VALID)
-def test_to_order_is_pure(name: str, offline: AmazonConnector) -> None:
-    raw = load(name)
-    before = copy.deepcopy(raw)
-    first, second = offline.to_order(raw), offline.to_order(raw)
-    assert first == second
-    assert raw == before, "to_order must not change its input"
+# The golden files, their fixtures, purity and validity are checked by the conformance kit
+# (tests/test_conformance.py: test_normalization_*), with --update-golden; not twice here.
 
 
 # -- statuses -------------------------------------------------------------------------------

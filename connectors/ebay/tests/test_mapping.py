@@ -16,8 +16,6 @@ then read the diff before committing it: the golden files are the review.
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,15 +30,11 @@ from orderhub.sdk import (
     LineDraft,
     MalformedRecordError,
     OrderStatus,
-    validate_order,
 )
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import (
     GuardedClock,
-    draft_from_json,
-    draft_to_json,
     fixture_files,
-    golden_text,
     load_fixture,
 )
 from orderhub_connectors.ebay import EbayConnector
@@ -152,32 +146,8 @@ def test_every_fixture_is_shaped_like_ebays_order(name: str) -> None:
 
 # -- golden files ---------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize("name", VALID)
-def test_to_order_matches_the_golden_file(
-    offline: EbayConnector, name: str, update_golden: bool
-) -> None:
-    draft = offline.to_order(load(name))
-    expected = json.loads(golden_text(GOLDEN / f"{name}.json", draft, update=update_golden))
-    assert draft_to_json(draft) == expected
-    assert draft == draft_from_json(expected)
-
-
-def test_every_golden_file_belongs_to_a_valid_fixture() -> None:
-    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == VALID
-
-
-@pytest.mark.parametrize("name", VALID)
-def test_every_valid_fixture_passes_validate_order(offline: EbayConnector, name: str) -> None:
-    assert validate_order(offline.to_order(load(name))) == []
-
-
-@pytest.mark.parametrize("name", VALID)
-def test_to_order_is_pure(offline: EbayConnector, name: str) -> None:
-    raw = load(name)
-    before = copy.deepcopy(raw)
-    assert offline.to_order(raw) == offline.to_order(raw)
-    assert raw == before, "to_order must not change its input"
+# The golden files, their fixtures, purity and validity are checked by the conformance kit
+# (tests/test_conformance.py: test_normalization_*), with --update-golden; not twice here.
 
 
 # -- one order, field by field --------------------------------------------------------------

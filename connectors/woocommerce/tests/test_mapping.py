@@ -14,8 +14,6 @@ then read the diff before committing it: the golden files are the review.
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,10 +34,7 @@ from orderhub.testing import FakeClock
 from orderhub.testing.kit import (
     GuardedClock,
     ImpureCall,
-    draft_from_json,
-    draft_to_json,
     fixture_files,
-    golden_text,
     load_fixture,
 )
 from orderhub_connectors.woocommerce import WooCommerceConnector
@@ -134,25 +129,8 @@ def test_the_fixture_set_covers_what_the_connector_meets() -> None:
     assert len(MALFORMED) == 4
 
 
-@pytest.mark.parametrize("name", VALID)
-def test_to_order_matches_the_golden_file(
-    offline: WooCommerceConnector, name: str, update_golden: bool
-) -> None:
-    draft = offline.to_order(load(name))
-    expected = json.loads(golden_text(GOLDEN / f"{name}.json", draft, update=update_golden))
-    assert draft_to_json(draft) == expected
-    assert draft == draft_from_json(expected)
-
-
-def test_every_golden_file_belongs_to_a_valid_fixture() -> None:
-    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == VALID
-
-
-@pytest.mark.parametrize("name", VALID)
-def test_every_valid_fixture_passes_validate_order(
-    offline: WooCommerceConnector, name: str
-) -> None:
-    assert validate_order(offline.to_order(load(name))) == []
+# The golden files, their fixtures, purity and validity are checked by the conformance kit
+# (tests/test_conformance.py: test_normalization_*), with --update-golden; not twice here.
 
 
 # -- the documentation's example, read field by field --------------------------------------
@@ -395,20 +373,6 @@ def test_empty_address_fields_are_none(offline: WooCommerceConnector) -> None:
 
 
 # -- purity ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", VALID)
-def test_to_order_is_pure(
-    offline: WooCommerceConnector, requests_made: list[httpx.Request], name: str
-) -> None:
-    raw = load(name)
-    pristine = copy.deepcopy(raw)
-    first = offline.to_order(raw)
-    second = offline.to_order(raw)
-    assert first == second
-    assert draft_to_json(first) == draft_to_json(second)
-    assert raw == pristine, "to_order must not modify its input"
-    assert requests_made == []
 
 
 def test_the_purity_guards_really_fail_when_used(

@@ -18,8 +18,14 @@ from typing import Any
 
 import httpx
 
-from orderhub.alerts.settings import Destination, EmailDestination, WebhookDestination
+from orderhub.alerts.settings import (
+    Destination,
+    EmailDestination,
+    WebhookDestination,
+    destination_secrets,
+)
 from orderhub.logs import scrub_text
+from orderhub.sdk.secrets import register_secrets
 
 SEVERITY_WORD = {"critical": "CRITICAL", "warning": "WARNING"}
 
@@ -83,6 +89,9 @@ class Message:
 
 def send(destination: Destination, message: Message) -> None:
     """Deliver ``message`` or raise :class:`DeliveryError`."""
+    # Like a connector's credentials, a destination's secrets join the log redactor when
+    # the destination is used, not as a side effect of reading the configuration.
+    register_secrets(destination_secrets(destination))
     if isinstance(destination, WebhookDestination):
         _webhook(destination, message)
     else:

@@ -119,13 +119,15 @@ class AlertsConfig:
     @property
     def secrets(self) -> list[str]:
         """Values to scrub from every log line (webhook URLs carry their token)."""
-        out: list[str] = []
-        for d in self.destinations:
-            if isinstance(d, WebhookDestination):
-                out.append(d.url)
-            elif d.password:
-                out.append(d.password)
-        return out
+        return [value for d in self.destinations for value in destination_secrets(d)]
+
+
+def destination_secrets(destination: WebhookDestination | EmailDestination) -> list[str]:
+    """The secret values a destination sends: a webhook's URL (it carries its token), an
+    SMTP password."""
+    if isinstance(destination, WebhookDestination):
+        return [destination.url]
+    return [destination.password] if destination.password else []
 
 
 def read_alerts_config(

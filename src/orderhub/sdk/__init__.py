@@ -4,9 +4,19 @@ Everything below is covered by orderhub's compatibility promise; anything not in
 is internal and may change.
 """
 
+from orderhub.sdk.auth import (
+    BasicAuth,
+    ClientCredentialsAuth,
+    HeaderTokenAuth,
+    OAuth2Auth,
+    QueryAuth,
+    RefreshTokenAuth,
+)
+from orderhub.sdk.carriers import CarrierRule
 from orderhub.sdk.clock import Clock, Interrupted, SystemClock
 from orderhub.sdk.connector import (
     Capability,
+    CatalogItem,
     Connector,
     ConnectorContext,
     ConnectorSettings,
@@ -36,7 +46,6 @@ from orderhub.sdk.errors import (
     TransientError,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
-from orderhub.sdk.oauth import RefreshTokenAuth
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
     NextTokenPaginator,
@@ -52,19 +61,29 @@ from orderhub.sdk.parsing import (
     clean_address,
     clean_text,
     format_utc,
+    minor_unit,
     optional_object,
+    parse_amount,
+    parse_epoch,
     parse_money,
     parse_utc,
     require,
     unit_price_from_total,
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
+from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
     "Address",
     "AuthError",
+    "BasicAuth",
     "Capability",
+    "CarrierRule",
+    "CatalogItem",
+    "ClientCredentialsAuth",
     "Clock",
     "ConfigError",
     "Connector",
@@ -73,6 +92,7 @@ __all__ = [
     "ConnectorSettings",
     "CredentialExpiry",
     "ErrorKind",
+    "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
     "Interrupted",
@@ -81,6 +101,7 @@ __all__ = [
     "MalformedRecordError",
     "NextTokenPaginator",
     "NextUrlPaginator",
+    "OAuth2Auth",
     "OffsetPaginator",
     "OrderDraft",
     "OrderStatus",
@@ -90,6 +111,7 @@ __all__ = [
     "Paginator",
     "PushOutcome",
     "PushResult",
+    "QueryAuth",
     "RateLimit",
     "RateLimitedError",
     "RefreshTokenAuth",
@@ -104,11 +126,18 @@ __all__ = [
     "clean_address",
     "clean_text",
     "dig",
+    "error_entries",
     "format_utc",
+    "looks_secret",
+    "minor_unit",
     "optional_object",
     "paginate",
+    "parse_amount",
+    "parse_epoch",
     "parse_money",
     "parse_utc",
+    "read_window",
+    "records_at",
     "require",
     "unit_price_from_total",
     "validate_order",

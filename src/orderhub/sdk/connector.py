@@ -12,21 +12,24 @@ channel takes tracking) and declares the channel's limits as class attributes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from orderhub.sdk.carriers import CarrierRule
 from orderhub.sdk.clock import Clock
 from orderhub.sdk.drafts import OrderDraft, PushResult, ShipmentDraft
 from orderhub.sdk.errors import ConnectorError
 from orderhub.sdk.http import HttpClient
 from orderhub.sdk.ratelimit import RateLimit
 from orderhub.sdk.retry import RetryPolicy
+from orderhub.sdk.secrets import register_secrets
 
 
 class Capability(StrEnum):
@@ -36,12 +39,9 @@ class Capability(StrEnum):
     PUSH_TRACKING = "push_tracking"
     PARTIAL_SHIPMENTS = "partial_shipments"
     CANCELLATIONS = "cancellations"
-    #: The channel is the seller's own shop and can list its products: the connector has
-    #: ``fetch_products()``, yielding one dict per sellable item (a simple product, or each
-    #: variation of a variable one) with ``sku``, ``title``, ``gtin`` (or None), ``ref``
-    #: (e.g. "product 120", for messages) and ``identifiers`` (catalog identifier kinds to
-    #: the channel's ids, e.g. ``{"woo_variation": "103"}``). orderhub reads it into the
-    #: catalog on a schedule.
+    #: The channel is the seller's own shop and can list its products: the connector
+    #: overrides :meth:`Connector.fetch_products`. orderhub reads it into the catalog on a
+    #: schedule.
     CATALOG = "catalog"
 
 
@@ -65,6 +65,22 @@ class ConnectorSettings(BaseModel):
 
 
 S = TypeVar("S", bound=ConnectorSettings)
+
+
+class CatalogItem(TypedDict):
+    """One sellable item of the seller's shop, as :meth:`Connector.fetch_products` yields it
+    (a simple product, or each variation of a variable one).
+
+    ``sku`` and ``gtin`` may be None; ``ref`` names the item in messages ("product 120");
+    ``identifiers`` maps catalog identifier kinds to the channel's ids
+    (``{"woo_variation": "103"}``).
+    """
+
+    sku: str | None
+    title: str | None
+    gtin: str | None
+    ref: str
+    identifiers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +155,13 @@ class Connector(Generic[S]):
         engine can then move the cursor after every committed page instead of per window.
     ``page_size``
         Records committed per transaction (match the API's page size).
+    ``carrier_codes``
+        The channel's carrier codes by orderhub's canonical carrier key (``"ups"``,
+        ``"royal_mail"``, ``"other"``, ...); carriers not listed keep orderhub's built-in
+        code, or their name. The push runner translates before ``push_tracking``.
+    ``carrier_rules``
+        :class:`~orderhub.sdk.CarrierRule` s the channel insists on (e.g. "Other needs the
+        carrier's name"); the push runner refuses a shipment that breaks one before sending.
     ``reflects_partial_shipments``
         True when the channel's order status shows a partial shipment (Amazon, eBay), so
         orderhub can verify a partial push on the next pull; False where only a complete
@@ -160,6 +183,8 @@ class Connector(Generic[S]):
     page_size: ClassVar[int] = 100
     reflects_partial_shipments: ClassVar[bool] = True
     timeout: ClassVar[float] = 30.0
+    carrier_codes: ClassVar[Mapping[str, str]] = {}
+    carrier_rules: ClassVar[tuple[CarrierRule, ...]] = ()
 
     def __init__(self, context: ConnectorContext[S]) -> None:
         self.context = context
@@ -167,19 +192,40 @@ class Connector(Generic[S]):
         self.settings: S = context.settings
         self.clock = context.clock
         self.log = context.log.bind(account=context.account_id, channel=self.name)
-        self.http = HttpClient(
+        self._http: HttpClient | None = None
+        self._http_lock = threading.Lock()
+        # Registered here, when the connector is built (not when settings are validated),
+        # so only accounts that really run leave their secrets with the log redactor.
+        register_secrets(self.settings.secret_values())
+
+    @property
+    def http(self) -> HttpClient:
+        """The HTTP helper, built on first use, so the hooks it calls (``base_url``,
+        ``auth``, ``default_headers``, ...) run on a complete connector: a subclass may set
+        up what they need after ``super().__init__``."""
+        with self._http_lock:
+            if self._http is None:
+                self._http = self._build_http()
+            return self._http
+
+    def _build_http(self) -> HttpClient:
+        auth = self.auth()
+        wire = getattr(auth, "secret_values", None)
+        secrets = [*self.settings.secret_values(), *(wire() if callable(wire) else [])]
+        register_secrets(secrets)
+        return HttpClient(
             base_url=self.base_url(),
-            account_id=context.account_id,
+            account_id=self.account_id,
             rate_limits=self.rate_limits,
             default_rate_limit=self.default_rate_limit,
             retry_policy=self.retry_policy,
-            clock=context.clock,
+            clock=self.clock,
             log=self.log,
-            transport=context.transport,
-            auth=self.auth(),
+            transport=self.context.transport,
+            auth=auth,
             headers=self.default_headers(),
             timeout=self.timeout,
-            secrets=self.settings.secret_values(),
+            secrets=secrets,
             classify=self.classify_response,
             rate_limit_from_response=self.rate_limit_from_response,
         )
@@ -236,8 +282,9 @@ class Connector(Generic[S]):
         return None
 
     def close(self) -> None:
-        """Release the HTTP connection pool."""
-        self.http.close()
+        """Release the HTTP connection pool (nothing to do when no request was made)."""
+        if self._http is not None:
+            self._http.close()
 
     # -- what a connector author implements ------------------------------------------------
 
@@ -277,6 +324,12 @@ class Connector(Generic[S]):
             if value is not None:
                 return str(value)
         return None
+
+    def fetch_products(self) -> Iterator[CatalogItem]:
+        """Yield one :class:`CatalogItem` per sellable item of the shop. Declare
+        ``Capability.CATALOG`` to use. Called by ``orderhub catalog sync``; raises
+        ConnectorError subclasses like ``fetch_orders``."""
+        raise NotImplementedError
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         """Tell the channel about a shipment. Declare ``Capability.PUSH_TRACKING`` to use.

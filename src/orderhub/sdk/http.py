@@ -24,14 +24,13 @@ from __future__ import annotations
 import json as jsonlib
 import math
 import random
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -48,6 +47,7 @@ from orderhub.sdk.errors import (
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.retry import RetryPolicy
+from orderhub.sdk.secrets import REDACTED, looks_secret, scrub
 
 __all__ = [
     "HttpClient",
@@ -58,67 +58,15 @@ __all__ = [
     "scrub",
 ]
 
-REDACTED = "***"
 
 # Methods whose repetition has the same effect as one call (RFC 9110 §9.2.2).
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-
-# Words that make a query parameter name secret (compared word by word, so ``keyword`` or
-# ``monkey`` stay readable while ``consumer_key``, ``accessToken`` and ``X-Amz-Signature``
-# are hidden).
-_SECRET_WORDS = frozenset(
-    {
-        "apikey",
-        "auth",
-        "authorization",
-        "credential",
-        "credentials",
-        "key",
-        "passwd",
-        "password",
-        "pwd",
-        "secret",
-        "sig",
-        "signature",
-        "token",
-    }
-)
-# Paging cursors are named like tokens but are not credentials, and seeing them in the log
-# is what makes a pagination problem debuggable.
-_CURSOR_WORDS = frozenset({"continuation", "cursor", "next", "page", "pagination"})
 
 _MAX_MESSAGE = 200
 _MAX_CODE = 80
 
 
 # -- redaction ------------------------------------------------------------------------------
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Replace every secret value in ``text`` (raw or percent-encoded) by ``***``.
-
-    Used on every message and URL the HTTP helper builds, so a credential echoed back by a
-    channel or carried in a query string never reaches a log line or an error.
-    """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
-            if form in text:
-                text = text.replace(form, REDACTED)
-    return text
-
-
-def looks_secret(name: str) -> bool:
-    """True when a query parameter or field name looks like it holds a credential.
-
-    ``consumer_key``, ``consumer_secret``, ``token``, ``access_token``, ``password``, ``key``,
-    ``secret``, ``signature``, ``X-Amz-Security-Token``... are secret; paging cursors such
-    as ``paginationToken`` or ``NextToken`` are not.
-    """
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    words = {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
-    if not words & _SECRET_WORDS:
-        return False
-    return not words & _CURSOR_WORDS
 
 
 def _holds_secret(raw: str, secrets: Sequence[str]) -> bool:

@@ -7,8 +7,8 @@ value quarantines the record with a reason a person can act on.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Literal
 
 from orderhub.sdk.drafts import Address
 from orderhub.sdk.errors import MalformedRecordError
@@ -17,8 +17,10 @@ _CENT = Decimal("0.01")
 
 
 def parse_money(value: Any, field: str) -> Decimal:
-    """Parse a money amount sent as a string (or int) into a Decimal. Floats are refused:
-    they have already lost the cents."""
+    """Parse a money amount sent as a string (or int) into a Decimal, kept exactly as sent.
+    Floats are refused: for a channel that documents strings, a number means the payload
+    is not what it should be. For channels that send JSON numbers use
+    :func:`parse_amount`."""
     if isinstance(value, bool) or value is None or isinstance(value, float):
         raise MalformedRecordError(
             f"{field}: expected a decimal string, got {type(value).__name__}"
@@ -30,6 +32,72 @@ def parse_money(value: Any, field: str) -> Decimal:
     if not amount.is_finite():
         raise MalformedRecordError(f"{field}: {value!r} is not a finite number")
     return amount
+
+
+#: ISO 4217 currencies whose minor unit is not the cent (all others have two decimals).
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+
+
+def minor_unit(currency: str) -> int:
+    """The number of decimals of ``currency`` (ISO 4217): 2 unless it is listed in
+    :data:`MINOR_UNITS` (JPY 0, KWD 3, ...)."""
+    return MINOR_UNITS.get(currency.strip().upper(), 2)
+
+
+def parse_amount(value: Any, field: str, currency: str) -> Decimal:
+    """Parse a money amount sent as a string *or a JSON number* and round it (half-up) to
+    ``currency``'s minor unit: ``12.5`` in EUR is ``Decimal("12.50")``, ``1200.0`` in JPY is
+    ``Decimal("1200")``. A float is read through its shortest repr (``0.1`` is ``0.10``,
+    not ``0.1000000000000000055…``). Use :func:`parse_money` instead for channels that
+    document strings, where a number means the payload is not what it should be."""
+    if isinstance(value, float):
+        value = repr(value)
+    amount = parse_money(value, field)
+    return amount.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_UP)
+
+
+def parse_epoch(value: Any, field: str, *, unit: Literal["s", "ms"] = "s") -> datetime:
+    """Parse a Unix time (seconds, or milliseconds with ``unit="ms"``), sent as a number or
+    a string of digits, into a UTC-aware datetime. Raises MalformedRecordError naming
+    ``field`` for anything else (including an out-of-range value)."""
+    if isinstance(value, bool) or value is None:
+        raise MalformedRecordError(f"{field}: expected a Unix time, got {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise MalformedRecordError(f"{field}: {str(value)[:32]!r} is not a Unix time") from None
+    if not number.is_finite():
+        raise MalformedRecordError(f"{field}: {value!r} is not a Unix time")
+    seconds = number / 1000 if unit == "ms" else number
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedRecordError(f"{field}: {value!r} is out of range as a Unix time") from None
 
 
 def parse_utc(value: Any, field: str, *, naive_is_utc: bool = False) -> datetime:

@@ -227,12 +227,17 @@ def check_tracking(carrier_: Carrier, tracking: str) -> str:
 
 
 def channel_code(
-    carrier_: Carrier, channel: str, overrides: Mapping[str, Mapping[str, str]] | None = None
+    carrier_: Carrier,
+    channel: str,
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    declared: Mapping[str, str] | None = None,
 ) -> str:
-    """The code ``channel`` uses for ``carrier_``: a configured override, the built-in
-    code, or the carrier's name (WooCommerce and new channels take plain names)."""
+    """The code ``channel`` uses for ``carrier_``: a configured override, the code the
+    connector declares (``Connector.carrier_codes``), the built-in code, or the carrier's
+    name (WooCommerce and new channels take plain names)."""
     override = (overrides or {}).get(channel, {})
-    for spelling in (carrier_.key, carrier_.name):
-        if spelling in override:
-            return override[spelling]
+    for table in (override, declared or {}):
+        for spelling in (carrier_.key, carrier_.name):
+            if spelling in table:
+                return table[spelling]
     return carrier_.codes.get(channel, carrier_.name)

@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
+from orderhub.sdk.carriers import broken_carrier_rule
 from orderhub.sdk.connector import Connector
 from orderhub.sdk.drafts import PushOutcome, ShipmentDraft, ShipmentLine
 from orderhub.sdk.errors import AuthError, ConnectorError
@@ -154,6 +155,9 @@ class PushRunner:
         """Send one claimed row and record the outcome. Returns the new status."""
         with self.engine.connect() as connection:
             push, order, draft = self._load(connection, push_id)
+            carrier_key = connection.execute(
+                select(SHIPMENTS.c.carrier).where(SHIPMENTS.c.id == push.shipment_id)
+            ).scalar_one()
         log = self.log.bind(push_id=push_id, order=order.external_id)
         if order.fulfilled_by_channel:
             return self._finish(
@@ -173,6 +177,10 @@ class PushRunner:
                 "`orderhub shipments cancel ID`; if it did, `orderhub pushes retry ID` "
                 "pushes the tracking anyway.",
             )
+        rule = broken_carrier_rule(self.connector.carrier_rules, carrier_key, draft)
+        if rule is not None:
+            # The channel's own rule (declared by the connector): refused before sending.
+            return self._finish(push_id, "failed", log, error=rule.message, fix=rule.fix)
         try:
             answer = self.connector.push_tracking(draft)
         except ConnectorError as exc:
@@ -224,7 +232,9 @@ class PushRunner:
             order_external_id=order.external_id,
             # orderhub's shipment id: a positive integer, stable across every retry.
             reference=str(shipment.id),
-            carrier_code=channel_code(carrier, self.channel, self.carrier_overrides),
+            carrier_code=channel_code(
+                carrier, self.channel, self.carrier_overrides, self.connector.carrier_codes
+            ),
             carrier_name=shipment.carrier_name or carrier.name,
             tracking_number=shipment.tracking_number,
             shipped_at=shipment.shipped_at,

@@ -78,10 +78,7 @@ def _row(item: AccountHealth) -> AccountRow:
         )
         for problem in item.problems
     ]
-    if item.configured:
-        enabled = "yes" if item.enabled else "no"
-    else:
-        enabled = "not configured"
+    enabled = ("yes" if item.enabled else "no") if item.configured else "not configured"
     run = item.last_run
     return AccountRow(
         account_id=item.account,

@@ -55,6 +55,7 @@ from orderhub.testing.kit.guards import (
     SimulatedCrash,
 )
 from orderhub.testing.kit.harness import Harness, LogCapture, spread_times
+from orderhub.testing.kit.recorded import RecordedApi, RecordedConformance, load_scenarios
 
 __all__ = [
     "ConnectorBuilder",
@@ -65,6 +66,8 @@ __all__ = [
     "ImpureCall",
     "KitTransport",
     "LogCapture",
+    "RecordedApi",
+    "RecordedConformance",
     "RequestLimitExceeded",
     "SimulatedCrash",
     "draft_from_json",
@@ -72,6 +75,7 @@ __all__ = [
     "fixture_files",
     "golden_text",
     "load_fixture",
+    "load_scenarios",
     "render_golden",
     "spread_times",
     "write_golden",

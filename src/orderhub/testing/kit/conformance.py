@@ -11,14 +11,17 @@ failure message names the problem and what to change. The "Writing a connector" 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import inspect
 import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
 from sqlalchemy import Engine
@@ -40,7 +43,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
-from orderhub.sdk.http import looks_secret
+from orderhub.sdk.secrets import looks_secret
 from orderhub.sync.window import chunks, plan_window
 from orderhub.testing.kit.golden import (
     diff_text,
@@ -63,21 +66,12 @@ from orderhub.testing.sim import Fault, SimRequest, SimulatedApi
 __all__ = ["ConnectorConformance"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_TODO = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b")
 #: Secrets shorter than this cannot be told apart from ordinary text in a log scan.
 MIN_FAKE_SECRET = 8
 #: Buyer values shorter than this (a country code, "Mr") are not looked for in the logs.
 MIN_PII = 5
 _RETRY_AFTER = 7.0
-
-
-# The last word of a setting's name that makes it an address or a label, not a credential
-# ("token_url", "auth_header", "secret_env").
-_NOT_CREDENTIAL_WORDS = frozenset({"url", "uri", "endpoint", "path", "host", "header", "env"})
-
-
-def _credential_like(name: str) -> bool:
-    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
-    return looks_secret(name) and bool(words) and words[-1] not in _NOT_CREDENTIAL_WORDS
 
 
 def _overrides(cls: type[Connector[Any]], method: str) -> bool:
@@ -145,6 +139,7 @@ class ConnectorConformance:
     account_id: ClassVar[str] = "conformance"
     start_time: ClassVar[datetime] = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     sim_base_url: ClassVar[str] = "https://channel.example"
+    readme: ClassVar[Path | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -321,7 +316,7 @@ class ConnectorConformance:
                 if not pushes
                 else "push_tracking is implemented but PUSH_TRACKING is not declared"
             )
-        lists = callable(getattr(cls, "fetch_products", None))
+        lists = _overrides(cls, "fetch_products")
         if (Capability.CATALOG in caps) != lists:
             problems.append(
                 "CATALOG is declared but fetch_products() is not implemented"
@@ -343,7 +338,7 @@ class ConnectorConformance:
         problems = []
         for name in model.model_fields:
             value = getattr(settings, name)
-            if isinstance(value, str) and _credential_like(name):
+            if isinstance(value, str) and looks_secret(name):
                 problems.append(
                     f"setting {name!r} looks like a credential but is a plain str: declare it "
                     "as pydantic.SecretStr (configured as "
@@ -400,6 +395,22 @@ class ConnectorConformance:
             f'`{cls.name} = "{cls.__module__.rsplit(".", 1)[0]}:{cls.__qualname__}"` under '
             '[project.entry-points."orderhub.connectors"] in pyproject.toml and run '
             "`pip install -e .`"
+        )
+
+    def test_contract_readme_has_no_todo_left(self) -> None:
+        """The connector's README (``readme``, default ``README.md`` next to its package)
+        holds no to-do marker: sellers and ops read it to configure the account."""
+        path = self.readme or Path(inspect.getfile(self.connector_class)).parent / "README.md"
+        if not path.is_file():
+            pytest.skip(f"no README at {path} (the repository checks that every connector has one)")
+        left = [
+            f"line {number}: {line.strip()[:80]}"
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+            if _TODO.search(line)
+        ]
+        assert not left, (
+            f"{path.name} still has {len(left)} to-do marker(s); replace them with the "
+            "channel's real facts:\n" + "\n".join(left[:10])
         )
 
     # -- connection --------------------------------------------------------------------------
@@ -509,6 +520,47 @@ class ConnectorConformance:
         window = conformance.window(timedelta(days=2), timedelta(days=1))
         got = conformance.fetch(window)
         assert got == [], f"fetch_orders yielded {len(got)} record(s) for an empty window"
+
+    def test_fetch_reads_orders_exactly_at_the_window_edges(self, conformance: Harness) -> None:
+        """An order modified exactly at ``window.start`` comes with that window, and one
+        modified exactly at ``window.end`` with that window or the next: windows meet, so
+        an order on an edge is never lost between two runs."""
+        window = conformance.window(timedelta(days=2), timedelta(days=1))
+        start, end = window.start.replace(microsecond=0), window.end.replace(microsecond=0)
+        window = SyncWindow(start=start, end=end)
+        [at_start] = conformance.add_orders(1, start, start)
+        [at_end] = conformance.add_orders(1, end, end)
+        first = conformance.fetch_ids(window)
+        following = conformance.fetch_ids(SyncWindow(start=end, end=end + timedelta(hours=1)))
+        assert at_start in first, (
+            "an order modified exactly at window.start was not fetched: the window's start "
+            "is inclusive (send it as modified-since; when the channel compares strictly, "
+            "start a second early)"
+        )
+        assert at_end in first or at_end in following, (
+            "an order modified exactly at window.end came neither with that window nor with "
+            "the next one starting there: windows are half-open [start, end) and meet, so an "
+            "order on the edge must come with one of them"
+        )
+
+    def test_fetch_reads_an_order_created_long_before_the_window(
+        self, conformance: Harness
+    ) -> None:
+        """An order created weeks before the window and changed inside it comes back: the
+        window filters on last-modified time, never on creation time (nor on a creation
+        window the API applies by default)."""
+        now = conformance.now
+        created = now - timedelta(days=25)
+        [old] = conformance.add_orders(1, created, created + timedelta(hours=1))
+        self.change_order(conformance.api, old)
+        conformance.clock.advance(timedelta(hours=2).total_seconds())
+        window = conformance.window(timedelta(hours=3), timedelta(hours=1))
+        got = conformance.fetch_ids(window)
+        assert old in got, (
+            "an order created 25 days before the window and changed inside it was not "
+            "fetched: filter on the last-modified time (and send a creation bound wide "
+            "enough, or none, when the API applies a default creation window)"
+        )
 
     # -- resilience --------------------------------------------------------------------------
 
@@ -995,17 +1047,34 @@ class ConnectorConformance:
             if self._declares(Capability.PUSH_TRACKING):
                 order = next(d for d in drafts if d.external_id == ids[0])
                 self._push(connector, self.shipment_for(conformance.api, order))
+            # A gateway echoing the request (credentials included) in its error answer.
+            conformance.transport.echo_next()
+            errors: list[str] = []
+            try:
+                conformance.fetch(window, connector)
+            except ConnectorError as exc:
+                errors = [exc.message, exc.fix or ""]
         assert result.outcome == "succeeded", f"{result.error_kind}: {result.error}"
         assert capture.named("http.request") and capture.named("sync.finished"), (
             "the log output was not captured (no http.request / sync.finished events)"
         )
+        secrets = set(conformance.secrets.values())
         leaks = []
         for event in capture.events:
             text = json.dumps(event, ensure_ascii=False)
+            decoded = _decoded_forms(text)
             for label, value in needles:
                 if value in text:
                     keys = ", ".join(_keys_holding(event, value)) or "?"
                     leaks.append(f"{event.get('event')!r} ({keys}) shows {label}")
+                elif value in secrets and any(value in form for form in decoded):
+                    leaks.append(f"{event.get('event')!r} shows {label}, encoded")
+        for text in errors:
+            for label, value in needles:
+                if value in secrets and any(
+                    value in form for form in [text, *_decoded_forms(text)]
+                ):
+                    leaks.append(f"the error raised for an echoing 400 answer shows {label}")
         assert not leaks, (
             "the log output shows secrets or buyer data (never log payloads, addresses or "
             "credentials; messages name ids and fields only):\n" + "\n".join(sorted(set(leaks)))
@@ -1027,6 +1096,23 @@ class ConnectorConformance:
                     if isinstance(value, str) and len(value.strip()) >= MIN_PII:
                         needles.append((f"the {who} {field} of order {draft.external_id}", value))
         return needles
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def _decoded_forms(text: str) -> list[str]:
+    """``text`` URL-decoded, and every base64-looking run in it decoded (a Basic header, a
+    token in a query string, a JSON-escaped value): secrets must not show in any of them."""
+    forms = [unquote_plus(text), text.encode().decode("unicode_escape", "ignore")]
+    for chunk in _BASE64.findall(text):
+        padded = chunk + "=" * (-len(chunk) % 4)
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            try:
+                forms.append(decode(padded).decode("utf-8", "ignore"))
+            except (ValueError, binascii.Error):
+                continue
+    return forms
 
 
 def _to_order_or_none(connector: Connector[Any], raw: dict[str, Any]) -> OrderDraft | None:

@@ -64,7 +64,9 @@ class KitTransport(httpx.BaseTransport):
     instead of being sent. ``limit``: the same with :class:`RequestLimitExceeded`.
     :meth:`replay_next_page`: the second request to a path from then on is answered with the
     answer to the first (the request still reaches the simulator, so it is recorded).
-    ``sent`` counts the requests passed on.
+    :meth:`echo_next`: the next request is answered 400 with an error body that echoes the
+    request's URL and headers, as some gateways and WAFs do. ``sent`` counts the requests
+    passed on.
     """
 
     def __init__(self, api: SimulatedApi) -> None:
@@ -77,6 +79,13 @@ class KitTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
         self._replay_path: str | None = None
         self._replay_first: tuple[int, list[tuple[str, str]], bytes] | None = None
+        self._echo = False
+
+    def echo_next(self) -> None:
+        """Answer the next request with 400 and an error body echoing the request (its URL,
+        query string and headers, credentials included)."""
+        with self._lock:
+            self._echo = True
 
     def replay_next_page(self, path: str) -> None:
         """Answer the second successful request to ``path`` (a prefix, below the simulator's
@@ -93,6 +102,13 @@ class KitTransport(httpx.BaseTransport):
             if self.limit is not None and self.sent >= self.limit:
                 raise RequestLimitExceeded(self.limit)
             self.sent += 1
+            echo, self._echo = self._echo, False
+        if echo:
+            message = f"bad request {request.method} {request.url} " + " ".join(
+                f"{name}: {value}" for name, value in request.headers.items()
+            )
+            body = {"error": "bad_request", "message": message, "errors": [{"message": message}]}
+            return httpx.Response(400, json=body, request=request)
         response = self.inner.handle_request(request)
         return self._replayed(request, response)
 

@@ -22,6 +22,7 @@ from orderhub.logs import configure_logging, get_redactor, reset_logging
 from orderhub.sdk.clock import Clock
 from orderhub.sdk.connector import Connector, ConnectorContext, ConnectorSettings, SyncWindow
 from orderhub.sdk.drafts import OrderDraft
+from orderhub.sdk.secrets import paused_registration
 from orderhub.store.ingest import EVENTS, ORDERS, QUARANTINE, read_cursor
 from orderhub.sync.pull import ORDERS_STREAM, PullResult, PullRunner
 from orderhub.testing.clock import FakeClock
@@ -35,15 +36,19 @@ __all__ = ["Harness", "LogCapture", "spread_times"]
 
 
 def spread_times(start: datetime, end: datetime, n: int) -> list[datetime]:
-    """``n`` times spread evenly over ``[start, end)``, at whole seconds, oldest first.
+    """``n`` times spread evenly over ``[start, end)``, at whole seconds, oldest first
+    (``end == start``: all at ``start`` exactly, used by the window-edge checks).
 
     For ``add_orders`` hooks: the channels keep modification times at whole seconds, and
     evenly spread times keep every order clear of the window's edges.
     """
     if n < 0:
         raise ValueError("n must not be negative")
-    if end <= start:
-        raise ValueError("end must be after start")
+    if end < start:
+        raise ValueError("end must not be before start")
+    if end == start:
+        # An exact time: the kit's window-edge checks put orders right on an edge.
+        return [start] * n
     span = (end - start).total_seconds()
     step = span / max(n, 1)
     times = []
@@ -73,7 +78,8 @@ class LogCapture:
         redactor.clear_secrets()
         configure_logging(level="debug", fmt="json", stream=self.buffer)
         try:
-            yield self
+            with paused_registration():
+                yield self
         finally:
             reset_logging()
             redactor.clear_secrets()

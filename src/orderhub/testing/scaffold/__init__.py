@@ -4,8 +4,10 @@ out of the box.
 It writes ``<directory>/<NAME>/`` from the templates in ``template/``: the connector, its
 settings and mapping, a README, a small simulated channel built on
 :mod:`orderhub.testing.sim` (next-token paging, bearer-token auth, an orders list and a
-shipments endpoint), and ``tests/`` with the conformance class, fixture JSON files and
-their golden files. Inside a checkout of orderhub it also registers the entry point in
+shipments endpoint), and ``tests/`` with the Tier 1 class (``test_recorded.py``, run from
+the recorded answers in ``tests/recorded/`` with no simulator), the Tier 2 conformance
+class (``test_conformance.py``, with the simulator), fixture JSON files and their golden
+files. Inside a checkout of orderhub it also registers the entry point in
 ``pyproject.toml``.
 
 The generated package imports only :mod:`orderhub.sdk` (its simulator and tests also use
@@ -46,6 +48,10 @@ FILES: dict[str, str] = {
     "simulator.py": "simulator.py.tmpl",
     "README.md": "README.md.tmpl",
     "tests/test_conformance.py": "test_conformance.py.tmpl",
+    "tests/test_recorded.py": "test_recorded.py.tmpl",
+    "tests/recorded/pages/01.json": "recorded_pages_01.json.tmpl",
+    "tests/recorded/pages/02.json": "recorded_pages_02.json.tmpl",
+    "tests/recorded/empty/01.json": "recorded_empty_01.json.tmpl",
     "tests/fixtures/order_paid.json": "fixture_order_paid.json.tmpl",
     "tests/fixtures/order_cancelled_one_line.json": "fixture_order_cancelled_one_line.json.tmpl",
     "tests/fixtures/order_shipped_jpy.json": "fixture_order_shipped_jpy.json.tmpl",

@@ -1,0 +1,109 @@
+"""Tier 1 (recorded answers, no simulator) against WooCommerce and broken variants of it,
+one bug each. Copied into a temporary directory and run in a pytest subprocess by
+``test_recorded_kit_fails_broken_connectors.py``; not collected in the repository."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import orderhub_connectors.woocommerce as woocommerce
+from orderhub.sdk import (
+    ConnectorError,
+    PageNumberPaginator,
+    SyncWindow,
+    TransientError,
+    read_window,
+)
+from orderhub.testing.kit import RecordedConformance
+from orderhub_connectors.woocommerce import WooCommerceConnector
+
+TESTS = Path(woocommerce.__file__).parent / "tests"
+
+
+class DropsTheWindow(WooCommerceConnector):
+    """Reads every order of the shop, the window never sent."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        for status in ("any", "trash"):
+            yield from read_window(
+                self.http,
+                "list_orders",
+                "orders",
+                params={"status": status},
+                paginator=lambda: PageNumberPaginator(per_page=100),
+                records="",
+                total_header="X-WP-Total",
+            )
+
+
+class FiltersOnCreation(WooCommerceConnector):
+    """Sends the window as a creation-time filter."""
+
+    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+        params = {
+            "created_after": window.start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "modified_before": window.end.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        for status in ("any", "trash"):
+            yield from read_window(
+                self.http,
+                "list_orders",
+                "orders",
+                params={**params, "status": status},
+                paginator=lambda: PageNumberPaginator(per_page=100),
+                records="",
+                total_header="X-WP-Total",
+            )
+
+
+class IgnoresRetryAfter(WooCommerceConnector):
+    """Reports a 429 as a server error, so Retry-After is lost."""
+
+    def classify_response(self, response: httpx.Response) -> ConnectorError | None:
+        return TransientError("busy") if response.status_code == 429 else None
+
+
+class LogsItsSecretEncoded(WooCommerceConnector):
+    """Logs its consumer secret base64-encoded, under a harmless key."""
+
+    def check(self) -> None:
+        value = self.settings.consumer_secret.get_secret_value().encode()
+        self.log.info("woocommerce.check", sent=base64.b64encode(value).decode("ascii"))
+        super().check()
+
+
+class Case(RecordedConformance):
+    __test__ = False
+    connector_class = WooCommerceConnector
+    settings = {
+        "base_url": "https://shop.example.com",
+        "consumer_key": "ck_5e0b7c2d9a4f4e1b8c3d6a7f0e2b9c41d8a6f3e2",
+        "consumer_secret": "cs_1a7f3e9c5b2d4a8e6f0c3b7d9e1a5c8f2b4d6e0a",
+    }
+    recorded_dir = TESTS / "recorded"
+    fixtures_dir = TESTS / "fixtures"
+
+
+class TestReference(Case):
+    pass
+
+
+class TestDropsTheWindow(Case):
+    connector_class = DropsTheWindow
+
+
+class TestFiltersOnCreation(Case):
+    connector_class = FiltersOnCreation
+
+
+class TestIgnoresRetryAfter(Case):
+    connector_class = IgnoresRetryAfter
+
+
+class TestLogsItsSecretEncoded(Case):
+    connector_class = LogsItsSecretEncoded

@@ -1,0 +1,73 @@
+"""Tier 1 of the kit can fail: each broken WooCommerce variant (``recorded_cases.py``)
+fails exactly the recorded-answer check named for its bug, the real connector none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orderhub.testing.kit import RecordedConformance
+
+from .test_kit_fails_broken_connectors import Outcomes, _read_report, failed
+
+HERE = Path(__file__).parent
+TIER1_TESTS = sorted(name for name in dir(RecordedConformance) if name.startswith("test_"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
+    root = tmp_path_factory.mktemp("recorded-cases")
+    shutil.copy(HERE / "recorded_cases.py", root / "test_recorded_cases.py")
+    (root / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings = error\n", encoding="utf-8"
+    )
+    report = root / "report.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_recorded_cases.py", f"--junitxml={report}", "-q"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert report.exists(), completed.stdout[-3000:]
+    return _read_report(report)
+
+
+def test_the_real_connector_passes_every_recorded_check(outcomes: Outcomes) -> None:
+    assert {o.test for o in outcomes["TestReference"]} == set(TIER1_TESTS)
+    assert failed(outcomes, "TestReference") == set()
+
+
+@pytest.mark.parametrize(
+    ("case", "expected", "words"),
+    [
+        ("TestDropsTheWindow", {"test_fetch_sends_the_window_to_the_api"}, "window.start"),
+        (
+            "TestFiltersOnCreation",
+            {"test_fetch_sends_the_window_to_the_api"},
+            "creation-time filter",
+        ),
+        ("TestIgnoresRetryAfter", {"test_resilience_429_waits_for_retry_after"}, "Retry-After"),
+        (
+            "TestLogsItsSecretEncoded",
+            {"test_hygiene_logs_and_errors_carry_no_secret"},
+            "shows the secret setting 'consumer_secret'",
+        ),
+    ],
+)
+def test_a_broken_connector_fails_exactly_its_recorded_check(
+    outcomes: Outcomes, case: str, expected: set[str], words: str
+) -> None:
+    assert failed(outcomes, case) == expected
+    messages = [o.message for o in outcomes[case] if o.result == "failed"]
+    assert any(words in message for message in messages), messages
