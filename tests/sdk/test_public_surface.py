@@ -17,6 +17,7 @@ PUBLIC_SDK = [
     "ConnectorContext",
     "ConnectorError",
     "ConnectorSettings",
+    "DeadlineError",
     "ErrorKind",
     "HttpClient",
     "HttpStats",
