@@ -10,6 +10,7 @@ import typer
 from orderhub import __version__
 from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus
 from orderhub.cli.common import CliState
+from orderhub.files import restrict_umask
 
 app = typer.Typer(
     name="orderhub",
@@ -78,4 +79,6 @@ app.add_typer(catalog.app, name="catalog")
 
 
 def main() -> None:
+    # Everything orderhub creates holds or describes buyer data: private from the start.
+    restrict_umask()
     app()

@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from orderhub.config import AccountConfig, AppConfig, ConfigError
+from orderhub.files import write_private_text
 from orderhub.matching import sync_catalog
 from orderhub.metrics import WorkerMetrics
 from orderhub.registry import ConnectorLoadError, load_connector
@@ -217,8 +218,7 @@ class Worker:
 
     def beat(self) -> None:
         if self.heartbeat is not None:
-            self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
-            self.heartbeat.write_text(datetime.now(UTC).isoformat())
+            write_private_text(self.heartbeat, datetime.now(UTC).isoformat())
 
     def pull(self, account_id: str) -> PullResult | None:
         """One scheduled pull of one account. Never raises: a failure stays with its account."""
