@@ -268,3 +268,36 @@ def test_two_workers_racing_on_postgresql_push_each_row_once(
     assert len(posts) == 30, "no row was pushed by both workers"
     for index, order in enumerate(ids):
         assert tracking_notes(shop, str(order), f"1Z999AA1{index:010d}") == 1
+
+
+def test_a_stop_during_a_retry_wait_releases_the_claim_and_logs_no_crash(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+    stored_orders: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from structlog.testing import capture_logs
+
+    from orderhub.sdk.clock import Interrupted
+
+    order = next(iter(stored_orders))
+    push_id = ship(store_engine, clock, order)
+    # The channel answers 503, and the stop arrives during the retry pause.
+    shop.faults.add(Fault.status(503), times=10)
+
+    def stopped(seconds: float) -> None:
+        raise Interrupted("shutdown requested while waiting")
+
+    monkeypatch.setattr(connector.http.clock, "sleep", stopped)
+    with capture_logs() as logs:
+        result = PushRunner(store_engine, connector).run()
+    assert sum(result.outcomes.values()) == 0
+    events = {(entry["event"], entry["log_level"]) for entry in logs}
+    assert ("push.stopping", "info") in events
+    assert not any(event.endswith("crashed") for event, _ in events)
+    row = push_row(store_engine, push_id)
+    # Released at once: due now, not after the lease runs out.
+    assert row.status == "retrying" and row.lease_until is None
+    assert row.next_attempt_at <= clock.now()

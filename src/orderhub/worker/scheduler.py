@@ -38,7 +38,7 @@ from orderhub.matching import sync_catalog
 from orderhub.metrics import WorkerMetrics
 from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.runtime import build_connector
-from orderhub.sdk.clock import SystemClock
+from orderhub.sdk.clock import Interrupted, SystemClock
 from orderhub.sdk.connector import Capability, Connector
 from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
@@ -246,6 +246,9 @@ class Worker:
             if self.on_result is not None:
                 self.on_result(result)
             return result
+        except Interrupted:
+            self.log.info("worker.pull_stopping", account=account_id)
+            return None
         except Exception:
             self.log.exception("worker.job_crashed", account=account_id)
             return None
@@ -271,6 +274,9 @@ class Worker:
             job.push_results.append(result)
             self.metrics.record_push(account_id, connector.name, result.outcomes)
             return result
+        except Interrupted:
+            self.log.info("worker.push_stopping", account=account_id)
+            return None
         except Exception:
             self.log.exception("worker.push_crashed", account=account_id)
             return None
@@ -290,6 +296,9 @@ class Worker:
             self.log.error(
                 "catalog.sync_failed", account=account_id, error=exc.message, fix=exc.fix
             )
+        except Interrupted:
+            # A stop during a wait (a retry pause, a slow answer): a normal stop.
+            self.log.info("worker.catalog_stopping", account=account_id)
         except Exception:
             self.log.exception("worker.catalog_crashed", account=account_id)
         finally:
