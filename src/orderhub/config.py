@@ -39,6 +39,7 @@ from orderhub.metrics import MetricsConfig, read_metrics_config
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
 from orderhub.shipping.settings import ShippingConfig, read_shipping_config
+from orderhub.store.retention import RetentionConfig, read_retention_config
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -73,7 +74,15 @@ AUTO_JITTER = timedelta(seconds=-1)
 ACCOUNT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-TOP_LEVEL_KEYS = ("orderhub", "accounts", "shipments", "carriers", "metrics", "matching")
+TOP_LEVEL_KEYS = (
+    "orderhub",
+    "accounts",
+    "shipments",
+    "carriers",
+    "metrics",
+    "matching",
+    "retention",
+)
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
 
@@ -182,6 +191,7 @@ class AppConfig:
     shipping: ShippingConfig = field(default_factory=ShippingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def file(self) -> str | None:
@@ -411,7 +421,7 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>], [matching] and [metrics].",
+                    "[shipments], [carriers.<channel>], [matching], [metrics] and [retention].",
                 )
             )
 
@@ -445,6 +455,14 @@ def load_config(
         parse_duration=parse_duration,
     )
 
+    retention = read_retention_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+    )
+
     if problems:
         raise ConfigError(problems)
     return AppConfig(
@@ -457,6 +475,7 @@ def load_config(
         shipping=shipping,
         matching=matching,
         metrics=metrics,
+        retention=retention,
     )
 
 

@@ -130,3 +130,15 @@ def test_the_sweep_covers_every_command_that_takes_a_number_a_date_or_a_file(
     assert len(sweep(_files(tmp_path))) == 27
     assert {("orders", "show"), ("pushes", "retry"), ("shipments", "cancel")} <= commands
     assert {("skus", "map"), ("skus", "import"), ("catalog", "import")} <= commands
+
+
+def test_db_purge_dry_run_reports_and_changes_nothing(synced: Cli) -> None:
+    database = synced.directory / "orderhub.db"
+    before = _counts(database)
+    result = synced("db", "purge", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would be erased" in " ".join(result.output.split())
+    assert _counts(database) == before
+    result = synced("db", "purge")
+    assert result.exit_code == 0, result.output
+    assert "were erased" in " ".join(result.output.split())

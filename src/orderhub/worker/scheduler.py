@@ -44,9 +44,12 @@ from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
 from orderhub.store import runs
+from orderhub.store.retention import purge
 from orderhub.sync.pull import PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
+#: Seconds between two retention purges (buyer data past its period, old history rows).
+PURGE_EVERY = 3600.0
 RESULTS_KEPT = 50
 
 
@@ -161,6 +164,14 @@ class Worker:
                 id="inbox",
                 name="shipments inbox",
                 next_run_time=now,
+            )
+        if self.config.retention.enabled:
+            scheduler.add_job(
+                self.purge,
+                IntervalTrigger(seconds=PURGE_EVERY),
+                id="retention",
+                name="retention purge",
+                next_run_time=now + timedelta(seconds=30),
             )
         if self.heartbeat is not None:
             scheduler.add_job(
@@ -303,6 +314,23 @@ class Worker:
             self.log.exception("worker.catalog_crashed", account=account_id)
         finally:
             job.catalog_lock.release()
+
+    def purge(self) -> None:
+        """Apply [retention]: erase buyer data past its period, drop old history. Never
+        raises."""
+        if self.stop_event.is_set():
+            return
+        try:
+            with self.engine.begin() as connection:
+                result = purge(connection, self.config.retention, now=self.clock.now())
+            self.log.info(
+                "retention.purged",
+                orders_erased=result.orders_erased,
+                runs_deleted=result.runs_deleted,
+                quarantine_deleted=result.quarantine_deleted,
+            )
+        except Exception:
+            self.log.exception("worker.retention_crashed")
 
     def scan_inbox(self) -> None:
         """Import the CSV files waiting in the shipments drop folder. Never raises."""
