@@ -237,6 +237,7 @@ def test_hostile_records_are_stored_or_quarantined_and_never_fail_the_page(
     store_engine: Engine, name: str
 ) -> None:
     channel = CHANNELS[name]
+    tally = {"examples": 0, "records": 0, "quarantined": 0, "failed_runs": 0}
 
     # One store for all examples (a fresh account each): building a store per example
     # would be most of the run time.
@@ -249,9 +250,15 @@ def test_hostile_records_are_stored_or_quarantined_and_never_fail_the_page(
     @given(records=batches(channel))
     def check(records: list[dict[str, Any]]) -> None:
         result, account = pull(store_engine, channel, records)
+        tally["examples"] += 1
+        tally["records"] += len(records)
+        tally["quarantined"] += result.counts.quarantined
+        tally["failed_runs"] += result.outcome != "succeeded"
         assert_every_record_stored_or_quarantined(store_engine, account, result, records)
 
     check()
+    # The figures for the record (pytest -s shows them).
+    print(f"\nhostile records {name} on {store_engine.dialect.name}: {tally}")
 
 
 # -- the examples that found bugs -----------------------------------------------------------
