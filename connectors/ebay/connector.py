@@ -415,7 +415,6 @@ class EbayConnector(Connector[EbaySettings]):
             record_id="orderId",
             before_page=lambda: self.quota.ensure("pull"),
             log=self.log,
-            event="ebay.window_shifted",
             label=f"eBay account {self.account_id}: ",
             loop_fix="Check for a proxy or cache between orderhub and eBay that ignores the "
             "offset parameter (api_base_url).",

@@ -129,7 +129,6 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
                 records="",
                 total_header="X-WP-Total",
                 log=self.log,
-                event="woocommerce.window_shifted",
                 loop_fix=_CACHE_FIX,
             )
 

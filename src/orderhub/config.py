@@ -41,6 +41,7 @@ from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connecto
 from orderhub.sdk.connector import ConnectorSettings
 from orderhub.sdk.secrets import looks_secret
 from orderhub.shipping.settings import ShippingConfig, read_shipping_config
+from orderhub.store.retention import RetentionConfig, read_retention_config
 from orderhub.web.settings import WebConfig, read_web_config
 
 __all__ = [
@@ -85,6 +86,7 @@ TOP_LEVEL_KEYS = (
     "matching",
     "web",
     "alerts",
+    "retention",
 )
 ORDERHUB_KEYS = ("database_url", "log_level", "log_format")
 ACCOUNT_KEYS = ("id", "connector", "enabled", "interval", "jitter", "settings")
@@ -187,6 +189,7 @@ class AppConfig:
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     web: WebConfig = field(default_factory=WebConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def file(self) -> str | None:
@@ -408,7 +411,8 @@ def load_config(
                     key,
                     "unknown top-level key.",
                     f"{_did_you_mean(key, TOP_LEVEL_KEYS)}Known keys: [orderhub], [[accounts]], "
-                    "[shipments], [carriers.<channel>], [matching], [metrics], [web] and [alerts].",
+                    "[shipments], [carriers.<channel>], [matching], [metrics], [web], [alerts] "
+                    "and [retention].",
                 )
             )
 
@@ -459,6 +463,13 @@ def load_config(
         parse_duration=parse_duration,
         did_you_mean=_did_you_mean,
     )
+    retention = read_retention_config(
+        data,
+        add=lambda key, message, fix: problems.append(
+            ConfigProblem(problem_file, key, message, fix)
+        ),
+        parse_duration=parse_duration,
+    )
 
     if problems:
         raise ConfigError(problems)
@@ -474,6 +485,7 @@ def load_config(
         metrics=metrics,
         web=web,
         alerts=alerts,
+        retention=retention,
     )
 
 

@@ -22,6 +22,7 @@ PUBLIC_SDK = [
     "ConnectorError",
     "ConnectorSettings",
     "CredentialExpiry",
+    "DeadlineError",
     "ErrorKind",
     "HeaderTokenAuth",
     "HttpClient",

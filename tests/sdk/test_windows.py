@@ -91,9 +91,9 @@ def test_an_order_leaving_the_window_while_paged_makes_the_window_read_again() -
 
     shop.after_page = after
     with capture_logs() as logs:
-        got = read(shop, log=structlog.get_logger(), event="shop.window_shifted")
+        got = read(shop, log=structlog.get_logger())
     assert set(got) >= {1, 3, 4, 5, 6}, "no order skipped"
-    assert [e["event"] for e in logs].count("shop.window_shifted") == 1
+    assert [e["event"] for e in logs].count("sync.window_reread") == 1
 
 
 def test_a_window_that_never_settles_is_transient_after_max_reads() -> None:

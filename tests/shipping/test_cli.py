@@ -238,3 +238,86 @@ def test_a_shipment_already_on_the_channel_cannot_be_withdrawn(
     assert result.exit_code == 2
     assert "has reached the channel" in result.output and "seller portal" in result.output
     assert count(engine, SHIPMENTS) == 1
+
+
+def test_the_drop_folder_reports_odd_entries_and_imports_the_rest(
+    database: tuple[str, Engine, list[str]], tmp_path: Path
+) -> None:
+    _url, engine, (first, _second) = database
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    outside = tmp_path / "secret.csv"
+    outside.write_text(f"order,carrier,tracking\n{first},UPS,1Z999AA10123456785\n")
+    (inbox / "link.csv").symlink_to(outside)
+    (inbox / "folder.csv").mkdir()
+    os.mkfifo(inbox / "pipe.csv")
+    locked = inbox / "locked.csv"
+    locked.write_text("order,carrier,tracking\n")
+    locked.chmod(0)
+    odd = inbox / "we\x1bird\u202e name.csv"
+    odd.write_text(f"order,carrier,tracking\n{first},UPS,1Z999AA10123456784\n")
+    old = time.time() - 60
+    for entry in inbox.iterdir():
+        os.utime(entry, (old, old), follow_symlinks=False)
+
+    results = process_inbox(engine, inbox, now=datetime.now(UTC))
+
+    outcome = {r.file.name: r.ok for r in results}
+    assert outcome[odd.name] is True, "the good file among the odd ones is imported"
+    assert outcome["link.csv"] is False and outcome["folder.csv"] is False
+    assert outcome["pipe.csv"] is False
+    if os.geteuid() != 0:  # root reads any file
+        assert outcome["locked.csv"] is False
+    assert sorted(p.name for p in inbox.iterdir()) == ["done", "failed"]
+    report = (inbox / "failed" / "link.csv.errors.txt").read_text()
+    assert "outside the drop folder" in report
+    assert outside.exists(), "the link's target is left alone"
+    with engine.connect() as connection:
+        trackings = connection.execute(select(SHIPMENTS.c.tracking_number)).scalars().all()
+    assert trackings == ["1Z999AA10123456784"], "the file behind the link was not read"
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_files_orderhub_writes_are_private_whatever_the_umask(
+    tmp_path: Path, clock: FakeClock, shop: SimulatedWooCommerce, connector: WooCommerceConnector
+) -> None:
+    from orderhub.config import load_config
+    from orderhub.worker.scheduler import Worker
+
+    previous = os.umask(0o022)
+    try:
+        database = tmp_path / "store" / "orderhub.db"
+        url = f"sqlite:///{database}"
+        result = cli(url, "db", "upgrade")
+        assert result.exit_code == 0, result.output
+        assert _mode(database) == 0o600 and _mode(database.parent) == 0o700
+
+        # sync: the WAL and SHM files exist while a connection is open.
+        engine = make_engine(url)
+        shop.add_order(created=clock.now() - timedelta(hours=2))
+        clock.advance(120)
+        assert PullRunner(engine, connector).run().outcome == "succeeded"
+        with engine.connect():
+            for suffix in ("", "-wal", "-shm"):
+                sidecar = database.with_name(database.name + suffix)
+                assert _mode(sidecar) == 0o600, sidecar.name
+
+        # run: the worker's heartbeat (and the folder made for it).
+        heartbeat = tmp_path / "run" / "heartbeat"
+        config_file = tmp_path / "orderhub.toml"
+        config_file.write_text("[orderhub]\n")
+        config = load_config(config_file, env={}, defer_missing_secrets=True)
+        Worker(config, engine, heartbeat=heartbeat).beat()
+        assert _mode(heartbeat) == 0o600 and _mode(heartbeat.parent) == 0o700
+        engine.dispose()
+
+        # A store created 0644 by an older orderhub is made private when opened.
+        legacy = tmp_path / "legacy.db"
+        legacy.touch(mode=0o644)
+        make_engine(f"sqlite:///{legacy}").dispose()
+        assert _mode(legacy) == 0o600
+    finally:
+        os.umask(previous)

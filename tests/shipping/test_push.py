@@ -373,3 +373,36 @@ def test_a_limit_still_ends_a_run_early_and_the_next_run_takes_the_rest(
     assert runner.run(limit=2).attempted == 2
     assert runner.run().outcomes == {"confirmed": 1}
     assert runner.run().attempted == 0
+
+
+def test_a_stop_during_a_retry_wait_releases_the_claim_and_logs_no_crash(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    connector: WooCommerceConnector,
+    stored_orders: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from structlog.testing import capture_logs
+
+    from orderhub.sdk.clock import Interrupted
+
+    order = next(iter(stored_orders))
+    push_id = ship(store_engine, clock, order)
+    # The channel answers 503, and the stop arrives during the retry pause.
+    shop.faults.add(Fault.status(503), times=10)
+
+    def stopped(seconds: float) -> None:
+        raise Interrupted("shutdown requested while waiting")
+
+    monkeypatch.setattr(connector.http.clock, "sleep", stopped)
+    with capture_logs() as logs:
+        result = PushRunner(store_engine, connector).run()
+    assert sum(result.outcomes.values()) == 0
+    events = {(entry["event"], entry["log_level"]) for entry in logs}
+    assert ("push.stopping", "info") in events
+    assert not any(event.endswith("crashed") for event, _ in events)
+    row = push_row(store_engine, push_id)
+    # Released at once: due now, not after the lease runs out.
+    assert row.status == "retrying" and row.lease_until is None
+    assert row.next_attempt_at <= clock.now()

@@ -260,3 +260,33 @@ def test_sigkill_mid_sync_then_sync_again_converges(tmp_path: Path) -> None:
     # The second run resumed from the cursor (less its look-back), not from scratch.
     assert runs[1].window_start == cursor - timedelta(minutes=10)
     assert final_cursor is not None and final_cursor > cursor
+
+
+@pytest.mark.parametrize("mode", ["trickle", "silent"])
+def test_sigterm_during_a_hostile_answer_ends_the_worker_with_exit_0(
+    tmp_path: Path, mode: str
+) -> None:
+    from orderhub.testing.hostile import hostile_server
+
+    shop = make_shop(1, seed=5)  # its credentials only: the channel here is hostile
+    database = tmp_path / "orderhub.db"
+    with hostile_server(mode, interval=0.5, size=500 * 1024 * 1024) as server:
+        env = process_env(tmp_path, shop, server.url)
+        with started(["run"], env, tmp_path) as worker:
+            wait_for(
+                lambda: count(database, "SELECT count(*) FROM sync_runs") >= 1,
+                worker,
+                "the first sync to start",
+                timeout=20,
+            )
+            time.sleep(0.5)  # the request is now waiting on the hostile answer
+            worker.send_signal(signal.SIGTERM)
+            # The default deadline is 120 s: only the stop request ends this in time.
+            code = worker.wait(10)
+    assert code == 0
+    stdout = (tmp_path / "stdout").read_text()
+    events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    names = {event["event"] for event in events}
+    assert "worker.stopping" in names
+    assert not any(name.endswith("crashed") for name in names), names
+    assert not any(event.get("level") == "error" for event in events), events

@@ -166,7 +166,7 @@ def test_a_window_that_shifts_while_paged_is_read_again(
         got = [raw["orderId"] for raw in connector.fetch_orders(window(clock))]
     assert set(ids) - {ids[5]} <= set(got), "no order skipped"
     assert [r.param("offset") for r in listed(sim)] == ["0", "200", "400", "0", "200", "400"]
-    assert any(event["event"] == "ebay.window_shifted" for event in logs)
+    assert any(event["event"] == "sync.window_reread" for event in logs)
 
 
 def test_a_window_that_never_settles_fails_as_transient(

@@ -343,7 +343,7 @@ def test_an_order_modified_while_paging_makes_the_connector_read_the_window_agai
     # ...and the second read brought it back: no order of the window is missing.
     assert set(got) == set(ids)
     assert [r.param("page") for r in listed(sim, "any")] == ["1", "2", "3", "1", "2", "3"]
-    assert [e["event"] for e in logs].count("woocommerce.window_shifted") == 1
+    assert [e["event"] for e in logs].count("sync.window_reread") == 1
 
 
 def test_a_window_that_keeps_shifting_gives_up_with_a_transient_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
 from orderhub.sdk.errors import ConnectorError
 from orderhub.store.db import current_revision, head_revision, make_engine, upgrade
+from orderhub.store.retention import purge
 from orderhub.testing.scaffold import ScaffoldError, create_connector, default_directory
 
 connectors_app = typer.Typer(help="Installed channel connectors.", no_args_is_help=True)
@@ -181,6 +183,33 @@ def db_upgrade(ctx: typer.Context) -> None:
             console.print(
                 f"{safe_url(url)}: upgraded from {before or 'empty'} to {after}.", highlight=False
             )
+
+
+@db_app.command("purge")
+def db_purge(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be erased; change nothing.")
+    ] = False,
+) -> None:
+    """Erase buyer data past [retention] buyer_data and delete old history rows."""
+    st = state(ctx)
+    with user_errors(st):
+        config = st.config()
+        engine = st.engine()
+        with engine.begin() as connection:
+            result = purge(connection, config.retention, now=datetime.now(UTC), dry_run=dry_run)
+        if not config.retention.enabled:
+            console.print("Retention is off ([retention] enabled = false): nothing erased.")
+            return
+        verb = "would be" if dry_run else "were"
+        channels = ", ".join(f"{name} {count}" for name, count in sorted(result.by_channel.items()))
+        console.print(
+            f"Buyer data of {result.orders_erased} shipped/cancelled/refunded order(s) {verb} "
+            f"erased ({channels or 'no orders'}); {result.runs_deleted} sync run(s) and "
+            f"{result.quarantine_deleted} resolved quarantine row(s) {verb} deleted.",
+            highlight=False,
+        )
 
 
 @db_app.command("current")

@@ -10,6 +10,7 @@ import typer
 from orderhub import __version__
 from orderhub.cli import admin, alerts, catalog, ops, orders, running, shipping, skus, web
 from orderhub.cli.common import CliState
+from orderhub.files import restrict_umask
 
 app = typer.Typer(
     name="orderhub",
@@ -80,4 +81,6 @@ app.add_typer(alerts.app, name="alerts")
 
 
 def main() -> None:
+    # Everything orderhub creates holds or describes buyer data: private from the start.
+    restrict_umask()
     app()

@@ -3,6 +3,7 @@ user mistake into one clear message with a fix and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError, StatementError
 
 from orderhub.config import (
     DATABASE_URL_ENV,
@@ -177,6 +178,17 @@ def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
             "and run `orderhub db upgrade`.",
         )
         raise typer.Exit(1) from None
+    except (OverflowError, DataError, StatementError, csv.Error) as exc:
+        # A value beyond what the store or Python holds (an id of 20 digits, a date before
+        # year 1 in UTC, a CSV field over 128 KiB). The transaction it was in rolled back.
+        origin = exc.orig if isinstance(exc, StatementError) and exc.orig else exc
+        reason = str(origin).strip().splitlines()[0] if str(origin).strip() else ""
+        _print_error(
+            f"A value given is out of range and nothing was changed ({reason[:200]}).",
+            "Use ids and quantities below 2147483647, dates between the years 1 and 9999 "
+            "(in UTC), and CSV fields under 128 KiB.",
+        )
+        raise typer.Exit(2) from None
 
 
 def _print_error(message: str, fix: str | None) -> None:
@@ -218,4 +230,11 @@ def parse_when(value: str) -> datetime:
             "Use ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00:00Z.",
             code=2,
         )
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        fail(
+            f"{value!r} is outside the years 1 to 9999 once converted to UTC.",
+            "Give a date between 0001-01-02 and 9999-12-30.",
+            code=2,
+        )

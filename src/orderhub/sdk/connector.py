@@ -20,13 +20,13 @@ from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from orderhub.sdk.carriers import CarrierRule
 from orderhub.sdk.clock import Clock
 from orderhub.sdk.drafts import OrderDraft, PushResult, ShipmentDraft
 from orderhub.sdk.errors import ConnectorError
-from orderhub.sdk.http import HttpClient
+from orderhub.sdk.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, HttpClient
 from orderhub.sdk.ratelimit import RateLimit
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import register_secrets
@@ -54,6 +54,11 @@ class ConnectorSettings(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Per-account overrides of the connector's ``request_deadline`` (seconds for one
+    #: request, connect to last byte) and ``max_response_bytes``; None keeps the default.
+    request_deadline: float | None = Field(default=None, ge=1, le=3600)
+    max_response_bytes: int | None = Field(default=None, ge=1024, le=1024**3)
 
     def secret_values(self) -> list[str]:
         """Every secret's plain value, for the log redactor."""
@@ -166,6 +171,14 @@ class Connector(Generic[S]):
         True when the channel's order status shows a partial shipment (Amazon, eBay), so
         orderhub can verify a partial push on the next pull; False where only a complete
         order changes status (WooCommerce).
+    ``timeout``
+        Seconds one socket operation (connect, one read) may wait.
+    ``request_deadline``
+        Seconds one whole request may take, connect to last byte (120 s by default); a
+        silent or trickling channel fails the run with ``error_kind`` ``timeout``.
+    ``max_response_bytes``
+        The largest answer read (32 MiB by default); a larger one is refused as it streams.
+        Accounts override both with the settings of the same names.
     """
 
     name: ClassVar[str] = ""
@@ -185,6 +198,8 @@ class Connector(Generic[S]):
     timeout: ClassVar[float] = 30.0
     carrier_codes: ClassVar[Mapping[str, str]] = {}
     carrier_rules: ClassVar[tuple[CarrierRule, ...]] = ()
+    request_deadline: ClassVar[float] = DEFAULT_DEADLINE
+    max_response_bytes: ClassVar[int] = DEFAULT_MAX_RESPONSE_BYTES
 
     def __init__(self, context: ConnectorContext[S]) -> None:
         self.context = context
@@ -225,6 +240,8 @@ class Connector(Generic[S]):
             auth=auth,
             headers=self.default_headers(),
             timeout=self.timeout,
+            deadline=self.settings.request_deadline or self.request_deadline,
+            max_response_bytes=self.settings.max_response_bytes or self.max_response_bytes,
             secrets=secrets,
             classify=self.classify_response,
             rate_limit_from_response=self.rate_limit_from_response,

@@ -14,6 +14,7 @@ class ErrorKind(StrEnum):
     """What the framework does with an error."""
 
     TRANSIENT = "transient"  # retried with backoff (5xx, timeouts, truncated bodies)
+    TIMEOUT = "timeout"  # a request passed its overall deadline; the next run tries again
     RATE_LIMITED = "rate_limited"  # retried after Retry-After or a bucket refill
     AUTH = "auth"  # never retried; the account needs attention (credentials)
     REJECTED = "rejected"  # never retried; the request itself is wrong (other 4xx)
@@ -50,7 +51,7 @@ class ConnectorError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.kind in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED)
+        return self.kind in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED, ErrorKind.TIMEOUT)
 
     def __str__(self) -> str:
         return self.message
@@ -61,6 +62,14 @@ class TransientError(ConnectorError):
 
     kind = ErrorKind.TRANSIENT
     default_fix = "Nothing to do if it passes; if it persists, check the channel's status page."
+
+
+class DeadlineError(TransientError):
+    """A request did not finish (connect, send, wait and read together) within its overall
+    deadline: a silent or trickling server. Not retried within the run (it already took a
+    whole deadline); the next run, or the push runner's next attempt, tries again."""
+
+    kind = ErrorKind.TIMEOUT
 
 
 class RateLimitedError(ConnectorError):

@@ -25,6 +25,7 @@ import json as jsonlib
 import math
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,11 +37,12 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from orderhub import __version__
-from orderhub.sdk.clock import Clock
+from orderhub.sdk.clock import Clock, Interrupted
 from orderhub.sdk.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
+    DeadlineError,
     RateLimitedError,
     RejectedError,
     TransientError,
@@ -50,6 +52,8 @@ from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import REDACTED, looks_secret, scrub
 
 __all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "HttpClient",
     "HttpStats",
     "looks_secret",
@@ -64,6 +68,13 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRA
 
 _MAX_MESSAGE = 200
 _MAX_CODE = 80
+
+#: Seconds one request may take from connecting to the last byte of its answer.
+DEFAULT_DEADLINE = 120.0
+#: The largest answer read (decoded); a larger one is refused while it streams in.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: How often a wait for an answer looks at the deadline and the stop request.
+_POLL = 0.25
 
 
 # -- redaction ------------------------------------------------------------------------------
@@ -239,6 +250,15 @@ class HttpStats:
     waited: float = 0.0  # seconds spent waiting for rate-limit tokens + backoff
 
 
+class _Overrun(Exception):
+    """The exchange passed its deadline (``what="deadline"``) or its size cap (``"size"``)."""
+
+    def __init__(self, what: str, size: int = 0) -> None:
+        super().__init__(what)
+        self.what = what
+        self.size = size
+
+
 class _CallState:
     """Per-call state shared between the attempt and the retry decision."""
 
@@ -281,6 +301,9 @@ class HttpClient:
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        stop: threading.Event | None = None,
         secrets: Sequence[str] = (),
         classify: Callable[[httpx.Response], ConnectorError | None] | None = None,
         rate_limit_from_response: Callable[[str, httpx.Response], RateLimit | None] | None = None,
@@ -299,6 +322,11 @@ class HttpClient:
         self._classify = classify
         self._rate_limit_from_response = rate_limit_from_response
         self._rng = rng if rng is not None else random.Random()
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
+        # The worker's stop request: a wait for an answer ends within _POLL seconds of it.
+        self._stop_event = stop if stop is not None else getattr(clock, "stop", None)
+        self._host = urlsplit(base_url).hostname or base_url
         merged = {"User-Agent": f"orderhub/{__version__}", "Accept": "application/json"}
         merged.update(headers or {})
         self._client = httpx.Client(
@@ -306,7 +334,8 @@ class HttpClient:
             transport=transport,
             auth=auth,
             headers=merged,
-            timeout=timeout,
+            # Per socket operation; the whole request is bounded by ``deadline`` on top.
+            timeout=min(timeout, deadline + 1.0),
             # A redirect usually means base_url is stale (http -> https, a moved shop); it is
             # reported as a config error instead of silently re-sending credentials.
             follow_redirects=False,
@@ -504,6 +533,8 @@ class HttpClient:
         def should_retry(exc: BaseException) -> bool:
             if not isinstance(exc, ConnectorError) or not exc.retryable:
                 return False
+            if isinstance(exc, DeadlineError):
+                return False  # it took a whole deadline already: leave it to the next run
             # A throttled request or one that never left was not acted on: always safe.
             return safe or isinstance(exc, RateLimitedError) or state.unsent
 
@@ -594,11 +625,12 @@ class HttpClient:
         body: Any = None
         error: ConnectorError | None
         try:
-            response = self._client.send(request)
+            response = self._exchange(request)
         except httpx.RequestError as exc:
             error = self._network_error(operation, method, log_url, exc, state)
+        except _Overrun as exc:
+            error = self._overrun_error(operation, method, log_url, exc)
         else:
-            _break_body_cycle(response)
             self._adopt_rate_limit(operation, response)
             error = self._classify_response(operation, method, response)
             if error is None and parse_json:
@@ -632,6 +664,91 @@ class HttpClient:
             fields["retry_after"] = error.retry_after
         self.log.warning("http.request", **fields)
         raise error
+
+    # -- the exchange: deadline, size cap, stop ------------------------------------------
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and read its whole answer, within the overall deadline and the
+        size cap, ending early on a stop request.
+
+        httpx's timeouts are per socket operation: a server sending one byte every few
+        seconds never trips them. So the exchange runs in a helper thread while this one
+        waits on the clock that matters (``time.monotonic``, real time: sockets do not
+        follow a fake clock) and on the stop event. A helper left behind by a deadline or a
+        stop ends by itself at its next socket timeout and its answer is dropped.
+        """
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+        abandoned = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["response"] = self._read_capped(request, abandoned)
+            except BaseException as exc:  # handed over to the waiting thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        deadline_at = time.monotonic() + self.deadline
+        helper = threading.Thread(target=work, name="orderhub-http", daemon=True)
+        helper.start()
+        while not done.wait(min(_POLL, max(0.0, deadline_at - time.monotonic()))):
+            if self._stop_event is not None and self._stop_event.is_set():
+                abandoned.set()
+                raise Interrupted("shutdown requested while waiting for the channel")
+            if time.monotonic() >= deadline_at:
+                abandoned.set()
+                raise _Overrun("deadline")
+        if "error" in outcome:
+            raise outcome["error"]
+        response: httpx.Response = outcome["response"]
+        return response
+
+    def _read_capped(self, request: httpx.Request, abandoned: threading.Event) -> httpx.Response:
+        response = self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise _Overrun("size", int(declared))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                if abandoned.is_set():
+                    raise _Overrun("deadline")
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise _Overrun("size", size)
+                chunks.append(chunk)
+            # The body is in hand: keep it as the response's content, as read() would.
+            response._content = b"".join(chunks)
+        finally:
+            response.close()
+            _break_body_cycle(response)
+        return response
+
+    def _overrun_error(
+        self, operation: str, method: str, log_url: str, overrun: _Overrun
+    ) -> ConnectorError:
+        path = log_url.split("?", 1)[0]
+        if overrun.what == "size":
+            return RejectedError(
+                f"{operation}: {method} {path}: the answer is larger than "
+                f"{self.max_response_bytes} bytes (at least {overrun.size}); it was not read",
+                fix=(
+                    f"{self._host} sent more than max_response_bytes: lower the page size, or "
+                    "raise max_response_bytes in the account's settings if pages this large "
+                    "are expected."
+                ),
+            )
+        return DeadlineError(
+            f"{operation}: {method} {path}: no complete answer within {self.deadline:g} s",
+            fix=(
+                f"{self._host} is silent or very slow: check that it is up and reachable from "
+                "this host (proxy, firewall). Nothing was lost; the next run tries again. "
+                "Raise request_deadline in the account's settings only for a channel known "
+                "to be this slow."
+            ),
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -154,7 +154,6 @@ def read_window(
     max_reads: int = DEFAULT_MAX_READS,
     before_page: Callable[[], None] | None = None,
     log: Any = None,
-    event: str = "window_shifted",
     label: str = "",
     loop_fix: str = _LOOP_FIX,
     headers: Mapping[str, str] | None = None,
@@ -166,7 +165,9 @@ def read_window(
     from ``total_header`` or ``total_path`` (neither: no re-reads, only the repeated-page
     check). ``record_id`` (a key, or a function of a record) identifies records for the
     repeated-page check. ``before_page`` runs before every request (a daily quota check).
-    ``log`` gets an ``event`` with the first totals whenever a window is read again.
+    ``log`` gets a ``sync.window_reread`` event (one stable name for every channel; the
+    bound logger carries the account and channel) with the first totals whenever a window
+    is read again.
     ``label`` prefixes error messages (``"eBay account x: "``); ``loop_fix`` is the fix of
     the repeated-page error.
 
@@ -199,7 +200,7 @@ def read_window(
         if watcher.stable:
             return
         if log is not None:
-            log.info(event, totals=watcher.totals[:5])
+            log.info("sync.window_reread", totals=watcher.totals[:5])
     raise TransientError(
         f"{label}records kept changing while being paged; the window was read "
         f"{max_reads} times without a stable total",

@@ -41,6 +41,8 @@ COLUMNS = (
     "shipped_at",
 )
 REQUIRED = ("order", "carrier", "tracking")
+#: The store's integer columns are 32-bit.
+QUANTITY_LIMIT = 2**31 - 1
 
 
 @dataclass
@@ -56,7 +58,10 @@ def parse_when(text: str) -> datetime:
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise ValueError("the date is outside years 1 to 9999 in UTC") from None
 
 
 def parse_shipments_csv(text: str) -> tuple[list[ShipmentRequest], list[ShipmentProblem]]:
@@ -86,6 +91,21 @@ def parse_shipments_csv(text: str) -> tuple[list[ShipmentRequest], list[Shipment
             )
         ]
 
+    try:
+        return _parse_rows(reader, header, problems)
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+        return [], [
+            ShipmentProblem(
+                f"row {reader.line_num}",
+                f"the file cannot be read as CSV ({exc}).",
+                "Check the quoting of that row; no field of a shipments file needs 128 KiB.",
+            )
+        ]
+
+
+def _parse_rows(
+    reader: csv.DictReader[str], header: dict[str, str], problems: list[ShipmentProblem]
+) -> tuple[list[ShipmentRequest], list[ShipmentProblem]]:
     groups: dict[tuple[str, str, str, str], _Group] = {}
     for number, raw in enumerate(reader, start=2):  # row 1 is the header
         row = {key: (raw.get(name) or "").strip() for key, name in header.items()}
@@ -112,6 +132,16 @@ def parse_shipments_csv(text: str) -> tuple[list[ShipmentRequest], list[Shipment
                     )
                 )
                 bad = True
+            if quantity is not None and quantity > QUANTITY_LIMIT:
+                problems.append(
+                    ShipmentProblem(
+                        label,
+                        f"quantity {row['quantity'][:20]} is too large.",
+                        f"Give at most {QUANTITY_LIMIT}.",
+                    )
+                )
+                bad = True
+                quantity = None
             if quantity is not None and quantity <= 0:
                 problems.append(
                     ShipmentProblem(

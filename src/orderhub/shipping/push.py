@@ -28,6 +28,7 @@ import structlog
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from orderhub.sdk.carriers import broken_carrier_rule
+from orderhub.sdk.clock import Interrupted
 from orderhub.sdk.connector import Connector
 from orderhub.sdk.drafts import PushOutcome, ShipmentDraft, ShipmentLine
 from orderhub.sdk.errors import AuthError, ConnectorError
@@ -111,7 +112,10 @@ class PushRunner:
             push_id = self.claim()
             if push_id is None:
                 break
-            result.outcomes[self.push(push_id)] += 1
+            try:
+                result.outcomes[self.push(push_id)] += 1
+            except Interrupted:
+                break  # a normal stop: the claim is already released
         return result
 
     # -- claiming ------------------------------------------------------------------------
@@ -149,6 +153,21 @@ class PushRunner:
             )
         return int(push_id)
 
+    def _release(self, push_id: int) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(PUSHES)
+                .where(PUSHES.c.id == push_id, PUSHES.c.claimed_by == self.worker_id)
+                .values(
+                    status="retrying",
+                    next_attempt_at=now,
+                    lease_until=None,
+                    claimed_by=None,
+                    updated_at=now,
+                )
+            )
+
     # -- pushing -------------------------------------------------------------------------
 
     def push(self, push_id: int) -> str:
@@ -185,6 +204,13 @@ class PushRunner:
             answer = self.connector.push_tracking(draft)
         except ConnectorError as exc:
             return self._failed(push, exc, log)
+        except Interrupted:
+            # A stop during a wait (a retry pause, a slow answer) is a normal stop, not a
+            # crash. The claim is released at once so the next run takes the row; the
+            # connector's idempotency check covers a request that did reach the channel.
+            log.info("push.stopping", reason="shutdown requested")
+            self._release(push_id)
+            raise
         except Exception as exc:
             log.exception(
                 "push.crashed",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json as jsonlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,8 +48,28 @@ def canonical_json(raw: Any) -> tuple[str, str]:
     """
     # orjson: the same compact, key-sorted UTF-8 text as json.dumps(sort_keys=True,
     # separators=(",", ":"), ensure_ascii=False), five times faster on the ingest hot path.
-    data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    try:
+        data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        data = _fallback_json(raw)
     return data.decode(), hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _fallback_json(raw: Any) -> bytes:
+    """The canonical text of a payload orjson refuses although Python's parser read it: an
+    integer beyond 64 bits, nesting deeper than 255, a lone surrogate. The same text as
+    orjson's wherever both can write it; lone surrogates are escaped (``\\ud800``) so the
+    text stays valid UTF-8 for the database."""
+    options: dict[str, Any] = {"sort_keys": True, "separators": (",", ":"), "default": str}
+    try:
+        text = jsonlib.dumps(raw, ensure_ascii=False, **options)
+        return text.encode()
+    except UnicodeEncodeError:
+        return jsonlib.dumps(raw, ensure_ascii=True, **options).encode()
+    except (RecursionError, ValueError, TypeError) as exc:
+        # Deeper than Python itself can walk: keep a description, not the payload.
+        note = {"orderhub_unserialisable_payload": f"{type(exc).__name__}: {exc}"[:200]}
+        return jsonlib.dumps(note, ensure_ascii=True, **options).encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from orderhub.matching import MatchingConfig, resolve_external_orders
 from orderhub.sdk.clock import Interrupted
@@ -36,10 +37,17 @@ from orderhub.store.ingest import (
     ingest_page,
     read_cursor,
 )
+from orderhub.store.limits import storable_text, store_problems
 from orderhub.sync.window import chunks, plan_window
 
 ORDERS_STREAM = "orders"
 _REASON_LIMIT = 500
+_ID_LIMIT = 128
+
+# What writing a page can raise because of a value in it: the database's own refusals and
+# the drivers' conversions (an integer too large for SQLite, text that is not UTF-8, an
+# amount beyond numeric's range).
+_WRITE_ERRORS = (SQLAlchemyError, ValueError, TypeError, OverflowError, ArithmeticError)
 
 
 @dataclass
@@ -212,7 +220,83 @@ class PullRunner:
             cursor = max(item.draft.updated_at for item in orders)
         if not orders and not quarantined and cursor is None:
             return
+        try:
+            counts = self._write(orders, quarantined, run_id, result, cursor)
+        except _WRITE_ERRORS as exc:
+            # No check foresaw this (the database refused a value): find the record that
+            # did it by writing the page one record at a time, so only it is quarantined.
+            log.warning(
+                "sync.page_write_failed",
+                error=type(exc).__name__,
+                records=len(orders),
+                fix="The page is written record by record; the refused ones are quarantined.",
+            )
+            counts = self._write_one_by_one(orders, quarantined, run_id, result, cursor, log=log)
+        result.counts.add(counts)
+        if self.progress is not None:
+            self.progress(result)
+        log.debug(
+            "sync.page_committed",
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            quarantined=counts.quarantined,
+            cursor=cursor.isoformat() if cursor else None,
+        )
+
+    def _normalise(self, raw: Any) -> IncomingOrder | IncomingQuarantine:
+        """One raw record as an order to store or a record to quarantine; never raises.
+
+        Everything that depends on the record happens in here (its canonical text, the
+        connector's ``to_order``, the draft's validation and the store's own limits), so
+        no record can fail the page it came in."""
+        text_: str | None = None
+        digest = ""
+        try:
+            text_, digest = canonical_json(raw)
+            draft = self.connector.to_order(raw)
+            problems = validate_order(draft) or store_problems(draft)
+            if problems:
+                raise MalformedRecordError("; ".join(problems))
+        except Exception as exc:
+            if isinstance(exc, ConnectorError):
+                reason = str(exc)
+                # A connector's own fix (e.g. "map this status in status_map") is worth more
+                # than the generic one: keep it with the record.
+                if exc.fix != MalformedRecordError.default_fix:
+                    reason = f"{reason} Fix: {exc.fix}"
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
+            if text_ is None:
+                text_, digest = _unreadable_payload(raw, reason)
+            return self._quarantine(raw, reason, text_, digest)
+        return IncomingOrder(draft=draft, raw=text_, content_hash=digest)
+
+    def _quarantine(self, raw: Any, reason: str, text_: str, digest: str) -> IncomingQuarantine:
+        external_id = None
+        # The id is only a label for people; the payload itself is kept whole.
+        with suppress(Exception):
+            found = self.connector.external_id(raw)
+            if found is not None:
+                external_id = storable_text(str(found), _ID_LIMIT)
+        return IncomingQuarantine(
+            external_id=external_id,
+            reason=storable_text(reason, _REASON_LIMIT),
+            raw=text_,
+            payload_hash=digest,
+        )
+
+    def _write(
+        self,
+        orders: list[IncomingOrder],
+        quarantined: list[IncomingQuarantine],
+        run_id: int,
+        result: PullResult,
+        cursor: datetime | None,
+    ) -> IngestCounts:
+        """Write one page (orders, quarantined records, cursor) in one transaction."""
         now = self.clock.now()
+        unresolved = 0
         with self.engine.begin() as connection:
             counts = ingest_page(
                 connection,
@@ -236,46 +320,46 @@ class PullRunner:
                     now=now,
                     config=self.matching,
                 )
-                result.unresolved_lines += resolved.unresolved
-        result.counts.add(counts)
-        if self.progress is not None:
-            self.progress(result)
-        log.debug(
-            "sync.page_committed",
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
-            quarantined=counts.quarantined,
-            cursor=cursor.isoformat() if cursor else None,
-        )
+                unresolved = resolved.unresolved
+        # Counted only once the transaction has committed.
+        result.unresolved_lines += unresolved
+        return counts
 
-    def _normalise(self, raw: Any) -> IncomingOrder | IncomingQuarantine:
-        text_, digest = canonical_json(raw)
-        try:
-            draft = self.connector.to_order(raw)
-            problems = validate_order(draft)
-            if problems:
-                raise MalformedRecordError("; ".join(problems))
-        except Exception as exc:
-            if isinstance(exc, ConnectorError):
-                reason = str(exc)
-                # A connector's own fix (e.g. "map this status in status_map") is worth more
-                # than the generic one: keep it with the record.
-                if exc.fix != MalformedRecordError.default_fix:
-                    reason = f"{reason} Fix: {exc.fix}"
-            else:
-                reason = f"{type(exc).__name__}: {exc}"
-            external_id = None
-            # The id is only a label for people; the payload itself is kept whole.
-            with suppress(Exception):
-                external_id = self.connector.external_id(raw)
-            return IncomingQuarantine(
-                external_id=external_id,
-                reason=reason[:_REASON_LIMIT],
-                raw=text_,
-                payload_hash=digest,
-            )
-        return IncomingOrder(draft=draft, raw=text_, content_hash=digest)
+    def _write_one_by_one(
+        self,
+        orders: list[IncomingOrder],
+        quarantined: list[IncomingQuarantine],
+        run_id: int,
+        result: PullResult,
+        cursor: datetime | None,
+        *,
+        log: Any,
+    ) -> IngestCounts:
+        total = IngestCounts()
+        refused = list(quarantined)
+        for item in orders:
+            try:
+                total.add(self._write([item], [], run_id, result, None))
+            except _WRITE_ERRORS as exc:
+                reason = f"the database refused this order: {_database_reason(exc)}"
+                log.warning(
+                    "sync.record_quarantined",
+                    external_id=storable_text(item.draft.external_id or "", _ID_LIMIT),
+                    reason=reason,
+                    fix=MalformedRecordError.default_fix,
+                )
+                refused.append(
+                    IncomingQuarantine(
+                        external_id=storable_text(str(item.draft.external_id), _ID_LIMIT),
+                        reason=storable_text(reason, _REASON_LIMIT),
+                        raw=item.raw,
+                        payload_hash=item.content_hash,
+                    )
+                )
+        # The quarantined records and the cursor last: the cursor moves only once every
+        # record of the page is stored or quarantined.
+        total.add(self._write([], refused, run_id, result, cursor))
+        return total
 
     def _finish(
         self,
@@ -348,3 +432,17 @@ class PullRunner:
 def _unlock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
     connection.commit()
+
+
+def _database_reason(exc: BaseException) -> str:
+    """The database's own words for a refusal, without the statement or its parameters
+    (SQLAlchemy's message carries both, and the parameters are buyer data)."""
+    origin: BaseException = exc.orig if isinstance(exc, StatementError) and exc.orig else exc
+    first_line = str(origin).strip().splitlines()[0] if str(origin).strip() else ""
+    return f"{type(origin).__name__}: {first_line}"[:300]
+
+
+def _unreadable_payload(raw: Any, reason: str) -> tuple[str, str]:
+    """A stand-in text for a payload that cannot even be written as JSON."""
+    note = {"orderhub_unreadable_payload": type(raw).__name__, "reason": reason[:200]}
+    return canonical_json(note)

@@ -48,13 +48,14 @@ from orderhub.metrics import HealthSnapshot, WorkerMetrics
 from orderhub.probes import Probe, liveness, readiness
 from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.runtime import build_connector
-from orderhub.sdk.clock import SystemClock
+from orderhub.sdk.clock import Interrupted, SystemClock
 from orderhub.sdk.connector import Capability, Connector
 from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
 from orderhub.store import heartbeats, runs
 from orderhub.store.heartbeats import new_instance_id
+from orderhub.store.retention import purge
 from orderhub.sync.pull import PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
@@ -62,6 +63,8 @@ _BUG_FIX = (
     "A bug in orderhub or the connector, not in your data: report it with this line. "
     "Nothing was lost; the job runs again at its next time."
 )
+#: Seconds between two retention purges (buyer data past its period, old history rows).
+PURGE_EVERY = 3600.0
 RESULTS_KEPT = 50
 
 # Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
@@ -215,6 +218,15 @@ class Worker:
                 name="shipments inbox",
                 executor=HOUSEKEEPING,
                 next_run_time=now,
+            )
+        if self.config.retention.enabled:
+            scheduler.add_job(
+                self.purge,
+                IntervalTrigger(seconds=PURGE_EVERY),
+                id="retention",
+                name="retention purge",
+                executor=HOUSEKEEPING,
+                next_run_time=now + timedelta(seconds=30),
             )
         scheduler.add_job(
             self.beat,
@@ -414,6 +426,9 @@ class Worker:
             # Tell the health thread: a failure is alerted within moments, not an interval.
             self.health_wake.set()
             return result
+        except Interrupted:
+            self.log.info("worker.pull_stopping", account=account_id)
+            return None
         except Exception:
             self.log.exception(
                 "worker.job_crashed",
@@ -445,6 +460,9 @@ class Worker:
             job.push_results.append(result)
             self.metrics.record_push(account_id, connector.name, result.outcomes)
             return result
+        except Interrupted:
+            self.log.info("worker.push_stopping", account=account_id)
+            return None
         except Exception:
             self.log.exception(
                 "worker.push_crashed",
@@ -476,6 +494,9 @@ class Worker:
                 error=exc.message,
                 fix=exc.fix,
             )
+        except Interrupted:
+            # A stop during a wait (a retry pause, a slow answer): a normal stop.
+            self.log.info("worker.catalog_stopping", account=account_id)
         except Exception:
             self.log.exception(
                 "worker.catalog_crashed",
@@ -486,6 +507,23 @@ class Worker:
             )
         finally:
             job.catalog_lock.release()
+
+    def purge(self) -> None:
+        """Apply [retention]: erase buyer data past its period, drop old history. Never
+        raises."""
+        if self.stop_event.is_set():
+            return
+        try:
+            with self.engine.begin() as connection:
+                result = purge(connection, self.config.retention, now=self.clock.now())
+            self.log.info(
+                "retention.purged",
+                orders_erased=result.orders_erased,
+                runs_deleted=result.runs_deleted,
+                quarantine_deleted=result.quarantine_deleted,
+            )
+        except Exception:
+            self.log.exception("worker.retention_crashed", error_kind="internal", fix=_BUG_FIX)
 
     def scan_inbox(self) -> None:
         """Import the CSV files waiting in the shipments drop folder. Never raises."""

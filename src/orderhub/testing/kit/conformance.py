@@ -329,6 +329,24 @@ class ConnectorConformance:
             problems.append("CANCELLATIONS needs FETCH_ORDERS")
         assert not problems, f"{cls.__name__}: " + "; ".join(problems)
 
+    def test_contract_requests_have_a_bounded_deadline_and_size(self) -> None:
+        """``request_deadline`` and ``max_response_bytes`` are finite and sensible, so no
+        channel can hold a run forever or fill the worker's memory."""
+        cls = self.connector_class
+        problems = []
+        if not 1 <= cls.request_deadline <= 600:
+            problems.append(
+                f"request_deadline = {cls.request_deadline!r} s: declare 1 to 600 seconds "
+                "(one whole request, connect to last byte)"
+            )
+        if not 64 * 1024 <= cls.max_response_bytes <= 256 * 1024 * 1024:
+            problems.append(
+                f"max_response_bytes = {cls.max_response_bytes!r}: declare 64 KiB to 256 MiB"
+            )
+        if cls.timeout > cls.request_deadline:
+            problems.append("timeout (one socket operation) is longer than request_deadline")
+        assert not problems, "; ".join(problems)
+
     def test_contract_secrets_are_secret_typed_and_hidden_from_repr(
         self, conformance: Harness
     ) -> None:
