@@ -178,16 +178,18 @@ def unmapped_command(
             "units",
             "orders (open)",
             "sample orders",
-            "suggestions (score)",
+            "suggestions (score): why",
         ):
             table.add_column(column)
         for group in shown:
             if group.sku is None:
                 hint = _no_sku_hint(group.channel, group.identifiers)
             else:
-                hint = "\n".join(f"{escape(s.sku)} ({s.score:.0f})" for s in group.suggestions) or (
-                    "-" if suggestions else ""
-                )
+                hint = "\n".join(
+                    f"{escape(s.sku)} ({s.score:.0f}{', strong' if s.strong else ''}): "
+                    f"{escape(s.reason)}"
+                    for s in group.suggestions
+                ) or ("-" if suggestions else "")
             table.add_row(
                 group.channel,
                 group.account_id,
@@ -202,7 +204,16 @@ def unmapped_command(
         console.print(table)
         if len(groups) > limit:
             console.print(f"{len(groups) - limit} more: raise --limit to see them.")
-        first = next((g for g in shown if g.sku and g.suggestions), None)
+        # A ready command only for a strong suggestion: a weak one is a lead to check.
+        first = next(
+            (g for g in shown if g.sku and g.suggestions and g.suggestions[0].strong), None
+        )
+        if first is None and any(g.suggestions for g in shown):
+            console.print(
+                "No suggestion is strong enough to map without a look: check the catalog "
+                "(`orderhub catalog list`), then `orderhub skus map CHANNEL_SKU CATALOG_SKU`.",
+                highlight=False,
+            )
         if first is not None and first.sku is not None:
             console.print(
                 "Map one (its waiting orders are released at once):\n  orderhub skus map "
