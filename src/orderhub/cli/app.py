@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from orderhub import __version__
-from orderhub.cli import admin, catalog, ops, orders, running, shipping, skus
+from orderhub.cli import admin, catalog, helptypes, ops, orders, running, shipping, skus
 from orderhub.cli.common import CliState
+
+helptypes.install()
 
 app = typer.Typer(
     name="orderhub",

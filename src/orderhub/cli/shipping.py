@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import ColumnElement, select, update
 
 from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.shipping.carriers import CARRIERS, carrier_display
 from orderhub.shipping.inbox import import_file
 from orderhub.shipping.record import PUSHES, SHIPMENTS, record_shipments
@@ -177,7 +177,8 @@ def shipments_columns() -> None:
 def shipments_list(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many shipments.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Recorded shipments, newest first, with the state of their push."""
     st = state(ctx)
@@ -192,23 +193,25 @@ def shipments_list(
         if account:
             query = query.where(SHIPMENTS.c.account_id == account)
         rows = connection.execute(query).all()
-        if not rows:
+        if not rows and fmt is Format.table:
             console.print("No shipments recorded. Record one with `orderhub ship`.")
             return
-        table = Table(title="Shipments")
-        for column in (
-            "id",
-            "account",
-            "order",
-            "carrier",
-            "tracking",
-            "shipped (UTC)",
-            "source",
-            "push",
-        ):
-            table.add_column(column, no_wrap=True)
+        listing = Listing(
+            "Shipments",
+            (
+                "id",
+                "account",
+                "order",
+                "carrier",
+                "tracking",
+                "shipped (UTC)",
+                "source",
+                "push",
+            ),
+            keys=("id", "order", "tracking"),
+        )
         for row in rows:
-            table.add_row(
+            listing.add(
                 str(row.id),
                 row.account_id,
                 row.display_id or row.external_id,
@@ -218,7 +221,7 @@ def shipments_list(
                 row.source,
                 row.status or "-",
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @pushes_app.command("list")
@@ -228,7 +231,8 @@ def pushes_list(
         bool, typer.Option("--failed", help="Only failed, conflicting and not-reflected ones.")
     ] = False,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many pushes.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Tracking pushes and where each stands."""
     st = state(ctx)
@@ -253,23 +257,25 @@ def pushes_list(
                 PUSHES.c.status.in_(("failed", "conflict")) | PUSHES.c.not_reflected_at.isnot(None)
             )
         rows = connection.execute(query).all()
-        if not rows:
+        if not rows and fmt is Format.table:
             console.print("No pushes." if not failed else "No failed pushes.")
             return
-        table = Table(title="Tracking pushes")
-        for column in (
-            "id",
-            "account",
-            "channel",
-            "order",
-            "tracking",
-            "status",
-            "tries",
-            "next try (UTC)",
-            "channel ref",
-            "problem / fix",
-        ):
-            table.add_column(column)
+        listing = Listing(
+            "Tracking pushes",
+            (
+                "id",
+                "account",
+                "channel",
+                "order",
+                "tracking",
+                "status",
+                "tries",
+                "next try (UTC)",
+                "channel ref",
+                "problem / fix",
+            ),
+            keys=("id", "order", "tracking", "status"),
+        )
         for row in rows:
             status = row.status
             if row.not_reflected_at is not None:
@@ -284,7 +290,7 @@ def pushes_list(
                     "the channel accepted it but still shows the order unshipped; "
                     "check it in the seller portal"
                 )
-            table.add_row(
+            listing.add(
                 str(row.id),
                 row.account_id,
                 row.channel,
@@ -298,7 +304,7 @@ def pushes_list(
                 row.channel_reference or "-",
                 problem,
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @pushes_app.command("retry")
