@@ -182,6 +182,9 @@ class AppConfig:
     shipping: ShippingConfig = field(default_factory=ShippingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    #: Where ``database_url`` came from: the variable, "[orderhub] database_url", or None
+    #: for the default.
+    database_url_key: str | None = None
 
     @property
     def file(self) -> str | None:
@@ -261,7 +264,11 @@ def looks_secret(key: str) -> bool:
 
 
 def resolve_database_url(
-    config_url: str | None, env: Mapping[str, str], *, file: str | None = None
+    config_url: str | None,
+    env: Mapping[str, str],
+    *,
+    file: str | None = None,
+    env_name: str = DATABASE_URL_ENV,
 ) -> str:
     """The database URL to use: ``$ORDERHUB_DATABASE_URL`` > the file's ``database_url`` >
     ``sqlite:///orderhub.db`` (a file in the current directory).
@@ -269,10 +276,12 @@ def resolve_database_url(
     Only SQLite and PostgreSQL are supported. ``postgresql://`` and ``postgres://`` are
     rewritten to ``postgresql+psycopg://`` so psycopg 3 is used. Raises :class:`ConfigError`
     naming the key (or variable) and the fix; the URL's password is never echoed.
+    ``env_name`` is how problems name the environment value (``--database-url`` when the
+    command-line flag supplied it).
     """
     from_env = env.get(DATABASE_URL_ENV, "").strip()
     if from_env:
-        url_text, problem_file, key = from_env, None, DATABASE_URL_ENV
+        url_text, problem_file, key = from_env, None, env_name
     elif config_url:
         url_text, problem_file, key = config_url.strip(), file, "orderhub.database_url"
     else:
@@ -283,6 +292,13 @@ def resolve_database_url(
     def problem(message: str, fix: str) -> ConfigError:
         return ConfigError([ConfigProblem(problem_file, key, message, fix)])
 
+    if "://" not in url_text and re.fullmatch(r"[\w./~\\:-]+", url_text):
+        # A bare path ("orderhub.db") is the most common slip: say what URL it means.
+        raise problem(
+            f"{url_text!r} is not a database URL (it has no scheme).",
+            f'For a SQLite file write "sqlite:///{url_text}"; otherwise use a URL such as '
+            f"{examples}.",
+        )
     try:
         url = make_url(url_text)
     except (ArgumentError, ValueError):
@@ -454,6 +470,13 @@ def load_config(
         log_format=log_format,
         accounts=tuple(accounts),
         raw=data,
+        database_url_key=(
+            DATABASE_URL_ENV
+            if environ.get(DATABASE_URL_ENV, "").strip()
+            else "[orderhub] database_url"
+            if isinstance(data.get("orderhub", {}).get("database_url"), str)
+            else None
+        ),
         shipping=shipping,
         matching=matching,
         metrics=metrics,

@@ -10,6 +10,7 @@ import typer
 from orderhub import __version__
 from orderhub.cli import admin, catalog, helptypes, ops, orders, running, shipping, skus
 from orderhub.cli.common import CliState
+from orderhub.config import DATABASE_URL_ENV
 
 helptypes.install()
 
@@ -62,8 +63,17 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    # The flag and the variable arrive in one parameter: remember which one it was, so a
+    # problem with the URL names what the user actually set.
+    source = ctx.get_parameter_source("database_url")
     ctx.obj = CliState(
-        config_path=config, database_url=database_url, log_level=log_level, log_format=log_format
+        config_path=config,
+        database_url=database_url,
+        database_url_source=(
+            DATABASE_URL_ENV if getattr(source, "name", "") == "ENVIRONMENT" else "--database-url"
+        ),
+        log_level=log_level,
+        log_format=log_format,
     )
     ctx.call_on_close(ctx.obj.close)
 

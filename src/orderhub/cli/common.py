@@ -63,6 +63,8 @@ def fail(message: str, fix: str | None = None, code: int = 1) -> NoReturn:
 class CliState:
     config_path: Path | None = None
     database_url: str | None = None
+    #: Where ``database_url`` came from: "--database-url" or the environment variable.
+    database_url_source: str = DATABASE_URL_ENV
     log_level: str | None = None
     log_format: str | None = None
     _config: AppConfig | None = field(default=None, repr=False)
@@ -81,10 +83,25 @@ class CliState:
         """The store's URL. Reading the store needs no channel credentials, so an account
         whose secret variable is unset does not stop commands that only use the store."""
         if self.database_url:
-            # --database-url and $ORDERHUB_DATABASE_URL arrive here alike: name the variable
-            # in messages, not a key of a file that may not even set it.
-            return resolve_database_url(None, {DATABASE_URL_ENV: self.database_url})
+            # Problems name what the user set: the flag or the variable, not a file's key.
+            return resolve_database_url(
+                None,
+                {DATABASE_URL_ENV: self.database_url},
+                env_name=self.database_url_source,
+            )
         return self.config(worker=True).database_url
+
+    def url_source(self) -> str:
+        """Where the store's URL comes from, for messages: the flag, the variable, the
+        file's key, or the default."""
+        if self.database_url:
+            return self.database_url_source
+        config = self.config(worker=True)
+        if config.database_url_key == DATABASE_URL_ENV:
+            return DATABASE_URL_ENV
+        if config.database_url_key:
+            return f"{config.database_url_key} in {config.file}"
+        return "the default, as nothing sets --database-url, ORDERHUB_DATABASE_URL or database_url"
 
     def engine(self, *, migrate: bool = False) -> Engine:
         """The store's engine. ``migrate`` applies pending migrations on SQLite (a file
@@ -171,12 +188,22 @@ def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
     except (OperationalError, ProgrammingError) as exc:
         where = safe_url(ctx_state.url()) if ctx_state else "the database"
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        source = _quiet_source(ctx_state)
         _print_error(
             f"The database at {where} cannot be used: {reason}",
-            "Check ORDERHUB_DATABASE_URL (or [orderhub] database_url), that the server is up, "
+            f"Check the store URL (it comes from {source}), that the server is up, "
             "and run `orderhub db upgrade`.",
         )
         raise typer.Exit(1) from None
+
+
+def _quiet_source(ctx_state: CliState | None) -> str:
+    if ctx_state is None:
+        return "--database-url, ORDERHUB_DATABASE_URL or [orderhub] database_url"
+    try:
+        return ctx_state.url_source()
+    except (ConfigError, CliError):
+        return "--database-url, ORDERHUB_DATABASE_URL or [orderhub] database_url"
 
 
 def _print_error(message: str, fix: str | None) -> None:
