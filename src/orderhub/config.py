@@ -128,6 +128,14 @@ class ConfigError(Exception):
         return self._render()
 
 
+def _plain(message: str) -> str:
+    """A validation message without pydantic's wording ("Value error, ...")."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
 def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
     return f'Did you mean "{close[0]}"? ' if close else ""
@@ -346,6 +354,7 @@ def load_config(
     env: Mapping[str, str] | None = None,
     require_file: bool = False,
     defer_missing_secrets: bool = False,
+    deep: bool = False,
 ) -> AppConfig:
     """Read and check the configuration file, resolving secrets from ``env``.
 
@@ -462,6 +471,18 @@ def load_config(
     )
 
     if problems:
+        if deep:
+            # Every problem in one pass: the accounts that read cleanly are checked against
+            # their connectors too, not only after the file's own problems are fixed.
+            partial = AppConfig(
+                path=config_path if found else None,
+                database_url=DEFAULT_DATABASE_URL,
+                log_level="info",
+                log_format="auto",
+                accounts=tuple(accounts),
+                raw=data,
+            )
+            problems.extend(check_config(partial))
         raise ConfigError(problems)
     return AppConfig(
         path=config_path if found else None,
@@ -870,12 +891,19 @@ def build_settings(
                     fix = f"add {field_name} = ... under [accounts.settings] of {account.key}."
             elif kind == "extra_forbidden":
                 message = f'the connector "{account.connector}" has no setting "{field_name}".'
+                # Suggest against the keys as the file spells them: a secret is only ever
+                # written as <field>_env, any other setting as <field> or <field>_env.
+                spellings = [
+                    spelling
+                    for name in known
+                    for spelling in ((f"{name}_env",) if name in secrets else (name, f"{name}_env"))
+                ]
                 fix = (
-                    f"{_did_you_mean(field_name, known)}Remove it or rename it; known "
+                    f"{_did_you_mean(field_name, spellings)}Remove it or rename it; known "
                     f"settings: {', '.join(known) or 'none'}."
                 )
             else:
-                message = str(error["msg"])
+                message = _plain(str(error["msg"]))
                 for value in env_values:
                     message = message.replace(value, "***")
                 message = message.rstrip(".") + "."

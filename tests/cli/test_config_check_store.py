@@ -162,3 +162,26 @@ def test_online_fix_for_a_refused_credential() -> None:
     creds = "consumer_secret (from $WC_SECRET)"
     fix = online_fix(AuthError("HTTP 403", status=403), ACCOUNT, "https://shop.example/", creds)
     assert creds in fix and "not allowed" in fix
+
+
+def test_a_misspelt_env_key_is_answered_with_the_key_as_written(orderhub: Cli) -> None:
+    orderhub.write_config(
+        account_toml("shop", "https://shop.example/").replace(
+            "consumer_secret_env", "consumer_secretenv"
+        )
+    )
+    output = assert_clean_failure(orderhub("config", "check", env=CREDS), code=2)
+    assert 'Did you mean "consumer_secret_env"?' in output
+    assert "Value error" not in output
+
+
+def test_every_problem_is_reported_in_one_pass(orderhub: Cli) -> None:
+    orderhub.write_config(
+        '[orderhub]\nlog_level = "loud"\n'
+        + account_toml("shop", "https://shop.example/", connector="woocomerce")
+        + account_toml("two", "https://two.example/", key_var="UNSET_KEY_VAR")
+    )
+    output = assert_clean_failure(orderhub("config", "check", env=CREDS), code=2)
+    assert "orderhub.log_level" in output
+    assert "accounts[0].connector" in output
+    assert "UNSET_KEY_VAR" in output

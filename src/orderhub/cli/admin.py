@@ -140,7 +140,7 @@ def config_check(
     be used as configured."""
     st = state(ctx)
     with user_errors(st):
-        config = st.config(require_file=True)
+        config = st.config(require_file=True, deep=True)
         problems = check_config(config)
         if problems:
             raise ConfigError(problems)

@@ -70,12 +70,17 @@ class CliState:
     _config: AppConfig | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
 
-    def config(self, *, require_file: bool = False, worker: bool = False) -> AppConfig:
+    def config(
+        self, *, require_file: bool = False, worker: bool = False, deep: bool = False
+    ) -> AppConfig:
         """The configuration, loaded once. ``worker`` defers an account's missing secret to
         that account (the worker flags it and runs the others) instead of refusing the file."""
         if self._config is None:
             self._config = load_config(
-                self.config_path, require_file=require_file, defer_missing_secrets=worker
+                self.config_path,
+                require_file=require_file,
+                defer_missing_secrets=worker,
+                deep=deep,
             )
         return self._config
 
