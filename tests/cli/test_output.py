@@ -118,3 +118,10 @@ def test_user_type_words() -> None:
     assert user_type("<int range>") == "N"
     assert user_type("<table|json|csv>") == "table|json|csv"
     assert user_type("<path>") == "PATH"
+
+
+def test_shipments_columns_is_plain_text(orderhub: Cli) -> None:
+    text = assert_ok(orderhub("shipments", "columns"))
+    assert "``" not in text and "====" not in text
+    assert "column required meaning ------------" in text
+    assert "orderhub shipments import" in text

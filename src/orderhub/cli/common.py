@@ -3,7 +3,9 @@ user mistake into one clear message with a fix and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,6 +156,24 @@ def _refuse_missing_sqlite_file(url: str) -> None:
             "Run `orderhub db upgrade` (or `orderhub demo`, or `orderhub sync ACCOUNT`) in "
             "this directory, or point --database-url / ORDERHUB_DATABASE_URL at your store.",
         )
+
+
+def docstring_text(doc: str) -> str:
+    """A reStructuredText docstring as plain text for a terminal: literal quotes
+    (````x````) dropped, a simple table's ``====`` rules turned into one line under its
+    header, so the columns stay aligned."""
+    lines = inspect.cleandoc(doc).splitlines()
+    rule = re.compile(r"^=+( +=+)*$")
+    out: list[str] = []
+    rules = 0
+    for line in lines:
+        if rule.match(line.strip()):
+            rules += 1
+            if rules == 2:  # the rule under a table's header row
+                out.append(line.replace("=", "-"))
+            continue
+        out.append(re.sub(r"``([^`]+)``", r"\1", line).rstrip())
+    return "\n".join(out)
 
 
 def state(ctx: typer.Context) -> CliState:

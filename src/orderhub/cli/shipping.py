@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import ColumnElement, select, update
 
-from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.cli.common import (
+    console,
+    docstring_text,
+    errors,
+    fail,
+    parse_when,
+    state,
+    user_errors,
+)
 from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.shipping.carriers import CARRIERS, carrier_display
 from orderhub.shipping.inbox import import_file
@@ -38,6 +47,16 @@ def _report(exc: ShipmentError) -> None:
 
 
 def _parse_line(text: str) -> tuple[str, int | None]:
+    other = re.fullmatch(r"(.+?)\s*[:*]\s*(\d+)", text.strip())
+    if "=" not in text and other:
+        # "TEE:1", "TEE*2": a quantity in another notation would be read as a SKU.
+        sku, number = other.groups()
+        fail(
+            f"--line {text!r} has no '=': it would be read as the SKU {text!r}.",
+            f"Write --line SKU=QTY, e.g. --line {sku}={number} (or --line {text}=QTY if "
+            "that is really the SKU).",
+            code=2,
+        )
     sku, sep, quantity = text.partition("=")
     if not sku.strip():
         fail(
@@ -55,6 +74,22 @@ def _parse_line(text: str) -> tuple[str, int | None]:
             "Write --line SKU=QTY, e.g. --line BLUE-TEE-M=2.",
             code=2,
         )
+
+
+#: How far ahead of this machine's clock a shipping time may be (clock skew).
+_SKEW = timedelta(minutes=10)
+
+
+def _not_in_future(moment: datetime) -> datetime:
+    now = datetime.now(UTC)
+    if moment > now + _SKEW:
+        fail(
+            f"--shipped-at {moment:%Y-%m-%d %H:%M} UTC is in the future.",
+            "Give the time the parcel left (or leave --shipped-at out for now); a date in "
+            "the future would tell the buyer it has not shipped yet.",
+            code=2,
+        )
+    return moment
 
 
 def ship(
@@ -84,7 +119,7 @@ def ship(
             carrier_name=carrier_name,
             tracking=tracking,
             lines=tuple(_parse_line(item) for item in line) if line else None,
-            shipped_at=parse_when(shipped_at) if shipped_at else None,
+            shipped_at=_not_in_future(parse_when(shipped_at)) if shipped_at else None,
         )
         try:
             with st.engine(migrate=True).begin() as connection:
@@ -96,11 +131,26 @@ def ship(
             raise typer.Exit(2) from None
         shipment = recorded[0]
         if shipment.already_recorded:
+            covered = ", ".join(f"{qty} × line {line_id}" for line_id, qty in shipment.lines)
             console.print(
-                f"Order {shipment.order_ref} ({shipment.account_id}) already has a shipment "
-                f"with tracking {shipment.tracking_number}; nothing new recorded.",
+                f"Order {shipment.order_ref} ({shipment.account_id}) already has shipment "
+                f"{shipment.shipment_id} with tracking {shipment.tracking_number}"
+                f"{f' ({covered})' if covered else ''}; nothing new recorded.",
                 highlight=False,
             )
+            if shipment.unshipped:
+                left = ", ".join(
+                    f"{qty} × {sku or 'line ' + line_id}"
+                    for line_id, sku, qty in shipment.unshipped
+                )
+                errors.print(
+                    f"Still unshipped: {left}. A parcel's tracking number ships only what it "
+                    "was recorded with: record the rest with its own tracking number, e.g. "
+                    f"`orderhub ship {shipment.order_ref} --carrier ... --tracking NEW` "
+                    "(a tracking number once used for this order cannot cover more lines).",
+                    highlight=False,
+                    markup=False,
+                )
             return
         lines = ", ".join(f"{quantity} × line {line_id}" for line_id, quantity in shipment.lines)
         console.print(
@@ -170,7 +220,7 @@ def shipments_columns() -> None:
     """Describe the CSV columns ``shipments import`` and the drop folder read."""
     from orderhub.shipping import csvfile
 
-    console.print(csvfile.__doc__ or "", highlight=False, markup=False)
+    console.print(docstring_text(csvfile.__doc__ or ""), highlight=False, markup=False)
 
 
 @shipments_app.command("list")
