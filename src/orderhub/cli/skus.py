@@ -183,7 +183,7 @@ def unmapped_command(
                 "sample orders",
                 "suggestions (score): why",
             ),
-            keys=("channel SKU", "sample orders"),
+            keys=("channel SKU",),
         )
         for group in shown:
             if group.sku is None:

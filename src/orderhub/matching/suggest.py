@@ -22,7 +22,8 @@ the title to go by. The score compares:
 A line and an item that share no product word (only a colour or a size, like
 ``MUG-ENAMEL-BLUE`` and ``BLUE-TEE-M``) and are not spelled alike get no suggestion at all,
 nor does anything under :data:`MIN_SCORE`. A suggestion is *strong* (shown with a ready
-``skus map`` command) only from :data:`STRONG_SCORE` up and clearly ahead of the next one.
+``skus map`` command) only from :data:`STRONG_SCORE` up, clearly ahead of the next one, and
+when the line accounts for every word and attribute of the item's SKU.
 
 ``bench/bench_suggest.py`` measures this against a labelled evaluation set.
 """
@@ -310,7 +311,14 @@ class Suggester:
         best = scored[:limit]
         if best and best[0].score >= STRONG_SCORE:
             runner_up = raw[1][0] if len(raw) > 1 else 0.0
-            if raw[0][0] - runner_up >= STRONG_MARGIN:
+            if raw[0][0] - runner_up >= STRONG_MARGIN and _accounted(
+                raw[0][1],
+                line_sku=line_sku,
+                line_title=line_title,
+                heads=heads,
+                expansions=expansions,
+                compact=compact,
+            ):
                 first = best[0]
                 best[0] = Suggestion(first.sku, first.title, first.score, first.reason, True)
         return best
@@ -419,4 +427,29 @@ def _merge(first: _Words, second: _Words) -> _Words:
         first.sizes | second.sizes,
         first.packs | second.packs,
         first.measures | second.measures,
+    )
+
+
+def _accounted(
+    item: _Item,
+    *,
+    line_sku: _Words,
+    line_title: _Words,
+    heads: list[str],
+    expansions: dict[str, dict[str, float]],
+    compact: str,
+) -> bool:
+    """Whether the line accounts for everything the item's own SKU says: each of its
+    product words matched, and each colour, size, pack and measure it names confirmed (not
+    merely absent from the line). Only then is a suggestion strong: "TEE-ORGANIC-L" may
+    well be "TEE-BLUE-L", but nothing in the line says blue."""
+    if compact and item.compact and fuzz.ratio(compact, item.compact) >= 90:
+        return True
+    matched = {other for word in heads for other in expansions[word]}
+    if any(word not in matched for word in item.sku_words.heads):
+        return False
+    line = _merge(line_sku, line_title)
+    return all(
+        getattr(item.sku_words, name) <= getattr(line, name)
+        for name in ("colours", "sizes", "packs", "measures")
     )
