@@ -16,6 +16,7 @@ from orderhub.sdk import AuthError, TransientError
 from orderhub.testing.db import postgres_url
 
 from .conftest import KEY_VAR, SECRET_VAR, Cli, Shop, account_toml, assert_clean_failure, assert_ok
+from .test_skus import cli_url
 
 CREDS = {KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"}
 
@@ -92,7 +93,7 @@ def test_the_file_store_is_named_and_a_missing_sqlite_file_is_the_next_step(
 def test_the_flag_wins_over_the_variable_and_the_file(
     config_file: Cli, store_engine: Engine
 ) -> None:
-    url = store_engine.url.render_as_string(hide_password=False)
+    url = cli_url(store_engine)
     output = assert_ok(
         config_file(
             "--database-url",
@@ -106,7 +107,7 @@ def test_the_flag_wins_over_the_variable_and_the_file(
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="needs ORDERHUB_TEST_DATABASE_URL")
-def test_a_postgresql_store_behind_on_migrations_needs_db_upgrade(config_file: Cli) -> None:
+def test_a_postgresql_server_is_reached_through_the_flag(config_file: Cli) -> None:
     url = postgres_url()
     assert url is not None
     output = assert_ok(config_file("--database-url", url, "config", "check"))
