@@ -60,6 +60,7 @@ def sync(
     st = state(ctx)
     with user_errors(st):
         config = st.config(require_file=True)
+        st.setup_logging()
         try:
             account_config = config.account(account)
         except KeyError as exc:
@@ -78,9 +79,6 @@ def sync(
                 console=errors,
                 transient=True,
             ) as progress:
-                # Set up inside the live display: sys.stderr is now rich's proxy, so log
-                # lines print above the progress line instead of through it.
-                st.setup_logging()
                 task = progress.add_task(f"sync {account}", detail="starting", total=None)
 
                 def on_page(result: PullResult) -> None:
