@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,62 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     failures = orderhub("failures", cwd=tmp_path)
     assert failures.returncode == 0
     assert quarantined[0] in failures.stdout and "quantity" in failures.stdout
+
+
+def test_demo_keep_leaves_simulators_and_a_config_to_carry_on_with(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERHUB_")}
+    env["COLUMNS"] = "200"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orderhub", "demo", "--duration", "6", "--orders", "30", "--keep"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        seen: list[str] = []
+        for line in process.stdout:  # ends when the demo says the simulators keep serving
+            seen.append(line)
+            if "orderhub skus unmapped" in line and "on purpose" in line:
+                break
+        assert any("The simulators keep serving" in line for line in seen), "".join(seen)
+        config = (tmp_path / "orderhub.toml").read_text(encoding="utf-8")
+        assert config.startswith("# Written by `orderhub demo --keep`")
+        secrets = dict(
+            line.split("=", 1)
+            for line in (tmp_path / "orderhub-demo.env").read_text().splitlines()
+            if line and not line.startswith("#")
+        )
+        synced = subprocess.run(
+            [sys.executable, "-m", "orderhub", "sync", "demo-webshop"],
+            cwd=tmp_path,
+            env={**env, **secrets},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert synced.returncode == 0, synced.stdout + synced.stderr
+        assert "demo-webshop: succeeded" in synced.stdout
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+    # Most lines match the demo catalog; a handful wait for a mapping, on purpose.
+    engine = make_engine(f"sqlite:///{tmp_path / 'orderhub.db'}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ORDERS.c.account_id, ORDERS.c.awaiting_mapping, func.count()).group_by(
+                ORDERS.c.account_id, ORDERS.c.awaiting_mapping
+            )
+        ).all()
+    waiting = {account: 0 for account, _, _ in rows}
+    total = dict(waiting)
+    for account, needs, count in rows:
+        total[account] += count
+        waiting[account] += count if needs else 0
+    for account, stored in total.items():
+        assert 0 < waiting[account] <= stored // 3, (account, waiting, total)

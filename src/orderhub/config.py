@@ -133,6 +133,14 @@ class ConfigError(Exception):
         return self._render()
 
 
+def _plain(message: str) -> str:
+    """A validation message without pydantic's wording ("Value error, ...")."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
 def _did_you_mean(key: str, allowed: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
     return f'Did you mean "{close[0]}"? ' if close else ""
@@ -190,6 +198,9 @@ class AppConfig:
     web: WebConfig = field(default_factory=WebConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    #: Where ``database_url`` came from: the variable, "[orderhub] database_url", or None
+    #: for the default.
+    database_url_key: str | None = None
 
     @property
     def file(self) -> str | None:
@@ -261,7 +272,11 @@ def parse_duration(value: str | int | float) -> timedelta:
 
 
 def resolve_database_url(
-    config_url: str | None, env: Mapping[str, str], *, file: str | None = None
+    config_url: str | None,
+    env: Mapping[str, str],
+    *,
+    file: str | None = None,
+    env_name: str = DATABASE_URL_ENV,
 ) -> str:
     """The database URL to use: ``$ORDERHUB_DATABASE_URL`` > the file's ``database_url`` >
     ``sqlite:///orderhub.db`` (a file in the current directory).
@@ -269,10 +284,12 @@ def resolve_database_url(
     Only SQLite and PostgreSQL are supported. ``postgresql://`` and ``postgres://`` are
     rewritten to ``postgresql+psycopg://`` so psycopg 3 is used. Raises :class:`ConfigError`
     naming the key (or variable) and the fix; the URL's password is never echoed.
+    ``env_name`` is how problems name the environment value (``--database-url`` when the
+    command-line flag supplied it).
     """
     from_env = env.get(DATABASE_URL_ENV, "").strip()
     if from_env:
-        url_text, problem_file, key = from_env, None, DATABASE_URL_ENV
+        url_text, problem_file, key = from_env, None, env_name
     elif config_url:
         url_text, problem_file, key = config_url.strip(), file, "orderhub.database_url"
     else:
@@ -283,6 +300,13 @@ def resolve_database_url(
     def problem(message: str, fix: str) -> ConfigError:
         return ConfigError([ConfigProblem(problem_file, key, message, fix)])
 
+    if "://" not in url_text and re.fullmatch(r"[\w./~\\:-]+", url_text):
+        # A bare path ("orderhub.db") is the most common slip: say what URL it means.
+        raise problem(
+            f"{url_text!r} is not a database URL (it has no scheme).",
+            f'For a SQLite file write "sqlite:///{url_text}"; otherwise use a URL such as '
+            f"{examples}.",
+        )
     try:
         url = make_url(url_text)
     except (ArgumentError, ValueError):
@@ -330,6 +354,7 @@ def load_config(
     env: Mapping[str, str] | None = None,
     require_file: bool = False,
     defer_missing_secrets: bool = False,
+    deep: bool = False,
 ) -> AppConfig:
     """Read and check the configuration file, resolving secrets from ``env``.
 
@@ -472,6 +497,18 @@ def load_config(
     )
 
     if problems:
+        if deep:
+            # Every problem in one pass: the accounts that read cleanly are checked against
+            # their connectors too, not only after the file's own problems are fixed.
+            partial = AppConfig(
+                path=config_path if found else None,
+                database_url=DEFAULT_DATABASE_URL,
+                log_level="info",
+                log_format="auto",
+                accounts=tuple(accounts),
+                raw=data,
+            )
+            problems.extend(check_config(partial))
         raise ConfigError(problems)
     return AppConfig(
         path=config_path if found else None,
@@ -480,6 +517,13 @@ def load_config(
         log_format=log_format,
         accounts=tuple(accounts),
         raw=data,
+        database_url_key=(
+            DATABASE_URL_ENV
+            if environ.get(DATABASE_URL_ENV, "").strip()
+            else "[orderhub] database_url"
+            if isinstance(data.get("orderhub", {}).get("database_url"), str)
+            else None
+        ),
         shipping=shipping,
         matching=matching,
         metrics=metrics,
@@ -876,12 +920,19 @@ def build_settings(
                     fix = f"add {field_name} = ... under [accounts.settings] of {account.key}."
             elif kind == "extra_forbidden":
                 message = f'the connector "{account.connector}" has no setting "{field_name}".'
+                # Suggest against the keys as the file spells them: a secret is only ever
+                # written as <field>_env, any other setting as <field> or <field>_env.
+                spellings = [
+                    spelling
+                    for name in known
+                    for spelling in ((f"{name}_env",) if name in secrets else (name, f"{name}_env"))
+                ]
                 fix = (
-                    f"{_did_you_mean(field_name, known)}Remove it or rename it; known "
+                    f"{_did_you_mean(field_name, spellings)}Remove it or rename it; known "
                     f"settings: {', '.join(known) or 'none'}."
                 )
             else:
-                message = str(error["msg"])
+                message = _plain(str(error["msg"]))
                 for value in env_values:
                     message = message.replace(value, "***")
                 message = message.rstrip(".") + "."

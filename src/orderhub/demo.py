@@ -15,7 +15,9 @@ directory) and environment secrets, exactly as a seller would configure real one
 
 from __future__ import annotations
 
+import csv
 import os
+import shlex
 import tempfile
 import threading
 import time
@@ -33,6 +35,7 @@ from sqlalchemy import func, select
 from orderhub.cli.common import console, safe_url
 from orderhub.config import load_config
 from orderhub.logs import configure_logging
+from orderhub.matching import import_catalog_csv
 from orderhub.sdk.clock import SystemClock
 from orderhub.shipping.record import PUSHES, SHIPMENTS, RecordedShipment, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
@@ -40,7 +43,9 @@ from orderhub.store import queries
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import LINES, ORDERS
 from orderhub.sync.pull import PullResult
+from orderhub.testing.sims.amazon import CATALOG as AMAZON_CATALOG
 from orderhub.testing.sims.amazon import SimulatedAmazon
+from orderhub.testing.sims.ebay import CATALOG as EBAY_CATALOG
 from orderhub.testing.sims.ebay import SimulatedEbay
 from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
@@ -235,6 +240,11 @@ LIVE_NEW_PER_HOUR = 600.0
 LIVE_CHANGES_PER_HOUR = 600.0
 
 UNMAPPED_SKU = "blu tee m"
+#: Marketplace SKUs left out of the demo catalog on purpose, so a handful of lines wait
+#: for a mapping (with suggestions) while most match.
+LEFT_UNMAPPED = frozenset({"SOCKS-3PK", "TEE-ORGANIC-L", "BOOK-SF-1977"})
+#: Written at the top of the kept orderhub.toml: a file without it is never overwritten.
+KEPT_MARKER = "# Written by `orderhub demo --keep`"
 
 # A little into the run, the seller ships some orders whole and some in part.
 SHIP_AT = 0.3
@@ -289,8 +299,46 @@ def _write_config(directory: Path, servers: dict[str, Any], database_url: str) -
     return env
 
 
-def run_demo(st: CliState, *, duration: float, initial_orders: int, seed: int) -> None:
-    """Run the demo for ``duration`` seconds and print a summary."""
+def _demo_catalog(engine: Any, directory: Path) -> None:
+    """The seller's catalog beside the web shop's products (which the worker reads): the
+    marketplace listings' SKUs with their ASINs and eBay ids, except :data:`LEFT_UNMAPPED`."""
+    path = directory / "demo-catalog.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sku", "title", "asin", "ebay_item_id", "ebay_variation_id"])
+        for product in AMAZON_CATALOG:
+            if product.sku and product.sku not in LEFT_UNMAPPED:
+                writer.writerow([product.sku, product.title, product.asin, "", ""])
+        for listing in EBAY_CATALOG:
+            if listing.sku and listing.sku not in LEFT_UNMAPPED:
+                writer.writerow(
+                    [listing.sku, listing.title, "", listing.item_id, listing.variation_id or ""]
+                )
+    with engine.begin() as connection:
+        import_catalog_csv(connection, path, now=datetime.now(UTC))
+
+
+def _keep_files(config_text: str, env: dict[str, str]) -> tuple[Path, Path]:
+    """``./orderhub.toml`` pointing at the simulators and ``./orderhub-demo.env`` with
+    their (made-up) credentials. An orderhub.toml not written by the demo is left alone."""
+    config = Path("orderhub.toml")
+    if config.exists() and not config.read_text(encoding="utf-8").startswith(KEPT_MARKER):
+        config = Path("orderhub-demo.toml")
+    config.write_text(f"{KEPT_MARKER}; the simulators stop with it.\n{config_text}")
+    env_file = Path("orderhub-demo.env")
+    env_file.write_text(
+        "# The demo simulators' made-up credentials: `set -a; . ./orderhub-demo.env; set +a`\n"
+        + "".join(f"{name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
+    )
+    return config, env_file
+
+
+def run_demo(
+    st: CliState, *, duration: float, initial_orders: int, seed: int, keep: bool = False
+) -> None:
+    """Run the demo for ``duration`` seconds and print a summary. ``keep`` then leaves the
+    simulators serving until Ctrl-C, with an orderhub.toml in the current directory
+    pointing at them."""
     from orderhub.worker.scheduler import Worker
 
     database_url = st.url()
@@ -315,6 +363,7 @@ def run_demo(st: CliState, *, duration: float, initial_orders: int, seed: int) -
     with _simulated_channels(seed, initial_orders) as servers, tempfile.TemporaryDirectory() as tmp:
         env = _write_config(Path(tmp), servers, database_url)
         config = load_config(Path(tmp) / "orderhub-demo.toml", env={**os.environ, **env})
+        _demo_catalog(engine, Path(tmp))
         worker = Worker(config, engine, on_result=on_result)
         with Progress(
             TextColumn("[bold]worker[/]"),
@@ -348,6 +397,8 @@ def run_demo(st: CliState, *, duration: float, initial_orders: int, seed: int) -
             finally:
                 worker.stop()
         _summary(engine, results, servers)
+        if keep:
+            _carry_on(Path(tmp) / "orderhub-demo.toml", env)
 
 
 def _ship_some(engine: Any) -> list[RecordedShipment]:
@@ -450,8 +501,9 @@ def _summary(engine: Any, results: list[PullResult], servers: dict[str, Any]) ->
         highlight=False,
     )
     console.print(
-        "SKU matching: the web shop's products are the catalog; an order line whose SKU "
-        "matches none of them waits (the order is stored and flagged). Try "
+        "SKU matching: the catalog is the web shop's products and most marketplace SKUs; a "
+        "line whose SKU matches none of them waits (the order is stored and flagged): a "
+        "handful do, on purpose. Try "
         "[bold]orderhub skus unmapped[/], then "
         f"[bold]orderhub skus map '{UNMAPPED_SKU}' BLUE-TEE-M --account demo-webshop[/] and "
         "[bold]orderhub skus explain ORDER[/].",
@@ -504,3 +556,25 @@ def _push_summary(engine: Any, servers: dict[str, Any]) -> None:
             ),
         )
     console.print(table)
+
+
+def _carry_on(written: Path, env: dict[str, str]) -> None:
+    """Keep the simulators serving until Ctrl-C, and say how to use them."""
+    text = written.read_text(encoding="utf-8").split("\n", 1)[1]
+    config, env_file = _keep_files(text, env)
+    console.print(
+        f"\n[bold]The simulators keep serving[/] (Ctrl-C stops them). {config} points at "
+        f"them and {env_file} holds their made-up credentials. In another terminal, here:\n"
+        f"  set -a; . ./{env_file}; set +a\n"
+        + (f"  export ORDERHUB_CONFIG={config}\n" if config.name != "orderhub.toml" else "")
+        + "  orderhub sync demo-webshop        # pull one account now\n"
+        "  orderhub run                      # the worker, on every account\n"
+        "  orderhub ship ORDER --carrier UPS --tracking 1Z999AA10123456784\n"
+        "  orderhub skus unmapped            # the lines left waiting on purpose",
+        highlight=False,
+    )
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("Stopped the simulators.")

@@ -21,7 +21,9 @@ def test_the_example_configuration_passes_with_its_variables_set(orderhub: Cli) 
         env={"MYSHOP_WC_KEY": key, "MYSHOP_WC_SECRET": secret},
     )
     output = assert_ok(result)
-    assert "OK (4 accounts, 1 enabled; store sqlite:///orderhub.db)" in output
+    assert "OK (4 accounts, 1 enabled)" in output
+    assert "store sqlite:///orderhub.db (from [orderhub] database_url in " in output
+    assert "not created yet Next: Run `orderhub db upgrade`" in output
     assert key not in output
     assert secret not in output
 
@@ -51,7 +53,8 @@ def test_an_unknown_connector_lists_the_known_ones(orderhub: Cli) -> None:
         "- orderhub.toml: accounts[0].connector",
         'connector "woocomerce": no connector is registered under this name',
         'Did you mean "woocommerce"?',
-        code=1,
+        "Configuration problem",
+        code=2,
     )
     known = re.search(r"\(known connectors: ([^)]*)\)", output)
     assert known is not None, output

@@ -52,16 +52,23 @@ def test_an_unreachable_database_is_a_message_without_the_password(
     output = assert_clean_failure(
         result,
         "The database at postgresql+psycopg://nobody:***@127.0.0.1:1/orderhub cannot be used",
-        "Fix: Check ORDERHUB_DATABASE_URL (or [orderhub] database_url)",
+        "Fix: Check the store URL (it comes from --database-url)",
         "that the server is up",
         code=1,
     )
+    # The flag was used: the message does not send the user to the variable.
+    assert "ORDERHUB_DATABASE_URL" not in output
     assert "pw-7f3e9a1c" not in output
 
 
 def test_an_unreachable_database_from_the_environment(orderhub: Cli) -> None:
     result = orderhub("db", "current", env={"ORDERHUB_DATABASE_URL": UNREACHABLE})
-    output = assert_clean_failure(result, "cannot be used", "Fix:", code=1)
+    output = assert_clean_failure(
+        result,
+        "cannot be used",
+        "Fix: Check the store URL (it comes from ORDERHUB_DATABASE_URL)",
+        code=1,
+    )
     assert "pw-7f3e9a1c" not in output
 
 

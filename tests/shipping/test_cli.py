@@ -88,7 +88,33 @@ def test_ship_records_a_partial_shipment_and_queues_its_push(
         "--line",
         "BLUE-TEE-M=1",
     )
-    assert again.exit_code == 0 and "already has a shipment" in again.output
+    assert again.exit_code == 0 and "already has shipment" in again.output
+    assert count(engine, SHIPMENTS) == 1
+
+
+def test_the_tracking_of_an_earlier_partial_parcel_says_what_is_still_unshipped(
+    database: tuple[str, Engine, list[str]],
+) -> None:
+    url, engine, (order, _) = database
+    first = cli(
+        url,
+        "ship",
+        order,
+        "--carrier",
+        "UPS",
+        "--tracking",
+        "1Z999AA10123456784",
+        "--line",
+        "BLUE-TEE-M=1",
+    )
+    assert first.exit_code == 0, first.output
+    # The seller ships "the rest" but reuses the first parcel's tracking number.
+    again = cli(url, "ship", order, "--carrier", "UPS", "--tracking", "1Z999AA10123456784")
+    assert again.exit_code == 0, again.output
+    text = " ".join(again.output.split())
+    assert "nothing new recorded" in text
+    assert "Still unshipped: 1 × BLUE-TEE-M, 1 × MUG-WHITE" in text
+    assert "record the rest with its own tracking number" in text
     assert count(engine, SHIPMENTS) == 1
 
 
@@ -112,6 +138,21 @@ def test_ship_records_a_partial_shipment_and_queues_its_push(
         (
             ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--shipped-at", "soon"],
             "is not a date",
+        ),
+        (
+            ["--carrier", "UPS", "--tracking", "1Z999AA10123456784", "--line", "BLUE-TEE-M:1"],
+            "--line BLUE-TEE-M=1",
+        ),
+        (
+            [
+                "--carrier",
+                "UPS",
+                "--tracking",
+                "1Z999AA10123456784",
+                "--shipped-at",
+                (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            ],
+            "is in the future",
         ),
     ],
 )

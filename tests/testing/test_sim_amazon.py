@@ -1,5 +1,5 @@
 """The simulated Amazon, checked against the official models copied in
-``shared/specs/amazon`` (``orders_2026-01-01.json``, ``ordersV0.json``) with jsonschema,
+``tests/specs/amazon`` (``orders_2026-01-01.json``, ``ordersV0.json``) with jsonschema,
 against the models' sandbox examples, and through real HTTP requests."""
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from orderhub.testing.sims.amazon import (
     extract_sandbox_examples,
     sandbox_examples,
 )
-from orderhub.testing.specs import specs_dir
+from orderhub.testing.specs import missing, spec_file
 
-SPECS = specs_dir(Path(__file__)) / "amazon"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SEARCH = "/orders/2026-01-01/orders"
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -41,9 +40,9 @@ API = "https://sellingpartnerapi-na.amazon.com"
 
 @cache
 def _model(name: str) -> dict[str, Any]:
-    path = SPECS / name
+    path = spec_file("amazon", name, Path(__file__))
     if not path.exists():
-        pytest.skip(f"{path} is missing: the Amazon models are not available to check against")
+        pytest.skip(missing("amazon", name, Path(__file__)))
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -342,7 +341,9 @@ def test_the_connectors_search_parameters_are_the_models(
 
 def test_the_shipped_sandbox_examples_are_the_models() -> None:
     _model("orders_2026-01-01.json")  # skips when the models are missing
-    extracted = extract_sandbox_examples(SPECS)
+    extracted = extract_sandbox_examples(
+        spec_file("amazon", "orders_2026-01-01.json", Path(__file__)).parent
+    )
     assert list(sandbox_examples()) == extracted["examples"]
     operations = {(e["operation"], e["status"]) for e in extracted["examples"]}
     assert {("searchOrders", 200), ("confirmShipment", 204), ("confirmShipment", 400)} <= operations

@@ -1,7 +1,7 @@
 """The simulated eBay, checked against eBay's OpenAPI description of the Fulfillment API
-(``shared/specs/ebay/sell_fulfillment_v1_oas3.json``, loaded at test time: it is under
-eBay's API License Agreement and not part of orderhub) and through real HTTP requests
-(in-process and over a socket on 127.0.0.1)."""
+(``sell_fulfillment_v1_oas3.json``, loaded at test time: it is under eBay's API License
+Agreement and not part of orderhub; the skip reason says how to fetch it) and through
+real HTTP requests (in-process and over a socket on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from orderhub.testing.sims.ebay import (
     SimulatedEbay,
     ebay_day,
 )
-from orderhub.testing.specs import specs_dir
+from orderhub.testing.specs import missing, spec_file
 from orderhub_connectors.ebay import EbayConnector, EbaySettings
 
-SPEC = specs_dir(Path(__file__)) / "ebay" / "sell_fulfillment_v1_oas3.json"
+SPEC = spec_file("ebay", "sell_fulfillment_v1_oas3.json", Path(__file__))
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 API = "/sell/fulfillment/v1"
 CLIENT = ("ebay-client", "ebay-secret")
@@ -65,7 +65,7 @@ def conforms(schema: str, instance: Any) -> None:
     """Assert that ``instance`` matches ``components.schemas[schema]`` of eBay's spec."""
     components = _components()
     if components is None:
-        pytest.skip(f"{SPEC} is missing: eBay's Fulfillment API spec is not available here")
+        pytest.skip(missing("ebay", "sell_fulfillment_v1_oas3.json", Path(__file__)))
     root = {"$ref": f"#/components/schemas/{schema}", "components": components}
     errors = [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"

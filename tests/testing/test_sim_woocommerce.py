@@ -1,5 +1,5 @@
 """The simulated WooCommerce, checked against the official documentation copied in
-``shared/specs/woocommerce`` and through real HTTP requests (in-process and over a
+``tests/specs/woocommerce`` and through real HTTP requests (in-process and over a
 socket on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from orderhub.sdk.ratelimit import RateLimit
 from orderhub.testing.clock import FakeClock
 from orderhub.testing.sim import Fault
 from orderhub.testing.sims.woocommerce import CATALOG, WOO_STATUSES, SimulatedWooCommerce
-from orderhub.testing.specs import specs_dir
+from orderhub.testing.specs import missing, spec_file
 
-SPECS = specs_dir(Path(__file__)) / "woocommerce"
 API = "/wp-json/wc/v3"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 WALL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
@@ -30,9 +29,9 @@ MONEY = re.compile(r"^-?\d+\.\d{2}$")
 
 def _doc_example(filename: str, heading: str) -> Any:
     """The first JSON example under ``heading`` in one of the documentation pages."""
-    path = SPECS / filename
+    path = spec_file("woocommerce", filename, Path(__file__))
     if not path.exists():
-        pytest.skip(f"{path} is missing: the WooCommerce documentation copy is not available")
+        pytest.skip(missing("woocommerce", filename, Path(__file__)))
     text = path.read_text(encoding="utf-8")
     section = text[text.index(heading) :]
     block = re.search(r"```json\n(.*?)\n```", section, re.S)

@@ -1,6 +1,6 @@
-"""eBay's OpenAPI description of the Fulfillment API, loaded at test time from the shared
-specs folder (it is under eBay's API License Agreement and is not copied into orderhub).
-Tests that need it skip with the reason when the folder is missing."""
+"""eBay's OpenAPI description of the Fulfillment API, loaded at test time (it is under
+eBay's API License Agreement and is not copied into orderhub). Tests that need it skip,
+saying how to fetch it, when it is missing."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from orderhub.testing.specs import specs_dir
+from orderhub.testing.specs import missing, spec_file
 
-SPEC_PATH = specs_dir(Path(__file__)) / "ebay" / "sell_fulfillment_v1_oas3.json"
+SPEC_PATH = spec_file("ebay", "sell_fulfillment_v1_oas3.json", Path(__file__))
 
 
 @cache
@@ -43,7 +43,7 @@ def validator(schema_name: str) -> jsonschema.protocols.Validator:
     """A validator for ``components.schemas[schema_name]`` (closed objects)."""
     spec = _spec()
     if spec is None:
-        pytest.skip(f"{SPEC_PATH} is missing: eBay's Fulfillment API spec is not available here")
+        pytest.skip(missing("ebay", "sell_fulfillment_v1_oas3.json", Path(__file__)))
     components = _closed(copy.deepcopy(spec["components"]))
     root = {"$ref": f"#/components/schemas/{schema_name}", "components": components}
     return jsonschema.Draft7Validator(root)

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.common import console, errors, fail, safe_url, state, user_errors
-from orderhub.config import check_config
+from orderhub.cli.online import ONLINE_TIMEOUT, check_store, credential_names, online_fix
+from orderhub.config import ConfigError, check_config
 from orderhub.logs import configure_logging
 from orderhub.registry import discover
 from orderhub.runtime import build_connector
@@ -132,34 +133,49 @@ def config_check(
         bool, typer.Option("--online", help="Also call each enabled account's API once.")
     ] = False,
 ) -> None:
-    """Validate the configuration file, every account and its secrets; name each problem's
-    file, key and fix. With --online, prove each account's credentials work."""
+    """Validate the configuration file, every account and its secrets (every problem at
+    once, each with file, key and fix), then the store that will really be used (from
+    --database-url, else ORDERHUB_DATABASE_URL, else the file): reachable, and whether
+    `orderhub db upgrade` is needed. With --online, call each enabled account's API once.
+
+    Exit codes: 0 all well; 2 the configuration is wrong; 1 the store or a channel cannot
+    be used as configured."""
     st = state(ctx)
     with user_errors(st):
-        config = st.config(require_file=True)
+        config = st.config(require_file=True, deep=True)
         problems = check_config(config)
-        for problem in problems:
-            errors.print(f"[red]-[/] {escape(str(problem))}", highlight=False)
         if problems:
-            raise typer.Exit(1)
+            raise ConfigError(problems)
+        url = st.url()
         console.print(
             f"{config.file}: OK ({len(config.accounts)} accounts, "
-            f"{len(config.enabled_accounts)} enabled; store {safe_url(config.database_url)})",
+            f"{len(config.enabled_accounts)} enabled)",
             highlight=False,
             markup=False,
         )
+        store = check_store(url, st.url_source())
+        if not store.ok:
+            fail(store.message, store.fix)
+        console.print(store.message, highlight=False, markup=False)
+        if store.fix:
+            console.print(f"  Next: {store.fix}", highlight=False, markup=False)
         if not online:
             return
         failed = False
         for account in config.enabled_accounts:
             connector = build_connector(config, account, clock=SystemClock())
+            connector.http.limit_to_one_try(ONLINE_TIMEOUT)
             try:
                 connector.check()
                 console.print(f"  {account.id}: credentials work", highlight=False)
             except ConnectorError as exc:
                 failed = True
+                credentials = credential_names(config, account)
+                fix = online_fix(exc, account, connector.http.base_url, credentials)
                 errors.print(
-                    f"  {account.id}: {exc.message} Fix: {exc.fix}", highlight=False, markup=False
+                    f"  {account.id}: {exc.message}\n    Fix: {fix}",
+                    highlight=False,
+                    markup=False,
                 )
             finally:
                 connector.close()

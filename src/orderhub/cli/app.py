@@ -8,9 +8,23 @@ from typing import Annotated
 import typer
 
 from orderhub import __version__
-from orderhub.cli import admin, alerts, catalog, ops, orders, running, shipping, skus, web
+from orderhub.cli import (
+    admin,
+    alerts,
+    catalog,
+    helptypes,
+    ops,
+    orders,
+    running,
+    shipping,
+    skus,
+    web,
+)
 from orderhub.cli.common import CliState
+from orderhub.config import DATABASE_URL_ENV
 from orderhub.files import restrict_umask
+
+helptypes.install()
 
 app = typer.Typer(
     name="orderhub",
@@ -61,8 +75,17 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    # The flag and the variable arrive in one parameter: remember which one it was, so a
+    # problem with the URL names what the user actually set.
+    source = ctx.get_parameter_source("database_url")
     ctx.obj = CliState(
-        config_path=config, database_url=database_url, log_level=log_level, log_format=log_format
+        config_path=config,
+        database_url=database_url,
+        database_url_source=(
+            DATABASE_URL_ENV if getattr(source, "name", "") == "ENVIRONMENT" else "--database-url"
+        ),
+        log_level=log_level,
+        log_format=log_format,
     )
     ctx.call_on_close(ctx.obj.close)
 

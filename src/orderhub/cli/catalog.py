@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from orderhub.cli.common import console, fail, state, user_errors
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.cli.skus import matching_errors, open_store
 from orderhub.matching import CATALOG_COLUMNS, CatalogCounts, import_catalog_csv, list_catalog
 from orderhub.matching import sync_catalog as sync_shop_catalog
@@ -63,38 +63,39 @@ def list_command(
     ctx: typer.Context,
     search: Annotated[str | None, typer.Option(help="Only SKUs or titles with this text.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many items.")] = 100,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List catalog items by SKU, with their identifiers and where they came from."""
     st = state(ctx)
     with user_errors(st), open_store(ctx).connect() as connection:
         entries, total = list_catalog(connection, search=search, limit=limit)
-        if not entries:
+        if not entries and fmt is Format.table:
             console.print(
                 "No catalog items"
                 + (f" match {search!r}." if search else ": run `orderhub catalog import FILE`.")
             )
             return
-        table = Table(title=f"Catalog ({len(entries)} of {total})")
-        for column in ("sku", "title", "gtin", "identifiers", "source", "updated"):
-            table.add_column(column)
+        listing = Listing(
+            f"Catalog ({len(entries)} of {total})",
+            ("sku", "title", "gtin", "identifiers", "source", "updated"),
+            keys=("sku", "gtin"),
+        )
         for entry in entries:
-            table.add_row(
-                escape(entry.sku),
-                escape((entry.title or "")[:50]),
+            listing.add(
+                entry.sku,
+                entry.title or "",
                 entry.gtin or "-",
-                escape(
-                    ", ".join(
-                        f"{kind} {value}" + (f" ({account})" if account else "")
-                        for kind, value, account in entry.identifiers
-                        if kind != "gtin"
-                    )
-                    or "-"
-                ),
-                escape(entry.source),
+                ", ".join(
+                    f"{kind} {value}" + (f" ({account})" if account else "")
+                    for kind, value, account in entry.identifiers
+                    if kind != "gtin"
+                )
+                or "-",
+                entry.source,
                 entry.updated_at.strftime("%Y-%m-%d %H:%M"),
             )
-        console.print(table)
-        if total > len(entries):
+        listing.emit(fmt, console)
+        if total > len(entries) and fmt is Format.table:
             console.print(f"{total - len(entries)} more: raise --limit or use --search.")
 
 

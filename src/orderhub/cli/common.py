@@ -4,7 +4,9 @@ user mistake into one clear message with a fix and a non-zero exit, never a trac
 from __future__ import annotations
 
 import csv
+import inspect
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,17 +66,24 @@ def fail(message: str, fix: str | None = None, code: int = 1) -> NoReturn:
 class CliState:
     config_path: Path | None = None
     database_url: str | None = None
+    #: Where ``database_url`` came from: "--database-url" or the environment variable.
+    database_url_source: str = DATABASE_URL_ENV
     log_level: str | None = None
     log_format: str | None = None
     _config: AppConfig | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
 
-    def config(self, *, require_file: bool = False, worker: bool = False) -> AppConfig:
+    def config(
+        self, *, require_file: bool = False, worker: bool = False, deep: bool = False
+    ) -> AppConfig:
         """The configuration, loaded once. ``worker`` defers an account's missing secret to
         that account (the worker flags it and runs the others) instead of refusing the file."""
         if self._config is None:
             self._config = load_config(
-                self.config_path, require_file=require_file, defer_missing_secrets=worker
+                self.config_path,
+                require_file=require_file,
+                defer_missing_secrets=worker,
+                deep=deep,
             )
         return self._config
 
@@ -82,10 +91,25 @@ class CliState:
         """The store's URL. Reading the store needs no channel credentials, so an account
         whose secret variable is unset does not stop commands that only use the store."""
         if self.database_url:
-            # --database-url and $ORDERHUB_DATABASE_URL arrive here alike: name the variable
-            # in messages, not a key of a file that may not even set it.
-            return resolve_database_url(None, {DATABASE_URL_ENV: self.database_url})
+            # Problems name what the user set: the flag or the variable, not a file's key.
+            return resolve_database_url(
+                None,
+                {DATABASE_URL_ENV: self.database_url},
+                env_name=self.database_url_source,
+            )
         return self.config(worker=True).database_url
+
+    def url_source(self) -> str:
+        """Where the store's URL comes from, for messages: the flag, the variable, the
+        file's key, or the default."""
+        if self.database_url:
+            return self.database_url_source
+        config = self.config(worker=True)
+        if config.database_url_key == DATABASE_URL_ENV:
+            return DATABASE_URL_ENV
+        if config.database_url_key:
+            return f"{config.database_url_key} in {config.file}"
+        return "the default, as nothing sets --database-url, ORDERHUB_DATABASE_URL or database_url"
 
     def engine(self, *, migrate: bool = False) -> Engine:
         """The store's engine. ``migrate`` applies pending migrations on SQLite (a file
@@ -135,6 +159,24 @@ def _refuse_missing_sqlite_file(url: str) -> None:
         )
 
 
+def docstring_text(doc: str) -> str:
+    """A reStructuredText docstring as plain text for a terminal: literal quotes
+    (````x````) dropped, a simple table's ``====`` rules turned into one line under its
+    header, so the columns stay aligned."""
+    lines = inspect.cleandoc(doc).splitlines()
+    rule = re.compile(r"^=+( +=+)*$")
+    out: list[str] = []
+    rules = 0
+    for line in lines:
+        if rule.match(line.strip()):
+            rules += 1
+            if rules == 2:  # the rule under a table's header row
+                out.append(line.replace("=", "-"))
+            continue
+        out.append(re.sub(r"``([^`]+)``", r"\1", line).rstrip())
+    return "\n".join(out)
+
+
 def state(ctx: typer.Context) -> CliState:
     obj = ctx.find_root().obj
     if not isinstance(obj, CliState):  # pragma: no cover - set by the root callback
@@ -172,9 +214,10 @@ def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
     except (OperationalError, ProgrammingError) as exc:
         where = safe_url(ctx_state.url()) if ctx_state else "the database"
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        source = _quiet_source(ctx_state)
         _print_error(
             f"The database at {where} cannot be used: {reason}",
-            "Check ORDERHUB_DATABASE_URL (or [orderhub] database_url), that the server is up, "
+            f"Check the store URL (it comes from {source}), that the server is up, "
             "and run `orderhub db upgrade`.",
         )
         raise typer.Exit(1) from None
@@ -189,6 +232,15 @@ def user_errors(ctx_state: CliState | None = None) -> Iterator[None]:
             "(in UTC), and CSV fields under 128 KiB.",
         )
         raise typer.Exit(2) from None
+
+
+def _quiet_source(ctx_state: CliState | None) -> str:
+    if ctx_state is None:
+        return "--database-url, ORDERHUB_DATABASE_URL or [orderhub] database_url"
+    try:
+        return ctx_state.url_source()
+    except (ConfigError, CliError):
+        return "--database-url, ORDERHUB_DATABASE_URL or [orderhub] database_url"
 
 
 def _print_error(message: str, fix: str | None) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import Connection, select
 
 from orderhub.cli.common import console, fail, state, user_errors
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.sdk.drafts import OrderStatus
 from orderhub.shipping.carriers import carrier_display
 from orderhub.shipping.record import PUSHES, SHIPMENT_LINES, SHIPMENTS
@@ -28,6 +29,7 @@ def list_orders(
         typer.Option(help=f"Only this status ({', '.join(s.value for s in OrderStatus)})."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many orders.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List orders, most recently changed first."""
     st = state(ctx)
@@ -40,7 +42,7 @@ def list_orders(
             )
         with st.engine().connect() as connection:
             rows = queries.list_orders(connection, account=account, status=status, limit=limit)
-        if not rows:
+        if not rows and fmt is Format.table:
             if account is not None or status is not None:
                 console.print("No stored order matches these filters.")
             else:
@@ -48,34 +50,36 @@ def list_orders(
                     "No orders stored yet. Run `orderhub demo` or `orderhub sync ACCOUNT`."
                 )
             return
-        table = Table(title=f"Orders ({len(rows)} shown)")
-        for column in (
-            "id",
-            "account",
-            "channel",
-            "order",
-            "status",
-            "channel status",
-            "total",
-            "lines",
-            "placed",
-            "updated",
-        ):
-            table.add_column(column, no_wrap=True)
+        listing = Listing(
+            f"Orders ({len(rows)} shown)",
+            (
+                "id",
+                "account",
+                "channel",
+                "order",
+                "status",
+                "channel status",
+                "total",
+                "lines",
+                "placed",
+                "updated",
+            ),
+            keys=("id", "order"),
+        )
         for row in rows:
-            table.add_row(
+            listing.add(
                 str(row.id),
                 row.account_id,
                 row.channel,
-                escape(row.display_id or row.external_id),
+                row.display_id or row.external_id,
                 row.status,
-                escape(row.channel_status),
+                row.channel_status,
                 f"{row.total:.2f} {row.currency}",
                 str(row.line_count),
                 row.placed_at.strftime("%Y-%m-%d %H:%M"),
                 row.channel_updated_at.strftime("%Y-%m-%d %H:%M"),
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @app.command("show")

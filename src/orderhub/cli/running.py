@@ -124,13 +124,21 @@ def demo(
     ] = 40.0,
     orders: Annotated[int, typer.Option(min=1, help="Orders already in each simulated shop.")] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the simulated order stream.")] = 7,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Afterwards keep the simulators serving (until Ctrl-C) and leave an "
+            "orderhub.toml here pointing at them, to try sync, run and ship.",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole loop against built-in simulated marketplaces (no credentials needed)."""
     from orderhub.demo import run_demo
 
     st = state(ctx)
     with user_errors(st):
-        run_demo(st, duration=duration, initial_orders=orders, seed=seed)
+        run_demo(st, duration=duration, initial_orders=orders, seed=seed, keep=keep)
 
 
 def health(

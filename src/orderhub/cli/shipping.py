@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from orderhub.cli.common import console, errors, fail, parse_when, state, user_errors
+from orderhub.cli.common import (
+    console,
+    docstring_text,
+    errors,
+    fail,
+    parse_when,
+    state,
+    user_errors,
+)
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.shipping.carriers import CARRIERS, carrier_display
 from orderhub.shipping.inbox import import_file
 from orderhub.shipping.record import PUSHES, SHIPMENTS, record_shipments
@@ -39,6 +48,16 @@ def _report(exc: ShipmentError) -> None:
 
 
 def _parse_line(text: str) -> tuple[str, int | None]:
+    other = re.fullmatch(r"(.+?)\s*[:*]\s*(\d+)", text.strip())
+    if "=" not in text and other:
+        # "TEE:1", "TEE*2": a quantity in another notation would be read as a SKU.
+        sku, number = other.groups()
+        fail(
+            f"--line {text!r} has no '=': it would be read as the SKU {text!r}.",
+            f"Write --line SKU=QTY, e.g. --line {sku}={number} (or --line {text}=QTY if "
+            "that is really the SKU).",
+            code=2,
+        )
     sku, sep, quantity = text.partition("=")
     if not sku.strip():
         fail(
@@ -56,6 +75,22 @@ def _parse_line(text: str) -> tuple[str, int | None]:
             "Write --line SKU=QTY, e.g. --line BLUE-TEE-M=2.",
             code=2,
         )
+
+
+#: How far ahead of this machine's clock a shipping time may be (clock skew).
+_SKEW = timedelta(minutes=10)
+
+
+def _not_in_future(moment: datetime) -> datetime:
+    now = datetime.now(UTC)
+    if moment > now + _SKEW:
+        fail(
+            f"--shipped-at {moment:%Y-%m-%d %H:%M} UTC is in the future.",
+            "Give the time the parcel left (or leave --shipped-at out for now); a date in "
+            "the future would tell the buyer it has not shipped yet.",
+            code=2,
+        )
+    return moment
 
 
 def ship(
@@ -85,7 +120,7 @@ def ship(
             carrier_name=carrier_name,
             tracking=tracking,
             lines=tuple(_parse_line(item) for item in line) if line else None,
-            shipped_at=parse_when(shipped_at) if shipped_at else None,
+            shipped_at=_not_in_future(parse_when(shipped_at)) if shipped_at else None,
         )
         try:
             with st.engine(migrate=True).begin() as connection:
@@ -97,11 +132,26 @@ def ship(
             raise typer.Exit(2) from None
         shipment = recorded[0]
         if shipment.already_recorded:
+            covered = ", ".join(f"{qty} × line {line_id}" for line_id, qty in shipment.lines)
             console.print(
-                f"Order {shipment.order_ref} ({shipment.account_id}) already has a shipment "
-                f"with tracking {shipment.tracking_number}; nothing new recorded.",
+                f"Order {shipment.order_ref} ({shipment.account_id}) already has shipment "
+                f"{shipment.shipment_id} with tracking {shipment.tracking_number}"
+                f"{f' ({covered})' if covered else ''}; nothing new recorded.",
                 highlight=False,
             )
+            if shipment.unshipped:
+                left = ", ".join(
+                    f"{qty} × {sku or 'line ' + line_id}"
+                    for line_id, sku, qty in shipment.unshipped
+                )
+                errors.print(
+                    f"Still unshipped: {left}. A parcel's tracking number ships only what it "
+                    "was recorded with: record the rest with its own tracking number, e.g. "
+                    f"`orderhub ship {shipment.order_ref} --carrier ... --tracking NEW` "
+                    "(a tracking number once used for this order cannot cover more lines).",
+                    highlight=False,
+                    markup=False,
+                )
             return
         lines = ", ".join(f"{quantity} × line {line_id}" for line_id, quantity in shipment.lines)
         console.print(
@@ -171,14 +221,15 @@ def shipments_columns() -> None:
     """Describe the CSV columns ``shipments import`` and the drop folder read."""
     from orderhub.shipping import csvfile
 
-    console.print(csvfile.__doc__ or "", highlight=False, markup=False)
+    console.print(docstring_text(csvfile.__doc__ or ""), highlight=False, markup=False)
 
 
 @shipments_app.command("list")
 def shipments_list(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many shipments.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Recorded shipments, newest first, with the state of their push."""
     st = state(ctx)
@@ -193,23 +244,25 @@ def shipments_list(
         if account:
             query = query.where(SHIPMENTS.c.account_id == account)
         rows = connection.execute(query).all()
-        if not rows:
+        if not rows and fmt is Format.table:
             console.print("No shipments recorded. Record one with `orderhub ship`.")
             return
-        table = Table(title="Shipments")
-        for column in (
-            "id",
-            "account",
-            "order",
-            "carrier",
-            "tracking",
-            "shipped (UTC)",
-            "source",
-            "push",
-        ):
-            table.add_column(column, no_wrap=True)
+        listing = Listing(
+            "Shipments",
+            (
+                "id",
+                "account",
+                "order",
+                "carrier",
+                "tracking",
+                "shipped (UTC)",
+                "source",
+                "push",
+            ),
+            keys=("id", "order", "tracking"),
+        )
         for row in rows:
-            table.add_row(
+            listing.add(
                 str(row.id),
                 row.account_id,
                 row.display_id or row.external_id,
@@ -219,7 +272,7 @@ def shipments_list(
                 row.source,
                 row.status or "-",
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @pushes_app.command("list")
@@ -229,7 +282,8 @@ def pushes_list(
         bool, typer.Option("--failed", help="Only failed, conflicting and not-reflected ones.")
     ] = False,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many pushes.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Tracking pushes and where each stands."""
     st = state(ctx)
@@ -254,23 +308,25 @@ def pushes_list(
                 PUSHES.c.status.in_(("failed", "conflict")) | PUSHES.c.not_reflected_at.isnot(None)
             )
         rows = connection.execute(query).all()
-        if not rows:
+        if not rows and fmt is Format.table:
             console.print("No pushes." if not failed else "No failed pushes.")
             return
-        table = Table(title="Tracking pushes")
-        for column in (
-            "id",
-            "account",
-            "channel",
-            "order",
-            "tracking",
-            "status",
-            "tries",
-            "next try (UTC)",
-            "channel ref",
-            "problem / fix",
-        ):
-            table.add_column(column)
+        listing = Listing(
+            "Tracking pushes",
+            (
+                "id",
+                "account",
+                "channel",
+                "order",
+                "tracking",
+                "status",
+                "tries",
+                "next try (UTC)",
+                "channel ref",
+                "problem / fix",
+            ),
+            keys=("id", "order", "tracking", "status"),
+        )
         for row in rows:
             status = row.status
             if row.not_reflected_at is not None:
@@ -285,7 +341,7 @@ def pushes_list(
                     "the channel accepted it but still shows the order unshipped; "
                     "check it in the seller portal"
                 )
-            table.add_row(
+            listing.add(
                 str(row.id),
                 row.account_id,
                 row.channel,
@@ -299,7 +355,7 @@ def pushes_list(
                 row.channel_reference or "-",
                 problem,
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @pushes_app.command("retry")

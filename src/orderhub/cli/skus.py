@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from orderhub.cli.common import CliState, console, fail, state, user_errors
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.matching import (
     InputRejected,
     LineExplanation,
@@ -158,51 +159,66 @@ def unmapped_command(
         int, typer.Option(min=0, max=10, help="Catalog suggestions per SKU.")
     ] = 3,
     limit: Annotated[int, typer.Option(min=1, help="At most this many SKUs.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List the channel SKUs no catalog SKU matched, with their orders and the closest
     catalog items. Their orders are stored and flagged "awaiting mapping"."""
     st = state(ctx)
     with user_errors(st), open_store(ctx).connect() as connection:
         groups = unmapped(connection, account=account, channel=channel, suggestions=suggestions)
-        if not groups:
+        if not groups and fmt is Format.table:
             console.print("Nothing awaits a mapping: every stored line matched the catalog.")
             return
         shown = groups[:limit]
-        table = Table(title=f"Unmapped channel SKUs ({len(groups)})")
-        for column in (
-            "channel",
-            "account",
-            "channel SKU",
-            "title",
-            "lines",
-            "units",
-            "orders (open)",
-            "sample orders",
-            "suggestions (score)",
-        ):
-            table.add_column(column)
+        listing = Listing(
+            f"Unmapped channel SKUs ({len(groups)})",
+            (
+                "channel",
+                "account",
+                "channel SKU",
+                "title",
+                "lines",
+                "units",
+                "orders (open)",
+                "sample orders",
+                "suggestions (score): why",
+            ),
+            keys=("channel SKU",),
+        )
         for group in shown:
             if group.sku is None:
                 hint = _no_sku_hint(group.channel, group.identifiers)
             else:
-                hint = "\n".join(f"{escape(s.sku)} ({s.score:.0f})" for s in group.suggestions) or (
-                    "-" if suggestions else ""
-                )
-            table.add_row(
+                hint = "\n".join(
+                    f"{s.sku} ({s.score:.0f}{', strong' if s.strong else ''}): {s.reason}"
+                    for s in group.suggestions
+                ) or ("-" if suggestions else "")
+            listing.add(
                 group.channel,
                 group.account_id,
-                escape(group.label),
-                escape((group.title or "")[:40]),
+                group.label,
+                group.title or "",
                 str(group.lines),
                 str(group.units),
                 f"{group.orders} ({group.open_orders})",
-                escape(", ".join(group.sample_orders)),
+                ", ".join(group.sample_orders),
                 hint,
             )
-        console.print(table)
+        listing.emit(fmt, console)
+        if fmt is not Format.table:
+            return
         if len(groups) > limit:
             console.print(f"{len(groups) - limit} more: raise --limit to see them.")
-        first = next((g for g in shown if g.sku and g.suggestions), None)
+        # A ready command only for a strong suggestion: a weak one is a lead to check.
+        first = next(
+            (g for g in shown if g.sku and g.suggestions and g.suggestions[0].strong), None
+        )
+        if first is None and any(g.suggestions for g in shown):
+            console.print(
+                "No suggestion is strong enough to map without a look: check the catalog "
+                "(`orderhub catalog list`), then `orderhub skus map CHANNEL_SKU CATALOG_SKU`.",
+                highlight=False,
+            )
         if first is not None and first.sku is not None:
             console.print(
                 "Map one (its waiting orders are released at once):\n  orderhub skus map "
@@ -456,27 +472,30 @@ def list_command(
     search: Annotated[
         str | None, typer.Option(help="Only channel SKUs containing this text.")
     ] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List the mappings: scope, channel SKU, components, last change and by whom."""
     st = state(ctx)
     with user_errors(st), open_store(ctx).connect() as connection:
         views = list_mappings(connection, search=search)
-        if not views:
+        if not views and fmt is Format.table:
             console.print("No mappings. Add one with `orderhub skus map EXT INTERNAL`.")
             return
-        table = Table(title=f"SKU mappings ({len(views)})")
-        for column in ("id", "scope", "channel SKU", "catalog components", "changed", "by"):
-            table.add_column(column)
+        listing = Listing(
+            f"SKU mappings ({len(views)})",
+            ("id", "scope", "channel SKU", "catalog components", "changed", "by"),
+            keys=("id", "channel SKU"),
+        )
         for view in views:
-            table.add_row(
+            listing.add(
                 str(view.id),
                 describe_scope(view.scope),
-                escape(view.external_sku),
-                escape(describe_components(view.components)),
+                view.external_sku,
+                describe_components(view.components),
                 view.updated_at.strftime("%Y-%m-%d %H:%M"),
-                escape(view.updated_by),
+                view.updated_by,
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @app.command("history")
@@ -484,28 +503,31 @@ def history_command(
     ctx: typer.Context,
     ext: Annotated[str | None, typer.Argument(help="Only this channel SKU.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many changes.")] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Show the changes to mappings, newest first: what changed, from what, by whom."""
     st = state(ctx)
     with user_errors(st), open_store(ctx).connect() as connection:
         entries = mapping_history(connection, external_sku=ext, limit=limit)
-        if not entries:
+        if not entries and fmt is Format.table:
             console.print("No mapping changes recorded.")
             return
-        table = Table(title="Mapping history")
-        for column in ("when", "change", "scope", "channel SKU", "before", "after", "by"):
-            table.add_column(column)
+        listing = Listing(
+            "Mapping history",
+            ("when", "change", "scope", "channel SKU", "before", "after", "by"),
+            keys=("channel SKU",),
+        )
         for entry in entries:
-            table.add_row(
+            listing.add(
                 entry.at.strftime("%Y-%m-%d %H:%M:%S"),
                 entry.action,
                 describe_scope(entry.scope),
-                escape(entry.external_sku),
-                escape(describe_components(entry.old) if entry.old else "-"),
-                escape(describe_components(entry.new) if entry.new else "-"),
-                escape(entry.actor),
+                entry.external_sku,
+                describe_components(entry.old) if entry.old else "-",
+                describe_components(entry.new) if entry.new else "-",
+                entry.actor,
             )
-        console.print(table)
+        listing.emit(fmt, console)
 
 
 @app.command("resolve")

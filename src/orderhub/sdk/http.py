@@ -485,6 +485,13 @@ class HttpClient:
         with self._lock:
             self.stats.pages += 1
 
+    def limit_to_one_try(self, timeout: float) -> None:
+        """One attempt per call, with this deadline: for a check a person waits on
+        (``orderhub config check --online``), where retrying a wrong address for a minute
+        only hides the answer."""
+        self.retry_policy = RetryPolicy(max_attempts=1)
+        self._client.timeout = httpx.Timeout(timeout)
+
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
         self._client.close()

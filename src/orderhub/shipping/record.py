@@ -47,6 +47,9 @@ class RecordedShipment:
     lines: list[tuple[str, int]]
     already_recorded: bool = False
     push_id: int | None = None
+    #: For an already recorded shipment: the order's lines no shipment covers yet
+    #: (line id, SKU, units left), so the caller can say what is still to ship.
+    unshipped: list[tuple[str, str | None, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -193,6 +196,14 @@ def record_shipments(
             )
         ).scalar_one_or_none()
         if existing is not None:
+            covered = [
+                (str(row.line_external_id), int(row.quantity))
+                for row in connection.execute(
+                    select(SHIPMENT_LINES.c.line_external_id, SHIPMENT_LINES.c.quantity)
+                    .where(SHIPMENT_LINES.c.shipment_id == existing)
+                    .order_by(SHIPMENT_LINES.c.id)
+                )
+            ]
             recorded.append(
                 RecordedShipment(
                     existing,
@@ -201,8 +212,13 @@ def record_shipments(
                     ref,
                     carrier.key,
                     tracking,
-                    [],
+                    covered,
                     already_recorded=True,
+                    unshipped=[
+                        (line.external_id, line.sku, line.ordered - line.shipped)
+                        for line in state.lines.values()
+                        if line.ordered > line.shipped
+                    ],
                 )
             )
             continue

@@ -322,7 +322,7 @@ def extract_sandbox_examples(specs_dir: Path) -> dict[str, Any]:
     Regenerate the shipped copy with::
 
         python -c "import json, pathlib; from orderhub.testing.sims.amazon import *;
-        print(json.dumps(extract_sandbox_examples(pathlib.Path('../shared/specs/amazon')),
+        print(json.dumps(extract_sandbox_examples(pathlib.Path('tests/specs/amazon')),
         indent=1, ensure_ascii=False))" > src/orderhub/testing/sims/amazon_sandbox.json
     """
     model = json.loads((specs_dir / "orders_2026-01-01.json").read_text(encoding="utf-8"))
