@@ -23,9 +23,11 @@ import httpx
 from orderhub.sdk import (
     Capability,
     CatalogItem,
+    ClientCredentialsAuth,
     ConfigError,
     Connector,
     ConnectorError,
+    HeaderTokenAuth,
     OrderDraft,
     PaginationLoopError,
     PushOutcome,
@@ -38,12 +40,16 @@ from orderhub.sdk import (
 )
 
 from . import queries as q
-from .auth import TOKEN_HEADER, client_credentials_auth
 from .fulfillment import plan_push
 from .mapping import gid_tail, to_draft
 from .settings import ShopifySettings
 from .throttle import CostBudget, classify_errors
 
+TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 - a header name, not a secret
+REAUTHORISE_FIX = (
+    "Check the account's client_id and client secret (Dev Dashboard > the app > Settings) "
+    "and that the app is installed on this store."
+)
 LIST_ORDERS = "orders"
 READ = "read"
 WRITE = "write"
@@ -93,14 +99,22 @@ class ShopifyConnector(Connector[ShopifySettings]):
     def auth(self) -> httpx.Auth | None:
         s = self.settings
         if s.access_token is not None:
-            return None
+            # A legacy custom app's token (shpat_...): it never expires.
+            return HeaderTokenAuth(s.access_token.get_secret_value(), TOKEN_HEADER, scheme=None)
         assert s.client_id and s.client_secret  # the settings model guarantees one or the other
-        secret = s.client_secret.get_secret_value()
-        return client_credentials_auth(s.origin, s.client_id, secret, self.clock)
-
-    def default_headers(self) -> dict[str, str]:
-        token = self.settings.access_token
-        return {TOKEN_HEADER: token.get_secret_value()} if token is not None else {}
+        # A Dev Dashboard app: the client-credentials grant, tokens living 24 hours, renewed
+        # ten minutes early and once more on a 401.
+        return ClientCredentialsAuth(
+            token_url=f"{s.origin}/admin/oauth/access_token",
+            client_id=s.client_id,
+            client_secret=s.client_secret.get_secret_value(),
+            clock=self.clock,
+            header=TOKEN_HEADER,
+            scheme=None,
+            margin=timedelta(minutes=10),
+            default_lifetime=timedelta(hours=24),
+            reauthorise_fix=REAUTHORISE_FIX,
+        )
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         self._note_version(response)
