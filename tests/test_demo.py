@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -113,6 +114,30 @@ def test_demo_keep_leaves_simulators_and_a_config_to_carry_on_with(tmp_path: Pat
         )
         assert synced.returncode == 0, synced.stdout + synced.stderr
         assert "demo-webshop: succeeded" in synced.stdout
+        # ... and the web console, with the password the env file holds.
+        assert "[web]" in config and "ORDERHUB_DEMO_WEB_PASSWORD" in secrets
+        web = subprocess.Popen(
+            [sys.executable, "-m", "orderhub", "web", "--port", "0"],
+            cwd=tmp_path,
+            env={**env, **secrets},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert web.stdout is not None
+            url = next(
+                line.split(" on ", 1)[1].split()[0]
+                for line in web.stdout
+                if line.startswith("orderhub console on ")
+            )
+            password = secrets["ORDERHUB_DEMO_WEB_PASSWORD"].strip("'")
+            overview = httpx.get(url, auth=("seller", password), timeout=10)
+            assert overview.status_code == 200
+            assert "demo-webshop" in overview.text
+        finally:
+            web.terminate()
+            web.communicate(timeout=30)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

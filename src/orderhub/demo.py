@@ -245,6 +245,9 @@ UNMAPPED_SKU = "blu tee m"
 LEFT_UNMAPPED = frozenset({"SOCKS-3PK", "TEE-ORGANIC-L", "BOOK-SF-1977"})
 #: Written at the top of the kept orderhub.toml: a file without it is never overwritten.
 KEPT_MARKER = "# Written by `orderhub demo --keep`"
+DEMO_WEB_PORT = 8080
+DEMO_WEB_PASSWORD_ENV = "ORDERHUB_DEMO_WEB_PASSWORD"  # noqa: S105 - a variable's name
+DEMO_WEB_PASSWORD = "demo-console"  # noqa: S105 - made up, for the simulated shop only
 
 # A little into the run, the seller ships some orders whole and some in part.
 SHIP_AT = 0.3
@@ -324,7 +327,11 @@ def _keep_files(config_text: str, env: dict[str, str]) -> tuple[Path, Path]:
     config = Path("orderhub.toml")
     if config.exists() and not config.read_text(encoding="utf-8").startswith(KEPT_MARKER):
         config = Path("orderhub-demo.toml")
-    config.write_text(f"{KEPT_MARKER}; the simulators stop with it.\n{config_text}")
+    # The web console too: `orderhub web` (or `orderhub run`) serves it on this port, with
+    # a made-up password kept beside the channels' credentials.
+    env = {**env, DEMO_WEB_PASSWORD_ENV: DEMO_WEB_PASSWORD}
+    web = f'\n[web]\nport = {DEMO_WEB_PORT}\npassword_env = "{DEMO_WEB_PASSWORD_ENV}"\n'
+    config.write_text(f"{KEPT_MARKER}; the simulators stop with it.\n{config_text}{web}")
     env_file = Path("orderhub-demo.env")
     env_file.write_text(
         "# The demo simulators' made-up credentials: `set -a; . ./orderhub-demo.env; set +a`\n"
@@ -570,6 +577,8 @@ def _carry_on(written: Path, env: dict[str, str]) -> None:
         + "  orderhub sync demo-webshop        # pull one account now\n"
         "  orderhub run                      # the worker, on every account\n"
         "  orderhub ship ORDER --carrier UPS --tracking 1Z999AA10123456784\n"
+        "  orderhub web                      # the console: http://127.0.0.1:"
+        f"{DEMO_WEB_PORT}/, password {DEMO_WEB_PASSWORD}\n"
         "  orderhub skus unmapped            # the lines left waiting on purpose",
         highlight=False,
     )
