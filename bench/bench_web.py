@@ -33,6 +33,7 @@ from orderhub.sdk.drafts import LineDraft, OrderDraft, OrderStatus
 from orderhub.store import runs
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import LINES, ORDERS, IncomingOrder, canonical_json, ingest_page
+from orderhub.store.queries import ORDER_SUMMARY
 from orderhub.web.app import create_app
 from orderhub.web.order_search import PAGE_SIZE, encode_cursor
 
@@ -104,20 +105,7 @@ def median_ms(action: Callable[[], Any], repeat: int) -> float:
 
 
 def _list_columns() -> Any:
-    return select(
-        ORDERS.c.id,
-        ORDERS.c.account_id,
-        ORDERS.c.channel,
-        ORDERS.c.external_id,
-        ORDERS.c.display_id,
-        ORDERS.c.status,
-        ORDERS.c.channel_status,
-        ORDERS.c.currency,
-        ORDERS.c.total,
-        ORDERS.c.placed_at,
-        ORDERS.c.channel_updated_at,
-        ORDERS.c.awaiting_mapping,
-    )
+    return select(*ORDER_SUMMARY, ORDERS.c.awaiting_mapping)
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,6 +26,7 @@ from orderhub.config import (
     DATABASE_URL_ENV,
     AppConfig,
     ConfigError,
+    human_duration,
     load_config,
     resolve_database_url,
 )
@@ -257,16 +258,6 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
         return "-"
     delta = (now or datetime.now(UTC)) - moment
     return f"{human_duration(delta)} ago"
-
-
-def human_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{sign}{seconds // size}{unit}"
-    return f"{sign}{seconds}s"
 
 
 def parse_when(value: str) -> datetime:

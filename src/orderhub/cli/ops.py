@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orderhub.cli.common import age, console, fail, human_duration, state, user_errors
+from orderhub.cli.common import age, console, fail, state, user_errors
+from orderhub.config import human_duration
 from orderhub.health import (
     CRITICAL,
     WARNING,

@@ -13,6 +13,22 @@ from orderhub.store.runs import ACCOUNT_STATE, RUNS
 from orderhub.store.tables import metadata
 from orderhub.store.types import UTCDateTime
 
+#: The columns of an order in a list (CLI, console): what identifies it, where it stands,
+#: its money and its times; no buyer data.
+ORDER_SUMMARY = (
+    ORDERS.c.id,
+    ORDERS.c.account_id,
+    ORDERS.c.channel,
+    ORDERS.c.external_id,
+    ORDERS.c.display_id,
+    ORDERS.c.status,
+    ORDERS.c.channel_status,
+    ORDERS.c.currency,
+    ORDERS.c.total,
+    ORDERS.c.placed_at,
+    ORDERS.c.channel_updated_at,
+)
+
 
 def list_orders(
     connection: Connection,
@@ -23,17 +39,7 @@ def list_orders(
 ) -> list[Row[Any]]:
     """Newest-changed first."""
     query = select(
-        ORDERS.c.id,
-        ORDERS.c.account_id,
-        ORDERS.c.channel,
-        ORDERS.c.external_id,
-        ORDERS.c.display_id,
-        ORDERS.c.status,
-        ORDERS.c.channel_status,
-        ORDERS.c.currency,
-        ORDERS.c.total,
-        ORDERS.c.placed_at,
-        ORDERS.c.channel_updated_at,
+        *ORDER_SUMMARY,
         select(func.count())
         .where(LINES.c.order_id == ORDERS.c.id)
         .scalar_subquery()

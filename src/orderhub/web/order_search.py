@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select, tuple_, union
 
 from orderhub.store.ingest import LINES, ORDERS
+from orderhub.store.queries import ORDER_SUMMARY
 
 PAGE_SIZE = 50
 
@@ -51,20 +52,7 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 
 
 def _columns() -> Select[Any]:
-    return select(
-        ORDERS.c.id,
-        ORDERS.c.account_id,
-        ORDERS.c.channel,
-        ORDERS.c.external_id,
-        ORDERS.c.display_id,
-        ORDERS.c.status,
-        ORDERS.c.channel_status,
-        ORDERS.c.currency,
-        ORDERS.c.total,
-        ORDERS.c.placed_at,
-        ORDERS.c.channel_updated_at,
-        ORDERS.c.awaiting_mapping,
-    )
+    return select(*ORDER_SUMMARY, ORDERS.c.awaiting_mapping)
 
 
 def search_conditions(text: str) -> Any:

@@ -271,13 +271,7 @@ class Worker:
             with self.engine.begin() as connection:
                 heartbeats.unregister(connection, self.instance_id)
         except SQLAlchemyError as exc:
-            self.log.warning(
-                "worker.heartbeat_failed",
-                instance=self.instance_id,
-                error_kind="store",
-                error=str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
-                fix="Check that the store is reachable; `orderhub health` shows stale rows.",
-            )
+            self._heartbeat_failed(exc, "`orderhub health` shows stale rows.")
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
@@ -322,15 +316,18 @@ class Worker:
                         connection, self.instance_id, accounts=sorted(self.jobs), now=now
                     )
         except SQLAlchemyError as exc:
-            self.log.warning(
-                "worker.heartbeat_failed",
-                instance=self.instance_id,
-                error_kind="store",
-                error=str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
-                fix="Check that the store is reachable (`orderhub health`); the worker retries.",
-            )
+            self._heartbeat_failed(exc, "the worker retries.")
             return
         self.last_beat = now
+
+    def _heartbeat_failed(self, exc: SQLAlchemyError, then: str) -> None:
+        self.log.warning(
+            "worker.heartbeat_failed",
+            instance=self.instance_id,
+            error_kind="store",
+            error=str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
+            fix=f"Check that the store is reachable (`orderhub health`); {then}",
+        )
 
     def healthz(self) -> Probe:
         """Alive: the heartbeat job ran within three periods (a wedged scheduler fails)."""
