@@ -346,13 +346,22 @@ def test_files_orderhub_writes_are_private_whatever_the_umask(
                 sidecar = database.with_name(database.name + suffix)
                 assert _mode(sidecar) == 0o600, sidecar.name
 
-        # run: the worker's heartbeat (and the folder made for it).
-        heartbeat = tmp_path / "run" / "heartbeat"
+        # run: the worker beats into the store (no file of its own); the store's files
+        # stay private while it writes.
         config_file = tmp_path / "orderhub.toml"
         config_file.write_text("[orderhub]\n")
         config = load_config(config_file, env={}, defer_missing_secrets=True)
-        Worker(config, engine, heartbeat=heartbeat).beat()
-        assert _mode(heartbeat) == 0o600 and _mode(heartbeat.parent) == 0o700
+        worker = Worker(config, engine)
+        worker.beat()
+        with engine.connect():
+            for suffix in ("", "-wal", "-shm"):
+                sidecar = database.with_name(database.name + suffix)
+                assert _mode(sidecar) == 0o600, sidecar.name
+        assert sorted(p.name for p in database.parent.iterdir()) == [
+            "orderhub.db",
+            "orderhub.db-shm",
+            "orderhub.db-wal",
+        ]
         engine.dispose()
 
         # A store created 0644 by an older orderhub is made private when opened.
