@@ -150,7 +150,10 @@ def test_the_five_workflows(page: Any, served: tuple[str, Engine, SeededStore]) 
     shot(page, "orders")
     page.fill("input[name=q]", "CAP-BLACK")
     page.press("input[name=q]", "Enter")
-    page.wait_for_function("document.querySelectorAll('table.orders tbody tr').length === 2")
+    # A locator assertion, not wait_for_function: a string predicate is evaluated with
+    # eval, which the console's CSP (rightly) forbids when Playwright has to poll.
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect(page.locator("table.orders tbody tr")).to_have_count(2)
     page.click("table.orders >> text=12-34567-89012")
     page.wait_for_selector("text=Lines and how they matched")
     shot(page, "order")

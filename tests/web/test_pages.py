@@ -432,6 +432,8 @@ def test_a_csv_upload_is_all_or_nothing_with_the_import_report(
 )
 @given(query=st.text(max_size=40), after=st.text(max_size=30))
 @example(query="\x00", after="\x00")
+# "²" is a digit to str.isdigit but not to int(): the order-id lookup crashed on it.
+@example(query="²", after="1.²")
 def test_any_search_text_or_page_link_gives_a_page(web: Console, query: str, after: str) -> None:
     response = web.client.get("/orders", params={"q": query, "after": after, "from": query})
     assert response.status_code == 200

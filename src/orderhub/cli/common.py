@@ -42,7 +42,7 @@ def _make_console(*, stderr: bool = False) -> Console:
     if console.is_terminal:
         return console
     width = os.environ.get("COLUMNS", "")
-    return Console(stderr=stderr, width=int(width) if width.isdigit() else 160)
+    return Console(stderr=stderr, width=int(width) if width.isdecimal() else 160)
 
 
 console = _make_console()

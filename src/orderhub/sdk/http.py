@@ -715,7 +715,7 @@ class HttpClient:
         response = self._client.send(request, stream=True)
         try:
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_response_bytes:
+            if declared.isdecimal() and int(declared) > self.max_response_bytes:
                 raise _Overrun("size", int(declared))
             chunks: list[bytes] = []
             size = 0

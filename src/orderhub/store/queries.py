@@ -63,7 +63,8 @@ class OrderDetail:
 def find_orders(connection: Connection, ref: str, account: str | None = None) -> list[Row[Any]]:
     """Orders matching ``ref``: orderhub's numeric id, the channel's id or display number."""
     conditions = [ORDERS.c.external_id == ref, ORDERS.c.display_id == ref]
-    if ref.isdigit():
+    # isdecimal, not isdigit: isdigit admits "²", which int() refuses.
+    if ref.isdecimal():
         conditions.append(ORDERS.c.id == int(ref))
     query = select(ORDERS).where(or_(*conditions))
     if account:

@@ -47,7 +47,7 @@ def _components(text: str) -> tuple[tuple[str, int], ...]:
         sku, sep, quantity = item.rpartition("=")
         if not sep:
             sku, quantity = item, "1"
-        if not quantity.strip().isdigit():
+        if not quantity.strip().isdecimal():
             raise MatchingError(
                 f"component {item!r}: {quantity.strip()!r} is not a whole number.",
                 "Write one component per line as SKU=QUANTITY, e.g. COASTER=2.",
@@ -63,7 +63,7 @@ def mapping_request(form: FormData) -> MappingRequest:
     if not ext:
         raise MatchingError("no channel SKU given.", "Use a form on the Awaiting mapping page.")
     quantity_text = _text(form, "qty") or "1"
-    if not quantity_text.isdigit():
+    if not quantity_text.isdecimal():
         raise MatchingError(
             f"quantity {quantity_text!r} is not a whole number.",
             "Give how many units of the catalog SKU one unit of the channel SKU holds (1, 3...).",

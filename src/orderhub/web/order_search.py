@@ -42,7 +42,7 @@ def encode_cursor(updated_at: datetime, order_id: int) -> str:
 
 def decode_cursor(text: str) -> tuple[datetime, int]:
     micros, sep, order_id = text.partition(".")
-    if not sep or not micros.lstrip("-").isdigit() or not order_id.isdigit():
+    if not sep or not micros.lstrip("-").isdecimal() or not order_id.isdecimal():
         raise BadCursor(text)
     try:
         moment = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
@@ -70,7 +70,7 @@ def search_conditions(text: str) -> Any:
         select(ORDERS.c.id).where(ORDERS.c.display_id.in_(candidates)),
         select(LINES.c.order_id).where(LINES.c.sku == needle),
     ]
-    if bare.isdigit() and len(bare) < 18:
+    if bare.isdecimal() and len(bare) < 18:
         branches.append(select(ORDERS.c.id).where(ORDERS.c.id == int(bare)))
     return ORDERS.c.id.in_(union(*branches))
 

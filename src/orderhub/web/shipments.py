@@ -156,7 +156,7 @@ def shipment_request(form: FormData) -> ShipmentRequest:
             text = given.strip()
             if not text or text == "0":
                 continue
-            if not text.isdigit():
+            if not text.isdecimal():
                 problems.append(
                     ShipmentProblem(
                         f"line {line_id}", f"{text!r} is not a whole number.", "Give units."
