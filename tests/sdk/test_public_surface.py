@@ -30,6 +30,7 @@ PUBLIC_SDK = [
     "Interrupted",
     "LineDraft",
     "LinkHeaderPaginator",
+    "ListingProgress",
     "MalformedRecordError",
     "NextTokenPaginator",
     "NextUrlPaginator",

@@ -71,6 +71,7 @@ from orderhub.sdk.parsing import (
     require,
     unit_price_from_total,
 )
+from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
@@ -100,6 +101,7 @@ __all__ = [
     "Interrupted",
     "LineDraft",
     "LinkHeaderPaginator",
+    "ListingProgress",
     "MalformedRecordError",
     "NextTokenPaginator",
     "NextUrlPaginator",
