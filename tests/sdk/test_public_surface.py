@@ -24,6 +24,7 @@ PUBLIC_SDK = [
     "CredentialExpiry",
     "DeadlineError",
     "ErrorKind",
+    "ExpiryDate",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",

@@ -21,6 +21,7 @@ from orderhub.sdk.connector import (
     ConnectorContext,
     ConnectorSettings,
     CredentialExpiry,
+    ExpiryDate,
     SyncWindow,
 )
 from orderhub.sdk.drafts import (
@@ -95,6 +96,7 @@ __all__ = [
     "CredentialExpiry",
     "DeadlineError",
     "ErrorKind",
+    "ExpiryDate",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
