@@ -297,7 +297,7 @@ def parse_duration(value: str | int | float) -> timedelta:
     if seconds < 0:
         raise ValueError(f"invalid duration {value!r}: it must not be negative")
     if seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"invalid duration {value!r}: it must not be longer than 100 years")
+        raise ValueError(f"invalid duration {value!r}: it is too long: at most 100 years (36500d)")
     return timedelta(seconds=seconds)
 
 
