@@ -19,6 +19,7 @@ from orderhub.logs import (
     bind_run,
     configure_logging,
     get_redactor,
+    logs_above,
     register_job_accounts,
     register_secrets,
     reset_logging,
@@ -472,3 +473,76 @@ def test_a_skipped_run_is_worker_run_skipped_at_info_with_account_and_channel() 
         "instances reached (1)"
     )
     assert json_lines(quiet) == []
+
+
+# -- log lines and a live display ----------------------------------------------------------
+
+
+def _live_console(screen: io.StringIO, *, terminal: bool = True) -> Any:
+    from rich.console import Console
+
+    return Console(file=screen, force_terminal=terminal, width=100, color_system=None)
+
+
+def test_inside_logs_above_lines_print_through_the_live_console_and_after_it_to_the_stream() -> (
+    None
+):
+    from rich.progress import Progress
+
+    stream = io.StringIO()
+    screen = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    log = structlog.get_logger()
+    with Progress(console=_live_console(screen), transient=True) as progress:
+        task = progress.add_task("sync shop", total=None)
+        with logs_above(progress.console):
+            log.info("sync.started", account="shop")
+            progress.update(task, refresh=True)
+            logging.getLogger("alembic").warning("a library's warning")
+            log.info("sync.finished", consumer_secret=SECRET)
+    log.info("after.display")
+    shown = [line.strip("\r\x1b[2K") for line in screen.getvalue().splitlines()]
+    events = [json.loads(line[line.index("{") :]) for line in shown if "{" in line]
+    assert [e["event"] for e in events] == [
+        "sync.started",
+        "worker.library_message",
+        "sync.finished",
+    ]
+    assert SECRET not in screen.getvalue()  # the same redacting chain
+    # Nothing of the live part reached the raw stream; the line after it did.
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "after.display"
+    ]
+
+
+def test_logs_above_leaves_a_console_that_is_not_a_terminal_alone() -> None:
+    stream = io.StringIO()
+    screen = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    with logs_above(_live_console(screen, terminal=False)):
+        structlog.get_logger().info("piped")
+    # Piped output gets its JSON lines byte for byte, through the configured stream.
+    assert json.loads(stream.getvalue())["event"] == "piped"
+    assert screen.getvalue() == ""
+
+
+def test_an_unfinished_line_is_printed_when_the_live_display_ends() -> None:
+    screen = io.StringIO()
+    configure_logging(fmt="json", stream=io.StringIO())
+    from orderhub import logs
+
+    with logs_above(_live_console(screen)):
+        logs._OUTPUT.write("half a line")
+        assert screen.getvalue() == ""
+    assert "half a line" in screen.getvalue()
+
+
+def test_reset_logging_lets_go_of_a_closed_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    # A test runner closes its captured stream when the command ends (typer's CliRunner).
+    stream = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    stream.close()
+    reset_logging()
+    structlog.get_logger().warning("still.works")
+    logging.getLogger("alembic").warning("library line")
+    assert "Logging error" not in capsys.readouterr().err

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from orderhub.sdk import ConnectorSettings
+from orderhub.sdk import ConnectorSettings, ExpiryDate
 
 from .marketplaces import MARKETPLACES, REGION_NAMES, Region, region_listing
 
@@ -50,7 +49,7 @@ class AmazonSettings(ConnectorSettings):
     token_url: str | None = None
     #: The day the LWA client secret must be rotated by (Amazon: every 180 days); orderhub
     #: warns 30 and 7 days ahead.
-    client_secret_expires_on: date | None = None
+    client_secret_expires_on: ExpiryDate | None = None
 
     @field_validator("region", mode="before")
     @classmethod

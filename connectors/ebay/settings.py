@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from orderhub.sdk import ConnectorSettings
+from orderhub.sdk import ConnectorSettings, ExpiryDate
 
 #: The API roots and token endpoints of eBay's two environments.
 API_BASE_URLS = {
@@ -64,8 +64,8 @@ class EbaySettings(ConnectorSettings):
     client_id: SecretStr
     client_secret: SecretStr
     refresh_token: SecretStr
-    refresh_token_expires_on: date | None = None
-    daily_call_limit: int = Field(default=DEFAULT_DAILY_CALL_LIMIT, ge=1)
+    refresh_token_expires_on: ExpiryDate | None = None
+    daily_call_limit: int = Field(default=DEFAULT_DAILY_CALL_LIMIT, ge=1, le=1_000_000_000)
     daily_reserve: int = Field(default=1_000, ge=0)
     api_base_url: str | None = None
     token_url: str | None = None

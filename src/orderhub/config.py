@@ -23,7 +23,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -108,6 +108,12 @@ class ConfigProblem:
     message: str
     fix: str
 
+    def __post_init__(self) -> None:
+        # A message may quote the value at fault; a value of 200 KB must not be printed
+        # back whole (twice, with the fix).
+        object.__setattr__(self, "message", shorten_words(self.message))
+        object.__setattr__(self, "fix", shorten_words(self.fix))
+
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.file, self.key) if part)
         prefix = f"{where}: " if where else ""
@@ -131,6 +137,34 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return self._render()
+
+
+#: Longer runs of text without a space are cut when a problem quotes them.
+_LONG_WORD = re.compile(r"\S{121,}")
+#: No setting needs a longer text (names, URLs, paths, variable names all fit easily).
+MAX_TEXT = 4096
+#: The longest duration a setting takes: 100 years keeps every date computed from one
+#: (now + interval, now - retention) within what a date can hold.
+MAX_DURATION = timedelta(days=36500)
+
+
+def shorten_words(text: str) -> str:
+    """``text`` with each run of over 120 characters without a space cut to its first 60,
+    and its length said."""
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…({len(m.group())} characters)", text)
+
+
+def _long_texts(value: Any, key: str = "") -> Iterator[tuple[str, int]]:
+    """(dotted key, length) of every text in the parsed file longer than :data:`MAX_TEXT`."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            yield key, len(value)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _long_texts(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _long_texts(item, f"{key}[{index}]")
 
 
 def _plain(message: str) -> str:
@@ -274,10 +308,9 @@ def parse_duration(value: str | int | float) -> timedelta:
         raise ValueError(f"invalid duration {value!r}: {accepted}")
     if seconds < 0:
         raise ValueError(f"invalid duration {value!r}: it must not be negative")
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"invalid duration {value!r}: it is far too long") from None
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"invalid duration {value!r}: it is too long: at most 100 years (36500d)")
+    return timedelta(seconds=seconds)
 
 
 # --- database URL ----------------------------------------------------------------------------
@@ -452,6 +485,17 @@ def load_config(
                     "and [retention].",
                 )
             )
+
+    for key, length in _long_texts(data):
+        problems.append(
+            ConfigProblem(
+                problem_file,
+                key,
+                f"is {length} characters long; no setting takes more than {MAX_TEXT}.",
+                "Write the value meant here (a name, URL, path or variable name); "
+                "check the quotes around it are where you meant them.",
+            )
+        )
 
     database_url, log_level, log_format = _read_orderhub_table(
         data.get("orderhub", {}), environ, problem_file, problems

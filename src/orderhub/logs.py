@@ -56,6 +56,7 @@ __all__ = [
     "bind_run",
     "configure_logging",
     "get_redactor",
+    "logs_above",
     "register_job_accounts",
     "register_secrets",
     "reset_logging",
@@ -406,6 +407,79 @@ def _library_event(logger: WrappedLogger, method_name: str, event_dict: EventDic
     return event_dict
 
 
+class _LogOutput:
+    """The one stream every log line goes through (structlog's and the libraries').
+
+    It forwards to the stream :func:`configure_logging` was given, except inside
+    :func:`logs_above`, where whole lines go to a rich console that owns a live display, so
+    they print above the display instead of tearing it. Held by the loggers in place of the
+    stream itself, so the target can change without reconfiguring anything.
+    """
+
+    def __init__(self) -> None:
+        self.target: IO[str] = sys.stderr
+        self.console: Any = None  # a rich Console while logs_above is active
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        console = self.console
+        if console is None:
+            return self.target.write(text)
+        with self._lock:
+            lines = (self._pending + text).split("\n")
+            self._pending = lines.pop()
+        for line in lines:
+            _print_above(console, line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.console is None:
+            self.target.flush()
+
+    def isatty(self) -> bool:
+        return _is_tty(self.target)
+
+    def end_live(self) -> None:
+        """Back to the plain stream; a line left unfinished goes to the console first."""
+        console, self.console = self.console, None
+        pending, self._pending = self._pending, ""
+        if console is not None and pending:
+            _print_above(console, pending)
+
+
+def _print_above(console: Any, line: str) -> None:
+    from rich.text import Text
+
+    # from_ansi: the console renderer's colours stay colours, and rich measures the line
+    # right; soft_wrap: a long line is not folded into rich's width.
+    console.print(Text.from_ansi(line), soft_wrap=True, highlight=False)
+
+
+_OUTPUT = _LogOutput()
+
+
+@contextmanager
+def logs_above(console: Any) -> Iterator[None]:
+    """While the block runs, print log lines through ``console`` (a rich Console with a
+    live display: ``Progress.console``) above the display, instead of through it.
+
+    Only when the console is a terminal: elsewhere there is no live line to tear, and log
+    lines (JSON for machines) must reach their stream byte for byte. On exit, lines go to
+    the configured stream again, whatever happened inside.
+    """
+    if not getattr(console, "is_terminal", False):
+        yield
+        return
+    previous = _OUTPUT.console
+    _OUTPUT.console = console
+    try:
+        yield
+    finally:
+        _OUTPUT.end_live()
+        _OUTPUT.console = previous
+
+
 class _OrderhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the stdlib handler we installed, so reconfiguring replaces it instead of adding."""
 
@@ -442,6 +516,7 @@ def configure_logging(
     if fmt not in FORMATS:
         raise ValueError(f"unknown log format {fmt!r}: use one of {', '.join(FORMATS)}")
     out: IO[str] = stream if stream is not None else sys.stderr
+    _OUTPUT.target = out
     register_secrets(secrets)
     _MIN_LEVEL[0] = LEVELS[level_name]
 
@@ -474,7 +549,7 @@ def configure_logging(
             *tail,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level_name]),
-        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, out)),
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, _OUTPUT)),
         # Not cached: loggers created at import time must follow a later reconfiguration.
         cache_logger_on_first_use=False,
     )
@@ -489,7 +564,7 @@ def configure_logging(
         ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
     )
-    handler = _OrderhubHandler(out)
+    handler = _OrderhubHandler(cast(TextIO, _OUTPUT))
     handler.setFormatter(formatter)
     handler.addFilter(_LibraryLevelFilter())
 
@@ -510,6 +585,9 @@ def reset_logging() -> None:
     ``get_redactor().clear_secrets()`` themselves.
     """
     structlog.reset_defaults()
+    # Let go of the stream we were given (a test runner's, closed once the command ends).
+    _OUTPUT.end_live()
+    _OUTPUT.target = sys.stderr
     root = logging.getLogger()
     for existing in list(root.handlers):
         if isinstance(existing, _OrderhubHandler):

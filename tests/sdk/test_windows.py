@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from orderhub.sdk import (
     HttpClient,
+    ListingProgress,
     OffsetPaginator,
     PageNumberPaginator,
     PaginationLoopError,
@@ -20,6 +21,7 @@ from orderhub.sdk import (
     read_window,
     records_at,
 )
+from orderhub.sdk.progress import as_total
 from orderhub.testing import FakeClock
 
 
@@ -159,6 +161,130 @@ def test_a_body_total_works_with_offset_paging() -> None:
         record_id="orderId",
     )
     assert [raw["orderId"] for raw in got] == ids
+
+
+def test_every_page_reports_the_records_read_and_the_announced_total() -> None:
+    shop = Shop(5)
+    http = http_for(shop)
+    seen: list[ListingProgress] = []
+    with http.watching_listings(seen.append):
+        for _ in range(2):  # two listings (WooCommerce reads "any", then "trash")
+            for consumed, _raw in enumerate(
+                read_window(
+                    http,
+                    "list_orders",
+                    "orders",
+                    paginator=lambda: PageNumberPaginator(per_page=2, total_pages_header=None),
+                    records="",
+                    total_header="X-WP-Total",
+                ),
+                1,
+            ):
+                # A page is reported when it arrives, before its records are handed on.
+                assert seen[-1].read >= consumed
+    assert [(p.listing, p.read, p.total) for p in seen] == [
+        (1, 2, 5),
+        (1, 4, 5),
+        (1, 5, 5),
+        (2, 2, 5),
+        (2, 4, 5),
+        (2, 5, 5),
+    ]
+    # Outside the block nobody listens, and reading reports nothing.
+    assert list(read(shop)) == [1, 2, 3, 4, 5]
+    assert len(seen) == 6
+
+
+def test_a_reread_starts_its_count_again_with_the_new_total() -> None:
+    shop = Shop(6)
+
+    def after(page: int) -> None:
+        if page == 1 and 2 in shop.ids:
+            shop.ids.remove(2)
+
+    shop.after_page = after
+    http = http_for(shop)
+    seen: list[ListingProgress] = []
+    with http.watching_listings(seen.append):
+        list(
+            read_window(
+                http,
+                "list_orders",
+                "orders",
+                paginator=lambda: PageNumberPaginator(per_page=2, total_pages_header=None),
+                records="",
+                total_header="X-WP-Total",
+            )
+        )
+    first = [p for p in seen if p.reread == 0]
+    second = [p for p in seen if p.reread == 1]
+    assert first[0].total == 6 and second, seen
+    assert second[0].read == 2 and {p.total for p in second} == {5}
+    assert second[-1].read == 5
+
+
+def test_a_body_total_is_reported_and_no_total_is_none() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        body: dict[str, Any] = {
+            "orders": [{"orderId": i} for i in range(offset, min(offset + 3, 7))]
+        }
+        if request.url.params.get("total") != "no":
+            body["total"] = 7
+        return httpx.Response(200, json=body)
+
+    http = HttpClient(
+        base_url="https://api.example.test/",
+        account_id="acct",
+        rate_limits={},
+        default_rate_limit=None,
+        retry_policy=RetryPolicy(max_attempts=1),
+        clock=FakeClock(),
+        log=structlog.get_logger(),
+        transport=httpx.MockTransport(handle),
+    )
+    for params, total_path, expected in (
+        ({}, "total", 7),
+        ({"total": "no"}, "total", None),  # announced nowhere on this answer
+        ({}, None, None),  # not watched
+    ):
+        seen: list[ListingProgress] = []
+        with http.watching_listings(seen.append):
+            got = list(
+                read_window(
+                    http,
+                    "getOrders",
+                    "order",
+                    params=params,
+                    paginator=lambda: OffsetPaginator(limit=3, total_path=None),
+                    records="orders",
+                    total_path=total_path,
+                    record_id="orderId",
+                )
+            )
+        assert len(got) == 7
+        assert [p.read for p in seen] == [3, 6, 7]
+        assert {p.total for p in seen} == {expected}
+
+
+@pytest.mark.parametrize(
+    ("announced", "expected"),
+    [
+        ("412", 412),
+        (" 412 ", 412),
+        (412, 412),
+        ("", None),
+        ("None", None),
+        (-1, None),
+        (True, None),
+        ("4.5", None),
+        ("٤١٢", None),  # Arabic-Indic digits: isdigit() says yes, a channel never sends them
+        ("9" * 40, None),
+        (10**30, None),
+    ],
+)
+def test_only_a_believable_total_is_reported(announced: Any, expected: int | None) -> None:
+    assert as_total(announced) == expected
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ to = ["ops@example.com"]
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,11 @@ EMAIL_KEYS = (
     "timeout",
     "ca_file",
 )
+#: Bounds of the rules' counts and the destinations' timeouts: beyond them a rule never
+#: fires (or a date before it cannot be computed) and a send waits for ever.
+MAX_COUNT = 100_000
+MAX_WARNING_DAYS = 3650
+MAX_TIMEOUT = 300
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _ADDRESS_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -201,15 +207,24 @@ def _read_rules(
                 f"{did_you_mean(key, RULE_KEYS)}Rules: {', '.join(RULE_KEYS)}.",
             )
         elif key in ("failure_streak", "stale_intervals"):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                add(where, f"{value!r} is not a count.", f"Write {key} = 3 (0 switches it off).")
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+                add(
+                    where,
+                    f"{value!r} is not a count from 0 to {MAX_COUNT}.",
+                    f"Write {key} = 3 (0 switches it off).",
+                )
             else:
                 values[key] = value
         elif key == "credentials_expiring_days":
             if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_WARNING_DAYS
+                for v in value
             ):
-                add(where, "must be a list of days.", "Write credentials_expiring_days = [30, 7].")
+                add(
+                    where,
+                    f"must be a list of days from 1 to {MAX_WARNING_DAYS}.",
+                    "Write credentials_expiring_days = [30, 7].",
+                )
             else:
                 values[key] = tuple(sorted(set(value), reverse=True))
         elif key in ("push_backlog_after", "awaiting_mapping_after"):
@@ -288,8 +303,17 @@ def _read_destinations(
                     f"{did_you_mean(key, allowed)}Keys: {', '.join(allowed)}.",
                 )
         timeout = entry.get("timeout", 10)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            problem(".timeout", "must be a number of seconds.", "Write timeout = 10.")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not math.isfinite(timeout)
+            or not 0 < timeout <= MAX_TIMEOUT
+        ):
+            problem(
+                ".timeout",
+                f"must be a number of seconds above 0 and at most {MAX_TIMEOUT}.",
+                "Write timeout = 10.",
+            )
             timeout = 10
         if kind == "webhook":
             url = _secret_or_value(entry, "url", env, problem)

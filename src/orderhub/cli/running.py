@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from orderhub.cli.common import console, errors, fail, parse_when, safe_url, state, user_errors
+from orderhub.logs import logs_above
 from orderhub.probes import readiness
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import SystemClock
@@ -79,28 +80,35 @@ def sync(
         engine = st.engine(migrate=True)
         connector = build_connector(config, account_config, clock=SystemClock())
         try:
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("[bold]{task.description}"),
-                TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(),
-                console=errors,
-                transient=True,
-            ) as progress:
+            with (
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("[bold]{task.description}"),
+                    # Pulses while the total is unknown (Amazon, Shopify, a window's start).
+                    BarColumn(bar_width=24),
+                    TextColumn("{task.fields[detail]}"),
+                    TimeElapsedColumn(),
+                    console=errors,
+                    transient=True,
+                ) as progress,
+                # Log lines print above the live progress line instead of through it.
+                logs_above(progress.console),
+            ):
                 task = progress.add_task(f"sync {account}", detail="starting", total=None)
 
-                def on_page(result: PullResult) -> None:
-                    counts = result.counts
+                def on_progress(result: PullResult) -> None:
+                    known = result.window_total is not None
                     progress.update(
                         task,
-                        detail=(
-                            f"{result.fetched} fetched, {counts.created} new, {counts.updated} "
-                            f"updated, {counts.quarantined} quarantined"
-                        ),
+                        total=result.window_total,
+                        completed=min(result.window_read, result.window_total or 0) if known else 0,
+                        detail=progress_detail(result),
+                        # Drawn now, not at the next tick: a page is worth showing.
+                        refresh=True,
                     )
 
                 result = PullRunner(
-                    engine, connector, trigger="cli", progress=on_page, matching=config.matching
+                    engine, connector, trigger="cli", progress=on_progress, matching=config.matching
                 ).run(since=start)
         finally:
             connector.close()
@@ -115,6 +123,30 @@ def sync(
             console.print("Quarantined records: `orderhub failures`.")
         if not result.ok:
             fail(f"the run failed ({result.error_kind}): {result.error}", result.fix)
+
+
+def progress_detail(result: PullResult) -> str:
+    """The text beside the progress bar of ``orderhub sync``.
+
+    A channel's total (WooCommerce's X-WP-Total, eBay's total) counts one window chunk, and
+    the next chunk's total is only known once it is read. Summing the known totals would
+    give a bar that fills, then jumps back with each new chunk, and a "total" that is never
+    the run's. So the bar and the "read/total" figure speak of the chunk being read, and
+    "window i/n" says how far the run is (shown only when there is more than one); the
+    run's own counts follow. Without a total (Amazon, Shopify) the counts stand alone.
+    """
+    counts = result.counts
+    where = (
+        f"window {result.window_number}/{result.window_count}" if result.window_count > 1 else ""
+    )
+    if result.window_total is not None:
+        this = f"{result.window_read}/{result.window_total} orders"
+        where = f"{where}: {this}" if where else this
+    done = (
+        f"{result.fetched} fetched: {counts.created} new, {counts.updated} updated, "
+        f"{counts.quarantined} quarantined"
+    )
+    return f"{where} · {done}" if where else done
 
 
 def demo(

@@ -21,6 +21,7 @@ from orderhub.sdk.connector import (
     ConnectorContext,
     ConnectorSettings,
     CredentialExpiry,
+    ExpiryDate,
     SyncWindow,
 )
 from orderhub.sdk.drafts import (
@@ -71,6 +72,7 @@ from orderhub.sdk.parsing import (
     require,
     unit_price_from_total,
 )
+from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
@@ -94,12 +96,14 @@ __all__ = [
     "CredentialExpiry",
     "DeadlineError",
     "ErrorKind",
+    "ExpiryDate",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
     "Interrupted",
     "LineDraft",
     "LinkHeaderPaginator",
+    "ListingProgress",
     "MalformedRecordError",
     "NextTokenPaginator",
     "NextUrlPaginator",

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypedDict, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypedDict, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from orderhub.sdk.carriers import CarrierRule
 from orderhub.sdk.clock import Clock
@@ -43,6 +43,26 @@ class Capability(StrEnum):
     #: overrides :meth:`Connector.fetch_products`. orderhub reads it into the catalog on a
     #: schedule.
     CATALOG = "catalog"
+
+
+#: The dates an :data:`ExpiryDate` accepts: any other is a typo (0001-01-01), and dates
+#: computed from it (warnings 30 days ahead) could not be held.
+EXPIRY_RANGE = (date(2000, 1, 1), date(9998, 12, 31))
+
+
+def _plausible_expiry(value: date) -> date:
+    first, last = EXPIRY_RANGE
+    if not first <= value <= last:
+        raise ValueError(
+            f"{value.isoformat()} is not a plausible expiry date: give one between "
+            f"{first.isoformat()} and {last.isoformat()}"
+        )
+    return value
+
+
+#: A credential's expiry date in a connector's settings (``refresh_token_expires_on``):
+#: a date between the years 2000 and 9998.
+ExpiryDate = Annotated[date, AfterValidator(_plausible_expiry)]
 
 
 class ConnectorSettings(BaseModel):

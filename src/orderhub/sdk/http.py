@@ -21,12 +21,14 @@ check (``push_tracking`` looks for the shipment before creating it).
 
 from __future__ import annotations
 
+import itertools
 import json as jsonlib
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -47,6 +49,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.progress import ListingProgress, ListingWatcher
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import REDACTED, looks_secret, scrub
@@ -314,6 +317,8 @@ class HttpClient:
         self.clock = clock
         self.log = log
         self.stats = HttpStats()
+        self._listing_watcher: ListingWatcher | None = None
+        self._listing_numbers = itertools.count(1)
         self._rate_limits = dict(rate_limits)
         self._default_rate_limit = default_rate_limit
         self._buckets: dict[str, TokenBucket] = {}
@@ -484,6 +489,28 @@ class HttpClient:
         """Count one fetched page in :attr:`stats` (called by :func:`paginate`)."""
         with self._lock:
             self.stats.pages += 1
+
+    def next_listing(self) -> int:
+        """A new listing number for :class:`~orderhub.sdk.progress.ListingProgress`."""
+        with self._lock:
+            return next(self._listing_numbers)
+
+    def report_listing(self, progress: ListingProgress) -> None:
+        """Tell whoever watches (see :meth:`watching_listings`) how far a listing has got;
+        nothing happens when no one does. Called by ``read_window`` after every page."""
+        watcher = self._listing_watcher
+        if watcher is not None:
+            watcher(progress)
+
+    @contextmanager
+    def watching_listings(self, watcher: ListingWatcher) -> Iterator[None]:
+        """Send every listing report made inside the block to ``watcher`` (the sync engine
+        does, for its progress display). One watcher at a time: a client serves one run."""
+        previous, self._listing_watcher = self._listing_watcher, watcher
+        try:
+            yield
+        finally:
+            self._listing_watcher = previous
 
     def limit_to_one_try(self, timeout: float) -> None:
         """One attempt per call, with this deadline: for a check a person waits on

@@ -334,13 +334,16 @@ def paginate(
     headers: Mapping[str, str] | None = None,
     max_pages: int = DEFAULT_MAX_PAGES,
     allow_other_hosts: bool = False,
+    on_page: Callable[[Page], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield every record of every page of a list endpoint, fetching pages lazily.
 
     Each page is fetched with ``http.get_json(operation, ...)`` (so it is rate-limited,
     retried and logged) only once the consumer has taken every record of the previous page;
     ``http.stats.pages`` counts the pages fetched. ``records(body)`` extracts a page's
-    records. ``paginator`` decides the first and the following requests.
+    records. ``paginator`` decides the first and the following requests. ``on_page`` is
+    called with each page as soon as it is fetched, before its records are yielded (progress
+    reports: :func:`~orderhub.sdk.windows.read_window` uses it).
 
     Raises :class:`~orderhub.sdk.errors.PaginationLoopError` when a request would repeat one
     already made in this call (the channel served the same token, URL or page twice) or
@@ -359,6 +362,7 @@ def paginate(
         headers=headers,
         max_pages=max_pages,
         allow_other_hosts=allow_other_hosts,
+        on_page=on_page,
     )
 
 
@@ -373,6 +377,7 @@ def _pages(
     headers: Mapping[str, str] | None,
     max_pages: int,
     allow_other_hosts: bool,
+    on_page: Callable[[Page], None] | None,
 ) -> Iterator[dict[str, Any]]:
     describe: Callable[[str, Mapping[str, Any]], str] | None = getattr(paginator, "describe", None)
     override, current_params = paginator.first(dict(params))
@@ -411,7 +416,6 @@ def _pages(
         )
         http.count_page()
         page_records = list(records(body))
-        yield from page_records
         page = Page(
             number=number,
             url=current_url,
@@ -421,6 +425,9 @@ def _pages(
             count=len(page_records),
             base_url=http.base_url,
         )
+        if on_page is not None:
+            on_page(page)
+        yield from page_records
         following = paginator.next(page)
         if following is None:
             return

@@ -34,6 +34,7 @@ from typing import Any
 from orderhub.sdk.errors import PaginationLoopError, TransientError
 from orderhub.sdk.http import HttpClient
 from orderhub.sdk.paginate import Page, Paginator, dig, paginate
+from orderhub.sdk.progress import ListingProgress, as_total
 
 __all__ = ["DEFAULT_MAX_READS", "read_window", "records_at"]
 
@@ -115,11 +116,18 @@ class _Watcher:
             self.before_page()
         return self.inner.first(params)
 
-    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
+    def announced(self, page: Page) -> str | None:
+        """The total this page announces, as text (None: no total is watched)."""
         if self.total_header is not None:
-            self.totals.append(page.response.headers.get(self.total_header, ""))
+            return str(page.response.headers.get(self.total_header, ""))
         if self.total_path is not None:
-            self.totals.append(str(dig(page.body, self.total_path)))
+            return str(dig(page.body, self.total_path))
+        return None
+
+    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
+        announced = self.announced(page)
+        if announced is not None:
+            self.totals.append(announced)
         ids = tuple(str(self.record_id(item)) for item in self.records(page.body))
         if ids:
             digest = hashlib.blake2b(repr(ids).encode(), digest_size=16).digest()
@@ -168,6 +176,9 @@ def read_window(
     ``log`` gets a ``sync.window_reread`` event (one stable name for every channel; the
     bound logger carries the account and channel) with the first totals whenever a window
     is read again.
+    After every page the client hears how far the listing has got
+    (:meth:`HttpClient.report_listing`: records read, the announced total), so a progress
+    display can show ``180/412`` with no code in the connector.
     ``label`` prefixes error messages (``"eBay account x: "``); ``loop_fix`` is the fix of
     the repeated-page error.
 
@@ -176,7 +187,8 @@ def read_window(
     """
     extract = records_at(records, operation) if isinstance(records, str) else records
     ident = (lambda item: item.get(record_id)) if isinstance(record_id, str) else record_id
-    for _attempt in range(max_reads):
+    listing = http.next_listing()
+    for attempt in range(max_reads):
         watcher = _Watcher(
             paginator(),
             operation=operation,
@@ -196,6 +208,7 @@ def read_window(
             paginator=watcher,
             records=extract,
             headers=headers,
+            on_page=_reporter(http, watcher, operation, listing, attempt),
         )
         if watcher.stable:
             return
@@ -206,3 +219,26 @@ def read_window(
         f"{max_reads} times without a stable total",
         fix="Nothing to do: the next run reads the window again.",
     )
+
+
+def _reporter(
+    http: HttpClient, watcher: _Watcher, operation: str, listing: int, reread: int
+) -> Callable[[Page], None]:
+    """An ``on_page`` for :func:`paginate` that reports one read of a listing."""
+    read = 0
+
+    def report(page: Page) -> None:
+        nonlocal read
+        read += page.count
+        announced = watcher.announced(page)
+        http.report_listing(
+            ListingProgress(
+                listing=listing,
+                operation=operation,
+                read=read,
+                total=as_total(announced) if announced is not None else None,
+                reread=reread,
+            )
+        )
+
+    return report

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,6 +27,7 @@ from orderhub.sdk.clock import Interrupted
 from orderhub.sdk.connector import Connector, SyncWindow
 from orderhub.sdk.drafts import validate_order
 from orderhub.sdk.errors import AuthError, ConnectorError, MalformedRecordError
+from orderhub.sdk.progress import ListingProgress
 from orderhub.store import runs
 from orderhub.store.ingest import (
     CursorMove,
@@ -66,6 +67,15 @@ class PullResult:
     fix: str | None = None
     #: lines of this run's orders that matched no catalog SKU (their orders await mapping)
     unresolved_lines: int = 0
+    #: The window chunk being read (1-based) and how many the run has. A long window is
+    #: read in chunks of the connector's ``max_window``, and a channel's total counts one
+    #: listing of one chunk, so the progress speaks per chunk.
+    window_number: int = 0
+    window_count: int = 0
+    #: Records the channel has sent for this chunk, and the total it announced for it (the
+    #: sum over the chunk's listings; None while any listing announced none).
+    window_read: int = 0
+    window_total: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,7 +87,10 @@ class PullRunner:
 
     ``stop`` is checked between pages; when it is set the run ends as ``interrupted`` after
     the page in hand is committed (or, if waiting on the clock, without it). ``progress``
-    is called with the running result after every committed page (the CLI's progress bar).
+    is called with the running result whenever it moves: a window chunk begun, a page of
+    the channel received (with the total it announced, see
+    :class:`~orderhub.sdk.progress.ListingProgress`), a page committed (the CLI's
+    progress bar).
     """
 
     def __init__(
@@ -154,9 +167,24 @@ class PullRunner:
             window_end=window.end.isoformat(),
             cursor=cursor.isoformat() if cursor else None,
         )
+        result.window_count = _chunk_count(window, connector.max_window)
+        listings: dict[int, ListingProgress] = {}
+
+        def on_listing(seen: ListingProgress) -> None:
+            listings[seen.listing] = seen
+            result.window_read = sum(item.read for item in listings.values())
+            totals = [item.total for item in listings.values()]
+            result.window_total = None if None in totals else sum(t or 0 for t in totals)
+            self._report(result)
+
         try:
-            for chunk in chunks(window, connector.max_window):
-                self._pull_chunk(chunk, run_id, result, log)
+            with connector.http.watching_listings(on_listing):
+                for number, chunk in enumerate(chunks(window, connector.max_window), 1):
+                    listings.clear()
+                    result.window_number = number
+                    result.window_read, result.window_total = 0, None
+                    self._report(result)
+                    self._pull_chunk(chunk, run_id, result, log)
             result.outcome = "succeeded"
         except Interrupted:
             result.outcome = "interrupted"
@@ -233,8 +261,7 @@ class PullRunner:
             )
             counts = self._write_one_by_one(orders, quarantined, run_id, result, cursor, log=log)
         result.counts.add(counts)
-        if self.progress is not None:
-            self.progress(result)
+        self._report(result)
         log.debug(
             "sync.page_committed",
             created=counts.created,
@@ -243,6 +270,10 @@ class PullRunner:
             quarantined=counts.quarantined,
             cursor=cursor.isoformat() if cursor else None,
         )
+
+    def _report(self, result: PullResult) -> None:
+        if self.progress is not None:
+            self.progress(result)
 
     def _normalise(self, raw: Any) -> IncomingOrder | IncomingQuarantine:
         """One raw record as an order to store or a record to quarantine; never raises.
@@ -427,6 +458,15 @@ class PullRunner:
             finally:
                 if acquired:
                     _unlock(connection, key)
+
+
+def _chunk_count(window: SyncWindow, max_window: timedelta) -> int:
+    """How many chunks :func:`chunks` makes of ``window`` (counted, not listed: a window
+    since the year 1 in one-hour chunks would be millions of them)."""
+    span = window.end - window.start
+    if span <= timedelta(0) or max_window <= timedelta(0):
+        return 0
+    return -(-span // max_window)
 
 
 def _unlock(connection: Connection, key: int) -> None:
