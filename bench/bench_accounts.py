@@ -29,11 +29,11 @@ run, to show what the cap costs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -190,14 +190,14 @@ def analyse(
             never.append(account)
             continue
         starts = [r["started_at"] for r in rows]
-        account_gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+        account_gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
         gaps[channel].extend(g / interval for g in account_gaps)
         # The time since the last start counts too: an account stuck behind a queue has no
         # next run to measure a gap to.
         silent = max([*account_gaps, (ended - starts[-1]).total_seconds()])
         if channel == "woocommerce" and silent > STARVED_AFTER * interval:
             starved.append(account)
-        for previous, current in zip(rows, rows[1:], strict=False):
+        for previous, current in itertools.pairwise(rows):
             if previous["finished_at"] is None or current["started_at"] < previous["finished_at"]:
                 double += 1
         for position, row in enumerate(rows):
@@ -211,7 +211,7 @@ def analyse(
     window = (ended - started).total_seconds()
     return {
         "runs": len(runs),
-        "runs_by_channel": _count(accounts, by_account, lambda rows: len(rows)),
+        "runs_by_channel": _count(accounts, by_account, len),
         "pulled_by_channel": _count(accounts, by_account, lambda rows: int(bool(rows))),
         "runs_finished": sum(1 for r in runs if r["finished_at"] is not None),
         "lag_ratio": _quantiles(gaps["woocommerce"]),

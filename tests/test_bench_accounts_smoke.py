@@ -39,14 +39,14 @@ def test_accounts_benchmark_reports_every_account_of_every_store(tmp_path: Path)
     result = run_bench(
         tmp_path,
         *("--accounts", "5", "--amazon", "1", "--amazon-orders", "150", "--orders", "5"),
-        *("--duration", "12", "--new-per-second", "1"),
+        *("--duration", "12", "--new-per-second", "1", "--variants", "orderhub"),
         *extra,
     )
     assert [leg["store"] for leg in result["legs"]] == ["sqlite"] + (["postgresql"] if url else [])
     # The URL may carry a password: the result file never holds it.
     assert url is None or url not in json.dumps(result)
     for leg in result["legs"]:
-        assert (leg["accounts"], leg["amazon"]) == (5, 1)
+        assert (leg["accounts"], leg["amazon"], leg["variant"]) == (5, 1, "orderhub")
         # Five accounts: the pull pool has a thread for each (at most 8).
         assert leg["pull_threads"] == leg["pool_sizes"]["pulls"] == 5
         runs, pulled = leg["runs_by_channel"], leg["pulled_by_channel"]

@@ -89,9 +89,7 @@ def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
 
 def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
     """One thread pool per kind of work (see :func:`pool_sizes`)."""
-    return {
-        kind: ThreadPoolExecutor(max_workers=size) for kind, size in pool_sizes(jobs).items()
-    }
+    return {kind: ThreadPoolExecutor(max_workers=size) for kind, size in pool_sizes(jobs).items()}
 
 
 def health_may_change(previous: PullResult | None, result: PullResult) -> bool:
