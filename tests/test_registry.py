@@ -8,6 +8,7 @@ import textwrap
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -237,3 +238,37 @@ def test_unknown_connector_in_an_empty_group() -> None:
     assert excinfo.value.known == []
     assert "none installed" in str(excinfo.value)
     assert discover("orderhub.connectors.nothing-registered-here") == []
+
+
+def test_a_loaded_connector_is_kept_and_a_new_plugin_folder_is_looked_at(
+    make_dist: MakeDist, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The worker asks for every account's class at each health check: once loaded, a
+    class is not looked up in the installed packages again, unless sys.path changed."""
+    import orderhub.registry as registry
+
+    reads: list[str] = []
+    real = registry._entry_points
+
+    def counting(group: str) -> list[Any]:
+        reads.append(group)
+        return real(group)
+
+    monkeypatch.setattr(registry, "_entry_points", counting)
+    first = load_connector("woocommerce")
+    assert load_connector("woocommerce") is first
+    assert len(reads) == 1
+    # A failure is not kept: the next ask reads the entry points again.
+    for _ in range(2):
+        with pytest.raises(UnknownConnectorError):
+            load_connector("nosuchthing")
+    assert len(reads) == 1 + 2 * 2  # the lookup, and the known names for the message
+    # Another sys.path (a plugin folder added) looks again.
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
+    assert load_connector("woocommerce") is first
+    assert len(reads) == 1 + 2 * 2 + 1
+    # A connector installed after a failed ask is found.
+    prefix = make_dist(
+        "ohtest-late", {"lateone": "{p}_late:GoodConnector"}, {"late": GOOD.format(name="lateone")}
+    )
+    assert load_connector("lateone").__module__ == f"{prefix}_late"

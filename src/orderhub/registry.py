@@ -13,6 +13,8 @@ never a crash: one broken plug-in must not stop the accounts of the others.
 from __future__ import annotations
 
 import difflib
+import sys
+import threading
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -186,6 +188,15 @@ def known_connectors(group: str = CONNECTOR_GROUP) -> list[str]:
     return sorted({ep.name for ep in _entry_points(group)})
 
 
+# Classes already loaded, by (group, name, sys.path). Reading the installed packages'
+# entry points costs milliseconds, and the worker asks for every account's class at each
+# health check: 200 accounts spent about half of each check there. A class, once
+# imported, stays what it is for the process; a changed sys.path (a plugin folder added)
+# looks again. Failures are not kept, so a fixed installation is seen at the next ask.
+_loaded: dict[tuple[str, str, tuple[str, ...]], type[Connector[Any]]] = {}
+_loaded_lock = threading.Lock()
+
+
 def load_connector(name: str, *, group: str = CONNECTOR_GROUP) -> type[Connector[Any]]:
     """Return the connector class registered as ``name``; only that one is imported.
 
@@ -193,6 +204,18 @@ def load_connector(name: str, *, group: str = CONNECTOR_GROUP) -> type[Connector
     naming the known connectors and how to install one, and :class:`ConnectorLoadError`
     when it is registered but fails to load.
     """
+    key = (group, name, tuple(sys.path))
+    with _loaded_lock:
+        cls = _loaded.get(key)
+    if cls is not None:
+        return cls
+    cls = _load_connector(name, group)
+    with _loaded_lock:
+        _loaded[key] = cls
+    return cls
+
+
+def _load_connector(name: str, group: str) -> type[Connector[Any]]:
     candidates = [ep for ep in _entry_points(group) if ep.name == name]
     if not candidates:
         raise UnknownConnectorError(name, known_connectors(group), group)

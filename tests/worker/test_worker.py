@@ -391,3 +391,36 @@ def test_first_runs_are_spread_so_the_first_wave_fits_in_one_interval() -> None:
     assert many[-1] < interval
     gaps = {b - a for a, b in itertools.pairwise(many)}
     assert max(gaps) - min(gaps) < timedelta(milliseconds=1)
+
+
+def test_the_health_thread_is_woken_when_an_accounts_health_may_change_only(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    """With hundreds of accounts each health evaluation reads them all, so a routine
+    success must not trigger one; a failure and the recovery after it must, at once."""
+    from orderhub.testing.sim import Fault
+
+    shop = make_shop(5, seed=11)
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [account_toml("shop", ANY_URL, "SHOP_KEY", "SHOP_SECRET")],
+        {"SHOP_KEY": shop.key, "SHOP_SECRET": shop.secret},
+    )
+    worker = Worker(config, sqlite_engine, transports={"shop": shop.sim.transport()})
+    outcomes, woken = [], []
+    try:
+        for fails in (False, False, True, True, False, False):
+            if fails:
+                shop.sim.faults.add(Fault.status(400), path="/orders", times=None)
+            else:
+                shop.sim.faults.clear()
+            worker.health_wake.clear()
+            result = worker.pull("shop")
+            assert result is not None
+            outcomes.append(result.outcome)
+            woken.append(worker.health_wake.is_set())
+    finally:
+        worker.stop()
+    assert outcomes == ["succeeded", "succeeded", "failed", "failed", "succeeded", "succeeded"]
+    # Every failure and the first success after one wake it; routine successes do not.
+    assert woken == [False, False, True, True, True, False]

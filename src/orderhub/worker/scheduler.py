@@ -76,15 +76,29 @@ HOUSEKEEPING_THREADS = 2
 FIRST_RUN_SPACING = timedelta(seconds=1)
 
 
-def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
-    """One thread pool per kind of work, each sized to the accounts that need it."""
+def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
+    """Threads of each kind of work's pool, sized to the accounts that need it."""
     jobs = list(jobs)
     pushing = sum(1 for job in jobs if job.pushes)
     return {
-        PULLS: ThreadPoolExecutor(max_workers=max(1, min(MAX_PULL_THREADS, len(jobs)))),
-        PUSHES: ThreadPoolExecutor(max_workers=max(1, min(MAX_PUSH_THREADS, pushing))),
-        HOUSEKEEPING: ThreadPoolExecutor(max_workers=HOUSEKEEPING_THREADS),
+        PULLS: max(1, min(MAX_PULL_THREADS, len(jobs))),
+        PUSHES: max(1, min(MAX_PUSH_THREADS, pushing)),
+        HOUSEKEEPING: HOUSEKEEPING_THREADS,
     }
+
+
+def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
+    """One thread pool per kind of work (see :func:`pool_sizes`)."""
+    return {kind: ThreadPoolExecutor(max_workers=size) for kind, size in pool_sizes(jobs).items()}
+
+
+def health_may_change(previous: PullResult | None, result: PullResult) -> bool:
+    """Whether a pull can have changed its account's health: it did not succeed, or it is
+    the first success after one that did not. (A first success after a restart that ends
+    an older failure is seen by the next periodic check, ``[alerts] check_interval``.)"""
+    if result.outcome != "succeeded":
+        return True
+    return previous is not None and previous.outcome != "succeeded"
 
 
 def first_run_offset(index: int, accounts: int, interval: timedelta) -> timedelta:
@@ -251,7 +265,12 @@ class Worker:
             target=self._health_loop, name="orderhub-health", daemon=True
         )
         self._health_thread.start()
-        self.log.info("worker.started", accounts=sorted(self.jobs), instance=self.instance_id)
+        self.log.info(
+            "worker.started",
+            accounts=sorted(self.jobs),
+            instance=self.instance_id,
+            threads=pool_sizes(self.jobs.values()),
+        )
 
     def stop(self) -> None:
         """Stop taking work, let running pulls commit their page, and return."""
@@ -407,6 +426,7 @@ class Worker:
             result = PullRunner(
                 self.engine, connector, stop=self.stop_event, matching=self.config.matching
             ).run()
+            previous = job.results[-1] if job.results else None
             job.results.append(result)
             self.metrics.record_pull(account_id, connector.name, result, time.time())
             if result.outcome == "succeeded" and job.pushes:
@@ -420,8 +440,13 @@ class Worker:
                     )
             if self.on_result is not None:
                 self.on_result(result)
-            # Tell the health thread: a failure is alerted within moments, not an interval.
-            self.health_wake.set()
+            # Tell the health thread when the account's health may have changed: a failure
+            # is alerted within moments, a recovery resolved, not an interval later. Not
+            # after a routine success: each evaluation reads every account in one store
+            # transaction, and with hundreds of accounts a wake per pull kept it evaluating
+            # (and holding SQLite's write lock) nonstop (bench/bench_accounts.py).
+            if health_may_change(previous, result):
+                self.health_wake.set()
             return result
         except Interrupted:
             self.log.info("worker.pull_stopping", account=account_id)

@@ -1,0 +1,66 @@
+"""``bench/bench_accounts.py`` still runs: a tiny worker (5 accounts, one of them Amazon)
+for 12 s, as a script, with a complete report. Timing is never asserted here; what the
+report counts is."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orderhub.testing.db import postgres_url
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
+    output = tmp_path / "result.json"
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "bench_accounts.py"), *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result: dict[str, Any] = json.loads(output.read_text())
+    return result
+
+
+def test_accounts_benchmark_reports_every_account_of_every_store(tmp_path: Path) -> None:
+    url = postgres_url()
+    extra = ("--database-url", url) if url else ()
+    result = run_bench(
+        tmp_path,
+        *("--accounts", "5", "--amazon", "1", "--amazon-orders", "150", "--orders", "5"),
+        *("--duration", "12", "--new-per-second", "1", "--variants", "orderhub"),
+        *extra,
+    )
+    assert [leg["store"] for leg in result["legs"]] == ["sqlite"] + (["postgresql"] if url else [])
+    # The URL may carry a password: the result file never holds it.
+    assert url is None or url not in json.dumps(result)
+    for leg in result["legs"]:
+        assert (leg["accounts"], leg["amazon"], leg["variant"]) == (5, 1, "orderhub")
+        # Five accounts: the pull pool has a thread for each (at most 8).
+        assert leg["pull_threads"] == leg["pool_sizes"]["pulls"] == 5
+        runs, pulled = leg["runs_by_channel"], leg["pulled_by_channel"]
+        assert sum(runs.values()) == leg["runs"] >= leg["runs_finished"]
+        assert leg["never_pulled"] == 5 - sum(pulled.values())
+        # One gap per run after an account's first.
+        assert leg["lag_ratio"]["n"] == runs.get("woocommerce", 0) - pulled.get("woocommerce", 0)
+        assert leg["amazon_lag_ratio"]["n"] == runs.get("amazon", 0) - pulled.get("amazon", 0)
+        # Every finished run reached the worker's on_result, but those a pull thread was
+        # finishing when the worker stopped (at most one per thread); none failed, none
+        # overlapped.
+        assert leg["runs_finished"] - leg["pull_threads"] <= leg["results"]
+        assert leg["results"] <= leg["runs_finished"]
+        assert leg["failed_runs"] == 0
+        assert leg["double_pulls"] == 0
+        assert leg["threads_max"] >= 5 and leg["rss_mb_max"] > 0
+        assert set(leg["met"]) == {"lag_p99", "starved", "double_pulls"}
