@@ -235,6 +235,7 @@ def test_status_check_rows_and_exit_code_for_a_conflict_and_an_expiring_token(
     assert code == 1
     # Worst first: the token expiring in 5 days (critical, rank 60) after the conflict (55).
     assert output.index("│ soon") < output.index(f"│ {ACCOUNT}")
-    assert "│ credentials │" in output and "push conflict" in output, output
+    # The state is a key column: whole, never wrapped.
+    assert "│ credentials expiring │" in output and "│ push conflict │" in output, output
     assert "soon: the eBay refresh token expires on" in output and "(in 5 days)" in output
     assert f"{ACCOUNT}: 1 tracking push in conflict" in output

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.common import age, console, fail, state, user_errors
+from orderhub.cli.output import Format, Listing
 from orderhub.config import human_duration
 from orderhub.health import (
     CRITICAL,
@@ -64,29 +65,32 @@ def status(
 
 
 def _print_accounts(accounts: list[AccountHealth], now: datetime) -> None:
-    table = Table(title="Accounts (worst first)")
-    for column in (
-        "account",
-        "channel",
-        "enabled",
-        "state",
-        "last run",
-        "last success",
-        "cursor lag",
-        "orders",
-        "quarantined",
-        "pushes waiting",
-        "attention",
-    ):
-        table.add_column(column)
+    listing = Listing(
+        "Accounts (worst first)",
+        (
+            "account",
+            "channel",
+            "enabled",
+            "state",
+            "last run",
+            "last success",
+            "cursor lag",
+            "orders",
+            "quarantined",
+            "pushes waiting",
+            "attention",
+        ),
+        # The account id is what every other command takes; never cut it.
+        keys=("account", "state"),
+    )
     lines: list[str] = []
     for item in accounts:
         run = item.last_run
         flag = ""
         if item.severity == CRITICAL:
-            flag = "[red]NEEDS ATTENTION[/]"
+            flag = "NEEDS ATTENTION"
         elif item.severity == WARNING:
-            flag = "[yellow]warning[/]"
+            flag = "warning"
         for problem in item.problems:
             since = f" (since {problem.since:%Y-%m-%d %H:%M} UTC)" if problem.since else ""
             lines.append(
@@ -99,7 +103,7 @@ def _print_accounts(accounts: list[AccountHealth], now: datetime) -> None:
                 detail = f": ({run.error_kind}) {run.error} Fix: {run.fix}"
             lines.append(f"[bold]{item.account}[/]: {escape(note + detail)}")
         waiting = sum(item.pushes.get(key, 0) for key in ("pending", "sent", "retrying"))
-        table.add_row(
+        listing.add(
             item.account,
             item.channel,
             ("yes" if item.enabled else "no") if item.configured else "not configured",
@@ -112,7 +116,7 @@ def _print_accounts(accounts: list[AccountHealth], now: datetime) -> None:
             str(waiting),
             flag,
         )
-    console.print(table)
+    listing.emit(Format.table, console)
     for line in lines:
         console.print(line, highlight=False)
 
