@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from _support import write_result
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from orderhub import registry
 from orderhub.config import load_config
@@ -56,6 +55,7 @@ from orderhub.sdk import SystemClock
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
+from orderhub.testing.db import temporary_schema
 from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub.worker import scheduler
@@ -120,19 +120,8 @@ def _store(kind: str, folder: Path, database_url: str | None) -> Iterator[Engine
             engine.dispose()
         return
     assert database_url is not None
-    schema = f"orderhub_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
+    with temporary_schema(database_url, prefix="orderhub_bench") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _proc_status() -> dict[str, int]:

@@ -49,7 +49,15 @@ def temporary_store(kind: str, directory: Path) -> Iterator[Engine]:
     url = postgres_url()
     if url is None:
         raise RuntimeError(POSTGRES_SKIP_REASON)
-    schema = f"orderhub_test_{uuid.uuid4().hex[:12]}"
+    with temporary_schema(url) as engine:
+        yield engine
+
+
+@contextmanager
+def temporary_schema(url: str, *, prefix: str = "orderhub_test") -> Iterator[Engine]:
+    """A migrated store in a throw-away schema of the PostgreSQL server at ``url``, dropped
+    afterwards (tests and benchmarks share one server without seeing each other)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
