@@ -503,34 +503,30 @@ def load_config(
     accounts = _read_accounts(
         data.get("accounts", []), environ, problem_file, problems, defer_missing_secrets
     )
+
+    def add(key: str, message: str, fix: str) -> None:
+        problems.append(ConfigProblem(problem_file, key, message, fix))
+
     metrics = read_metrics_config(
         data,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         did_you_mean=_did_you_mean,
     )
     shipping = read_shipping_config(
         data,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         parse_duration=parse_duration,
         did_you_mean=_did_you_mean,
     )
     web = read_web_config(
         data,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         parse_duration=parse_duration,
         did_you_mean=_did_you_mean,
     )
     matching = read_matching_config(
         data,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         did_you_mean=_did_you_mean,
         parse_duration=parse_duration,
     )
@@ -538,17 +534,13 @@ def load_config(
     alerts = read_alerts_config(
         data,
         environ,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         parse_duration=parse_duration,
         did_you_mean=_did_you_mean,
     )
     retention = read_retention_config(
         data,
-        add=lambda key, message, fix: problems.append(
-            ConfigProblem(problem_file, key, message, fix)
-        ),
+        add=add,
         parse_duration=parse_duration,
     )
 
