@@ -17,42 +17,57 @@ act on them (a throttled answer, or a connection that was never opened): retryin
 after a timeout could create a second shipment on the channel. Those failures still raise a
 retryable error, so the push runner retries later through the connector's own idempotency
 check (``push_tracking`` looks for the shipment before creating it).
+
+The parts by role: this module is the client and its retry loop;
+:mod:`orderhub.sdk.http_limits` bounds one exchange (deadline, size cap, stop request);
+:mod:`orderhub.sdk.http_errors` maps answers and network failures onto errors;
+:mod:`orderhub.sdk.redaction` makes URLs safe to log. The names connectors use are all
+importable from here.
 """
 
 from __future__ import annotations
 
 import itertools
-import json as jsonlib
-import math
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from orderhub import __version__
-from orderhub.sdk.clock import Clock, Interrupted
+from orderhub.sdk.clock import Clock
 from orderhub.sdk.errors import (
-    AuthError,
-    ConfigError,
     ConnectorError,
     DeadlineError,
     RateLimitedError,
-    RejectedError,
     TransientError,
+)
+from orderhub.sdk.http_errors import (
+    invalid_url_error,
+    network_error,
+    never_sent,
+    parse_json_body,
+    parse_retry_after,
+    scrubbed,
+    status_error,
+)
+from orderhub.sdk.http_limits import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Overrun,
+    exchange,
+    overrun_error,
 )
 from orderhub.sdk.progress import ListingProgress, ListingWatcher
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.redaction import redact_url
 from orderhub.sdk.retry import RetryPolicy
-from orderhub.sdk.secrets import REDACTED, looks_secret, scrub
+from orderhub.sdk.secrets import looks_secret, scrub
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -69,174 +84,6 @@ __all__ = [
 # Methods whose repetition has the same effect as one call (RFC 9110 §9.2.2).
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
-_MAX_MESSAGE = 200
-_MAX_CODE = 80
-
-#: Seconds one request may take from connecting to the last byte of its answer.
-DEFAULT_DEADLINE = 120.0
-#: The largest answer read (decoded); a larger one is refused while it streams in.
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-#: How often a wait for an answer looks at the deadline and the stop request.
-_POLL = 0.25
-
-
-# -- redaction ------------------------------------------------------------------------------
-
-
-def _holds_secret(raw: str, secrets: Sequence[str]) -> bool:
-    decoded = unquote_plus(raw)
-    return any(secret and (secret in raw or secret in decoded) for secret in secrets)
-
-
-def redact_url(url: str, secrets: Sequence[str]) -> str:
-    """A URL safe to log: secrets removed, structure kept.
-
-    - the user-info part of the host (``user:password@``) is dropped;
-    - the value of every query parameter whose name looks secret (:func:`looks_secret`) is
-      replaced by ``***``;
-    - every path segment or query value that contains one of ``secrets`` (in any encoding)
-      is replaced by ``***``;
-    - the fragment is dropped.
-
-    Works on absolute URLs and on path-plus-query strings alike. Never raises.
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        # Not parseable as a URL: fall back to plain scrubbing of what we were given.
-        return scrub(url.split("#", 1)[0], secrets)
-    origin = ""
-    if parts.scheme and host:
-        shown_host = f"[{host}]" if ":" in host else host
-        origin = f"{parts.scheme}://{shown_host}" + (f":{port}" if port is not None else "")
-    segments = [
-        REDACTED if segment and _holds_secret(segment, secrets) else segment
-        for segment in parts.path.split("/")
-    ]
-    path = "/".join(segments)
-    pairs: list[str] = []
-    if parts.query:
-        for pair in parts.query.split("&"):
-            name, sep, value = pair.partition("=")
-            if (sep and looks_secret(unquote_plus(name))) or _holds_secret(value, secrets):
-                pairs.append(f"{name}={REDACTED}")
-            else:
-                pairs.append(pair)
-    query = ("?" + "&".join(pairs)) if pairs else ""
-    return scrub(origin + path + query, secrets)
-
-
-# -- Retry-After ----------------------------------------------------------------------------
-
-
-def _seconds(value: str) -> float | None:
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
-
-
-def _break_body_cycle(response: httpx.Response) -> None:
-    """httpx keeps each response in a reference cycle with its body stream, so a page's body
-    lives until the next full garbage collection and a long sync grows with every page
-    (encode/httpx#3733). The body has been read by then: break the cycle."""
-    stream = response.stream
-    if getattr(stream, "_response", None) is response:
-        stream._response = None  # type: ignore[union-attr]
-
-
-def parse_retry_after(headers: httpx.Headers, now: datetime) -> float | None:
-    """Seconds the channel asks us to wait, or None when it did not say.
-
-    Read in this order:
-
-    - ``Retry-After``: delay in seconds (``"120"``, Shopify sends ``"2.0"``) or an HTTP-date,
-      counted from ``now`` (the injected clock) and never negative;
-    - ``RateLimit-Retry-After`` (WooCommerce's Store API limiter): seconds;
-    - ``RateLimit-Reset`` (IETF RateLimit header fields draft): seconds until the quota resets;
-    - ``X-RateLimit-Reset``: used both ways in the wild; a value above 10^9 is a Unix time
-      (the quota resets at that instant), a smaller one a delay in seconds.
-    """
-    value = headers.get("retry-after")
-    if value:
-        seconds = _seconds(value)
-        if seconds is not None:
-            return seconds
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:  # HTTP-dates are always GMT
-                when = when.replace(tzinfo=UTC)
-            return max(0.0, (when - now).total_seconds())
-    for name in ("ratelimit-retry-after", "ratelimit-reset"):
-        value = headers.get(name)
-        seconds = _seconds(value) if value else None
-        if seconds is not None:
-            return seconds
-    value = headers.get("x-ratelimit-reset")
-    seconds = _seconds(value) if value else None
-    if seconds is not None:
-        if seconds > 1e9:
-            return max(0.0, seconds - now.timestamp())
-        return seconds
-    return None
-
-
-# -- error bodies ---------------------------------------------------------------------------
-
-
-def _short(value: Any, limit: int) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _channel_error(response: httpx.Response) -> tuple[str | None, str | None]:
-    """The channel's own error code and a short message, from the common JSON error shapes.
-
-    WooCommerce ``{"code", "message"}``, Amazon ``{"errors": [{"code", "message"}]}``, eBay
-    ``{"errors": [{"errorId", "message", "longMessage"}]}``, Login with Amazon
-    ``{"error", "error_description"}``, Shopify ``{"errors": "..."}`` or
-    ``{"errors": {"field": ["..."]}}``. Only the first error is taken, truncated: a body can
-    be large and may echo request data.
-    """
-    if not response.content:
-        return None, None
-    try:
-        body = jsonlib.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    code: Any = None
-    message: Any = None
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        code = first.get("code") if first.get("code") is not None else first.get("errorId")
-        message = first.get("message") or first.get("longMessage")
-    elif isinstance(errors, str):
-        message = errors
-    elif isinstance(errors, dict) and errors:
-        field, detail = next(iter(errors.items()))
-        if isinstance(detail, list) and detail:
-            detail = detail[0]
-        message = f"{field}: {detail}"
-    elif isinstance(body.get("code"), str | int) or isinstance(body.get("message"), str):
-        code, message = body.get("code"), body.get("message")
-    elif isinstance(body.get("error"), str):
-        code, message = body.get("error"), body.get("error_description")
-    return (
-        _short(code, _MAX_CODE) if code not in (None, "") else None,
-        _short(message, _MAX_MESSAGE) if message not in (None, "") else None,
-    )
-
 
 # -- the client -----------------------------------------------------------------------------
 
@@ -251,15 +98,6 @@ class HttpStats:
     throttled: int = 0  # 429 / rate-limited answers received
     pages: int = 0  # incremented by paginate()
     waited: float = 0.0  # seconds spent waiting for rate-limit tokens + backoff
-
-
-class _Overrun(Exception):
-    """The exchange passed its deadline (``what="deadline"``) or its size cap (``"size"``)."""
-
-    def __init__(self, what: str, size: int = 0) -> None:
-        super().__init__(what)
-        self.what = what
-        self.size = size
 
 
 class _CallState:
@@ -329,7 +167,7 @@ class HttpClient:
         self._rng = rng if rng is not None else random.Random()
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
-        # The worker's stop request: a wait for an answer ends within _POLL seconds of it.
+        # The worker's stop request: a wait for an answer ends within a fraction of a second.
         self._stop_event = stop if stop is not None else getattr(clock, "stop", None)
         self._host = urlsplit(base_url).hostname or base_url
         merged = {"User-Agent": f"orderhub/{__version__}", "Accept": "application/json"}
@@ -367,7 +205,7 @@ class HttpClient:
         try:
             return self._client.build_request("GET", target, params=query).url
         except httpx.InvalidURL as exc:
-            raise self._invalid_url(exc) from None
+            raise invalid_url_error(exc, self._secrets) from None
 
     def bucket(self, operation: str) -> TokenBucket | None:
         """The token bucket of ``operation``, created on first use from ``rate_limits`` or
@@ -643,7 +481,7 @@ class HttpClient:
                 method, url, params=params, json=json, data=data, headers=headers
             )
         except httpx.InvalidURL as exc:
-            raise self._invalid_url(exc) from None
+            raise invalid_url_error(exc, self._secrets) from None
         log_url = redact_url(request.url.raw_path.decode("ascii", "replace"), self._secrets)
 
         bucket = self.bucket(operation)
@@ -659,16 +497,31 @@ class HttpClient:
         body: Any = None
         error: ConnectorError | None
         try:
-            response = self._exchange(request)
+            response = exchange(
+                self._client,
+                request,
+                deadline=self.deadline,
+                max_response_bytes=self.max_response_bytes,
+                stop=self._stop_event,
+            )
         except httpx.RequestError as exc:
-            error = self._network_error(operation, method, log_url, exc, state)
-        except _Overrun as exc:
-            error = self._overrun_error(operation, method, log_url, exc)
+            state.unsent = never_sent(exc)
+            error = network_error(operation, method, log_url, exc, secrets=self._secrets)
+        except Overrun as exc:
+            error = overrun_error(
+                operation,
+                method,
+                log_url,
+                exc,
+                host=self._host,
+                deadline=self.deadline,
+                max_response_bytes=self.max_response_bytes,
+            )
         else:
             self._adopt_rate_limit(operation, response)
             error = self._classify_response(operation, method, response)
             if error is None and parse_json:
-                body, error = self._parse_json(operation, method, response)
+                body, error = parse_json_body(operation, method, response, secrets=self._secrets)
         duration_ms = round((self.clock.monotonic() - started) * 1000.0, 1)
 
         if isinstance(error, RateLimitedError):
@@ -691,98 +544,13 @@ class HttpClient:
             return response, body
         if error is None:  # unreachable: no response always comes with an error
             error = TransientError(f"{operation}: {method} {log_url}: no response")
-        error = self._scrubbed(error)
+        error = scrubbed(error, self._secrets)
         fields["error_kind"] = error.kind.value
         fields["error"] = error.message
         if error.retry_after is not None:
             fields["retry_after"] = error.retry_after
         self.log.warning("http.request", **fields)
         raise error
-
-    # -- the exchange: deadline, size cap, stop ------------------------------------------
-
-    def _exchange(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` and read its whole answer, within the overall deadline and the
-        size cap, ending early on a stop request.
-
-        httpx's timeouts are per socket operation: a server sending one byte every few
-        seconds never trips them. So the exchange runs in a helper thread while this one
-        waits on the clock that matters (``time.monotonic``, real time: sockets do not
-        follow a fake clock) and on the stop event. A helper left behind by a deadline or a
-        stop ends by itself at its next socket timeout and its answer is dropped.
-        """
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
-        abandoned = threading.Event()
-
-        def work() -> None:
-            try:
-                outcome["response"] = self._read_capped(request, abandoned)
-            except BaseException as exc:  # handed over to the waiting thread
-                outcome["error"] = exc
-            finally:
-                done.set()
-
-        deadline_at = time.monotonic() + self.deadline
-        helper = threading.Thread(target=work, name="orderhub-http", daemon=True)
-        helper.start()
-        while not done.wait(min(_POLL, max(0.0, deadline_at - time.monotonic()))):
-            if self._stop_event is not None and self._stop_event.is_set():
-                abandoned.set()
-                raise Interrupted("shutdown requested while waiting for the channel")
-            if time.monotonic() >= deadline_at:
-                abandoned.set()
-                raise _Overrun("deadline")
-        if "error" in outcome:
-            raise outcome["error"]
-        response: httpx.Response = outcome["response"]
-        return response
-
-    def _read_capped(self, request: httpx.Request, abandoned: threading.Event) -> httpx.Response:
-        response = self._client.send(request, stream=True)
-        try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdecimal() and int(declared) > self.max_response_bytes:
-                raise _Overrun("size", int(declared))
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                if abandoned.is_set():
-                    raise _Overrun("deadline")
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise _Overrun("size", size)
-                chunks.append(chunk)
-            # The body is in hand: keep it as the response's content, as read() would.
-            response._content = b"".join(chunks)
-        finally:
-            response.close()
-            _break_body_cycle(response)
-        return response
-
-    def _overrun_error(
-        self, operation: str, method: str, log_url: str, overrun: _Overrun
-    ) -> ConnectorError:
-        path = log_url.split("?", 1)[0]
-        if overrun.what == "size":
-            return RejectedError(
-                f"{operation}: {method} {path}: the answer is larger than "
-                f"{self.max_response_bytes} bytes (at least {overrun.size}); it was not read",
-                fix=(
-                    f"{self._host} sent more than max_response_bytes: lower the page size, or "
-                    "raise max_response_bytes in the account's settings if pages this large "
-                    "are expected."
-                ),
-            )
-        return DeadlineError(
-            f"{operation}: {method} {path}: no complete answer within {self.deadline:g} s",
-            fix=(
-                f"{self._host} is silent or very slow: check that it is up and reachable from "
-                "this host (proxy, firewall). Nothing was lost; the next run tries again. "
-                "Raise request_deadline in the account's settings only for a channel known "
-                "to be this slow."
-            ),
-        )
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -797,22 +565,8 @@ class HttpClient:
             try:
                 return str(httpx.URL(url).copy_merge_params(dict(params))), None
             except httpx.InvalidURL as exc:
-                raise self._invalid_url(exc) from None
+                raise invalid_url_error(exc, self._secrets) from None
         return url, dict(params)
-
-    def _invalid_url(self, exc: Exception) -> ConfigError:
-        return ConfigError(
-            scrub(f"invalid request URL: {_short(exc, _MAX_MESSAGE)}", self._secrets),
-            fix="Check the account's base_url setting.",
-        )
-
-    def _scrubbed(self, error: ConnectorError) -> ConnectorError:
-        clean = scrub(error.message, self._secrets)
-        if clean != error.message:
-            error.message = clean
-            error.args = (clean,)
-        error.fix = scrub(error.fix, self._secrets)
-        return error
 
     def _adopt_rate_limit(self, operation: str, response: httpx.Response) -> None:
         if self._rate_limit_from_response is None:
@@ -834,31 +588,6 @@ class HttpClient:
         elif bucket.limit != limit:
             bucket.update(limit)
 
-    def _network_error(
-        self,
-        operation: str,
-        method: str,
-        log_url: str,
-        exc: httpx.RequestError,
-        state: _CallState,
-    ) -> ConnectorError:
-        path = log_url.split("?", 1)[0]
-        detail = scrub(f"{type(exc).__name__}: {_short(exc, _MAX_MESSAGE)}", self._secrets)
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            return ConfigError(
-                f"{operation}: {method} {path}: unsupported URL scheme ({detail})",
-                fix="Use an https:// base_url in the account's settings.",
-            )
-        if isinstance(exc, httpx.LocalProtocolError):
-            return RejectedError(f"{operation}: {method} {path}: invalid request ({detail})")
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            state.unsent = True
-            return TransientError(f"{operation}: {method} {path}: could not connect ({detail})")
-        if isinstance(exc, httpx.TimeoutException):
-            return TransientError(f"{operation}: {method} {path}: timed out ({detail})")
-        # Dropped connections, truncated bodies (RemoteProtocolError), broken encodings.
-        return TransientError(f"{operation}: {method} {path}: connection failed ({detail})")
-
     def _classify_response(
         self, operation: str, method: str, response: httpx.Response
     ) -> ConnectorError | None:
@@ -869,47 +598,6 @@ class HttpClient:
             if isinstance(error, RateLimitedError) and error.retry_after is None:
                 error.retry_after = parse_retry_after(response.headers, self.clock.now())
             return error
-        status = response.status_code
-        if 200 <= status < 300:
-            return None
-        path = redact_url(response.request.url.path, self._secrets)
-        code, message = _channel_error(response)
-        what = f"{operation}: {method} {path} answered HTTP {status}"
-        if code and message:
-            what += f" ({code}: {message})"
-        elif code or message:
-            what += f" ({code or message})"
-        if status in (401, 403):
-            return AuthError(what, status=status, code=code)
-        if status == 429:
-            retry_after = parse_retry_after(response.headers, self.clock.now())
-            return RateLimitedError(what, status=status, code=code, retry_after=retry_after)
-        if status == 408 or status >= 500:
-            # A 503 may carry Retry-After (maintenance, host throttling): honour it too.
-            retry_after = parse_retry_after(response.headers, self.clock.now())
-            return TransientError(what, status=status, code=code, retry_after=retry_after)
-        if 300 <= status < 400:
-            location = response.headers.get("location", "")
-            target = redact_url(location, self._secrets).split("?", 1)[0] if location else "?"
-            return ConfigError(
-                f"{what}: redirected to {target}",
-                fix="Update the account's base_url to the address the channel redirects to.",
-                status=status,
-            )
-        return RejectedError(what, status=status, code=code)
-
-    def _parse_json(
-        self, operation: str, method: str, response: httpx.Response
-    ) -> tuple[Any, ConnectorError | None]:
-        if response.status_code == 204:
-            return None, None
-        try:
-            return jsonlib.loads(response.content), None
-        except (ValueError, UnicodeDecodeError):
-            path = redact_url(response.request.url.path, self._secrets)
-            size = len(response.content)
-            return None, TransientError(
-                f"{operation}: {method} {path} answered HTTP {response.status_code} with a body "
-                f"that is not valid JSON ({size} bytes; cut short?)",
-                status=response.status_code,
-            )
+        return status_error(
+            operation, method, response, secrets=self._secrets, now=self.clock.now()
+        )
