@@ -24,7 +24,6 @@ the store as cancelled instead of staying "to ship".
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -38,37 +37,38 @@ from orderhub.sdk import (
     Connector,
     OrderDraft,
     PageNumberPaginator,
-    PushOutcome,
     PushResult,
     QueryAuth,
     RateLimit,
     ShipmentDraft,
     SyncWindow,
+    catalog_item,
+    html_text,
+    mentions_tracking,
     paginate,
+    push_result,
     read_window,
     records_at,
+    tracking_note,
+    variant_sku,
+    variant_title,
 )
 
 from .mapping import to_draft
 from .settings import WooCommerceSettings
 
 LIST_ORDERS = "list_orders"
-LIST_PRODUCTS = "list_products"
-LIST_NOTES = "list_notes"
-CREATE_NOTE = "create_note"
-UPDATE_ORDER = "update_order"
-
-
-def _wc_time(value: datetime) -> str:
-    # With dates_are_gmt=true WooCommerce compares against the *_gmt columns.
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
 
 # A shop cache that ignores query strings answers every page with page 1.
 _CACHE_FIX = (
     "Exclude /wp-json/ from the shop's page cache or CDN (a cache that ignores query "
     "strings answers every page with page 1)."
 )
+
+
+def _wc_time(value: datetime) -> str:
+    # With dates_are_gmt=true WooCommerce compares against the *_gmt columns.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class WooCommerceConnector(Connector[WooCommerceSettings]):
@@ -92,8 +92,6 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
     default_rate_limit = RateLimit(rate=5.0, burst=10)
     # A partial shipment is a note; only "completed" shows on the order's status.
     reflects_partial_shipments = False
-    lookback = timedelta(minutes=10)
-    max_window = timedelta(days=7)
     page_size = 100
 
     def auth(self) -> httpx.Auth:
@@ -133,37 +131,18 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
             )
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
-        order = shipment.order_external_id
-        notes = self.http.get_json(LIST_NOTES, f"orders/{order}/notes", params={"type": "any"})
-        tracking = shipment.tracking_number
-        already = isinstance(notes, list) and any(
-            isinstance(note, dict) and tracking in str(note.get("note", "")) for note in notes
-        )
+        order = f"orders/{shipment.order_external_id}"
+        notes = self.http.get_json("list_notes", f"{order}/notes", params={"type": "any"})
+        already = mentions_tracking(notes, shipment.tracking_number, "note")
         if not already:
-            carrier = shipment.carrier_name or shipment.carrier_code
-            self.http.send_json(
-                CREATE_NOTE,
-                "POST",
-                f"orders/{order}/notes",
-                json={
-                    "note": f"Shipped with {carrier}, tracking number {tracking}.",
-                    # A customer note is e-mailed to the buyer: that is how they learn it.
-                    "customer_note": True,
-                },
-            )
+            # A customer note is e-mailed to the buyer: that is how they learn it.
+            note = {"note": tracking_note(shipment), "customer_note": True}
+            self.http.send_json("create_note", "POST", f"{order}/notes", json=note)
         if shipment.completes_order:
             # Setting a status is idempotent; it sends the "Order completed" e-mail once.
-            self.http.send_json(
-                UPDATE_ORDER,
-                "PUT",
-                f"orders/{order}",
-                json={"status": "completed"},
-                idempotent=True,
-            )
-        return PushResult(
-            outcome=PushOutcome.ALREADY_APPLIED if already else PushOutcome.APPLIED,
-            channel_reference=None,
-        )
+            done = {"status": "completed"}
+            self.http.send_json("update_order", "PUT", order, json=done, idempotent=True)
+        return push_result(already)
 
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:
         return to_draft(raw, self.settings.status_map)
@@ -173,70 +152,50 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         each simple product, and each variation of a variable product (read from
         ``/products/{id}/variations``). Grouped and external products are not sold by the
         shop itself and are left out. Trashed products are not listed by WooCommerce."""
-        for product in paginate(
+        for product in self._products("products"):
+            kind = product.get("type")
+            if kind == "variable":
+                variations = self._products(f"products/{product.get('id')}/variations")
+                yield from (_variation_record(product, each) for each in variations)
+            elif kind not in ("grouped", "external"):
+                yield _product_record(product)
+
+    def _products(self, url: str) -> Iterator[dict[str, Any]]:
+        return paginate(
             self.http,
-            LIST_PRODUCTS,
-            "products",
+            "list_products",
+            url,
             params={"orderby": "id", "order": "asc"},
             paginator=PageNumberPaginator(per_page=self.page_size),
-            records=records_at("", LIST_PRODUCTS),
-        ):
-            kind = product.get("type")
-            if kind in ("grouped", "external"):
-                continue
-            if kind != "variable":
-                yield _product_record(product)
-                continue
-            for variation in paginate(
-                self.http,
-                LIST_PRODUCTS,
-                f"products/{product.get('id')}/variations",
-                params={"orderby": "id", "order": "asc"},
-                paginator=PageNumberPaginator(per_page=self.page_size),
-                records=records_at("", LIST_PRODUCTS),
-            ):
-                yield _variation_record(product, variation)
+            records=records_at("", "list_products"),
+        )
 
 
-def _name(value: Any) -> str | None:
-    # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper").
-    text = html.unescape(str(value)).strip() if value else ""
-    return text or None
-
-
+# global_unique_id (GTIN, UPC, EAN or ISBN) exists since WooCommerce 9.2; WordPress keeps
+# product names HTML-escaped ("Salt &amp; Pepper").
 def _product_record(product: dict[str, Any]) -> CatalogItem:
     product_id = str(product.get("id", ""))
-    return {
-        "sku": str(product.get("sku") or "").strip() or None,
-        "title": _name(product.get("name")),
-        # global_unique_id (GTIN, UPC, EAN or ISBN) exists since WooCommerce 9.2.
-        "gtin": str(product.get("global_unique_id") or "").strip() or None,
-        "ref": f"product {product_id}",
-        "identifiers": {"woo_product": product_id},
-    }
+    return catalog_item(
+        sku=product.get("sku"),
+        title=html_text(product.get("name")),
+        gtin=product.get("global_unique_id"),
+        ref=f"product {product_id}",
+        identifiers={"woo_product": product_id},
+    )
 
 
 def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> CatalogItem:
-    parent_id = str(parent.get("id", ""))
-    variation_id = str(variation.get("id", ""))
-    sku = str(variation.get("sku") or "").strip()
-    # A variation without a SKU of its own is answered with its parent's SKU: that SKU
-    # names the whole product, not this variation.
-    if sku and sku == str(parent.get("sku") or "").strip():
-        sku = ""
-    title = _name(variation.get("name"))
-    if title is None:
-        options = [
-            str(attribute.get("option"))
-            for attribute in variation.get("attributes") or []
-            if isinstance(attribute, dict) and attribute.get("option")
-        ]
-        base = _name(parent.get("name")) or f"product {parent_id}"
-        title = f"{base} - {', '.join(options)}" if options else base
-    return {
-        "sku": sku or None,
-        "title": title,
-        "gtin": str(variation.get("global_unique_id") or "").strip() or None,
-        "ref": f"variation {variation_id} of product {parent_id}",
-        "identifiers": {"woo_variation": variation_id},
-    }
+    parent_id, variation_id = str(parent.get("id", "")), str(variation.get("id", ""))
+    attributes = [item for item in variation.get("attributes") or [] if isinstance(item, dict)]
+    title = variant_title(
+        html_text(variation.get("name")),
+        html_text(parent.get("name")) or f"product {parent_id}",
+        (attribute.get("option") for attribute in attributes),
+    )
+    return catalog_item(
+        sku=variant_sku(variation.get("sku"), parent.get("sku")),
+        title=title,
+        gtin=variation.get("global_unique_id"),
+        ref=f"variation {variation_id} of product {parent_id}",
+        identifiers={"woo_variation": variation_id},
+    )

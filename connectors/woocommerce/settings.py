@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic import Field, SecretStr, field_validator
 
-from orderhub.sdk import ConnectorSettings, OrderStatus
+from orderhub.sdk import ConnectorSettings, OrderStatus, api_root
 
 API_PATH = "/wp-json/wc/v3/"
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 class WooCommerceSettings(ConnectorSettings):
@@ -32,14 +29,11 @@ class WooCommerceSettings(ConnectorSettings):
     @field_validator("base_url")
     @classmethod
     def _rest_root(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be the shop's https:// address, e.g. https://shop.example.com")
-        if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
-            # Over plain HTTP WooCommerce only accepts OAuth 1.0a signatures, and the keys
-            # would travel in clear text: refuse rather than fail on every request.
-            raise ValueError("WooCommerce keys need HTTPS: use the shop's https:// address")
-        path = parts.path.rstrip("/")
-        if not path.endswith("/wp-json/wc/v3"):
-            path = f"{path}{API_PATH.rstrip('/')}"
-        return f"{parts.scheme}://{parts.netloc}{path}/"
+        # Over plain HTTP WooCommerce only accepts OAuth 1.0a signatures, and the keys would
+        # travel in clear text: refuse rather than fail on every request.
+        return api_root(
+            value,
+            API_PATH,
+            invalid="must be the shop's https:// address, e.g. https://shop.example.com",
+            plain_http="WooCommerce keys need HTTPS: use the shop's https:// address",
+        )

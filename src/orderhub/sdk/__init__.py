@@ -13,6 +13,7 @@ from orderhub.sdk.auth import (
     RefreshTokenAuth,
 )
 from orderhub.sdk.carriers import CarrierRule
+from orderhub.sdk.catalog import catalog_item, variant_sku, variant_title
 from orderhub.sdk.clock import Clock, Interrupted, SystemClock
 from orderhub.sdk.connector import (
     Capability,
@@ -73,10 +74,22 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.progress import ListingProgress
+from orderhub.sdk.push import mentions_tracking, push_result, tracking_note
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.records import (
+    address_from,
+    html_text,
+    identifiers_of,
+    items_at,
+    parse_quantity,
+    person_name,
+    required_utc,
+)
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.statuses import StatusTable
+from orderhub.sdk.urls import api_root, https_url
 from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
@@ -125,26 +138,42 @@ __all__ = [
     "RetryPolicy",
     "ShipmentDraft",
     "ShipmentLine",
+    "StatusTable",
     "SyncWindow",
     "SystemClock",
     "TokenBucket",
     "TransientError",
+    "address_from",
+    "api_root",
+    "catalog_item",
     "clean_address",
     "clean_text",
     "dig",
     "error_entries",
     "format_utc",
+    "html_text",
+    "https_url",
+    "identifiers_of",
+    "items_at",
     "looks_secret",
+    "mentions_tracking",
     "minor_unit",
     "optional_object",
     "paginate",
     "parse_amount",
     "parse_epoch",
     "parse_money",
+    "parse_quantity",
     "parse_utc",
+    "person_name",
+    "push_result",
     "read_window",
     "records_at",
     "require",
+    "required_utc",
+    "tracking_note",
     "unit_price_from_total",
     "validate_order",
+    "variant_sku",
+    "variant_title",
 ]
