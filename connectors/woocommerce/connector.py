@@ -33,8 +33,10 @@ import httpx
 from orderhub.sdk import (
     BasicAuth,
     Capability,
+    CatalogFields,
     CatalogItem,
     Connector,
+    Listing,
     OrderDraft,
     PageNumberPaginator,
     PushResult,
@@ -42,32 +44,39 @@ from orderhub.sdk import (
     RateLimit,
     ShipmentDraft,
     SyncWindow,
-    catalog_item,
-    html_text,
-    mentions_tracking,
-    paginate,
     push_result,
-    read_window,
-    records_at,
+    texts_at,
     tracking_note,
-    variant_sku,
-    variant_title,
+    with_tracking,
 )
 
 from .mapping import to_draft
 from .settings import WooCommerceSettings
 
-LIST_ORDERS = "list_orders"
+PAGE_SIZE = 100  # the most WooCommerce lists per page
 
-# A shop cache that ignores query strings answers every page with page 1.
-_CACHE_FIX = (
-    "Exclude /wp-json/ from the shop's page cache or CDN (a cache that ignores query "
-    "strings answers every page with page 1)."
+
+def _pages() -> PageNumberPaginator:
+    return PageNumberPaginator(per_page=PAGE_SIZE)
+
+
+# Ascending ids: a page never moves under the reader when a newer order arrives.
+_BY_ID = {"orderby": "id", "order": "asc"}
+_ORDERS = Listing(
+    "list_orders",
+    "orders",
+    _pages,
+    # With dates_are_gmt=true WooCommerce compares against the *_gmt columns.
+    params={**_BY_ID, "dates_are_gmt": "true"},
+    total_header="X-WP-Total",
+    # A shop cache that ignores query strings answers every page with page 1.
+    loop_fix="Exclude /wp-json/ from the shop's page cache or CDN (a cache that ignores "
+    "query strings answers every page with page 1).",
 )
+_PRODUCTS = Listing("list_products", "products", _pages, params=_BY_ID)
 
 
 def _wc_time(value: datetime) -> str:
-    # With dates_are_gmt=true WooCommerce compares against the *_gmt columns.
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -92,7 +101,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
     default_rate_limit = RateLimit(rate=5.0, burst=10)
     # A partial shipment is a note; only "completed" shows on the order's status.
     reflects_partial_shipments = False
-    page_size = 100
+    page_size = PAGE_SIZE
 
     def auth(self) -> httpx.Auth:
         key = self.settings.consumer_key.get_secret_value()
@@ -102,7 +111,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         return BasicAuth(key, secret)
 
     def check(self) -> None:
-        self.http.get_json(LIST_ORDERS, "orders", params={"per_page": 1})
+        self.http.get_json(_ORDERS.operation, _ORDERS.url, params={"per_page": 1})
 
     def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
         params = {
@@ -111,29 +120,16 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
             # (the overlap costs nothing: upserts are idempotent).
             "modified_after": _wc_time(window.start - timedelta(seconds=1)),
             "modified_before": _wc_time(window.end),
-            "dates_are_gmt": "true",
-            "orderby": "id",
-            "order": "asc",
         }
         # "any" means every status except trash (WordPress's post_status=any), and WooCommerce
         # stops at "any" when it is listed with others: trash needs a read of its own.
         for status in ("any", "trash"):
-            yield from read_window(
-                self.http,
-                LIST_ORDERS,
-                "orders",
-                params={**params, "status": status},
-                paginator=lambda: PageNumberPaginator(per_page=self.page_size),
-                records="",
-                total_header="X-WP-Total",
-                log=self.log,
-                loop_fix=_CACHE_FIX,
-            )
+            yield from _ORDERS.window(self.http, {**params, "status": status}, log=self.log)
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         order = f"orders/{shipment.order_external_id}"
         notes = self.http.get_json("list_notes", f"{order}/notes", params={"type": "any"})
-        already = mentions_tracking(notes, shipment.tracking_number, "note")
+        already = with_tracking(notes, shipment.tracking_number, "note") is not None
         if not already:
             # A customer note is e-mailed to the buyer: that is how they learn it.
             note = {"note": tracking_note(shipment), "customer_note": True}
@@ -152,50 +148,36 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         each simple product, and each variation of a variable product (read from
         ``/products/{id}/variations``). Grouped and external products are not sold by the
         shop itself and are left out. Trashed products are not listed by WooCommerce."""
-        for product in self._products("products"):
+        for product in _PRODUCTS.all(self.http):
             kind = product.get("type")
             if kind == "variable":
-                variations = self._products(f"products/{product.get('id')}/variations")
+                variations = _PRODUCTS.all(
+                    self.http, url=f"products/{product.get('id')}/variations"
+                )
                 yield from (_variation_record(product, each) for each in variations)
             elif kind not in ("grouped", "external"):
                 yield _product_record(product)
 
-    def _products(self, url: str) -> Iterator[dict[str, Any]]:
-        return paginate(
-            self.http,
-            "list_products",
-            url,
-            params={"orderby": "id", "order": "asc"},
-            paginator=PageNumberPaginator(per_page=self.page_size),
-            records=records_at("", "list_products"),
-        )
-
 
 # global_unique_id (GTIN, UPC, EAN or ISBN) exists since WooCommerce 9.2; WordPress keeps
 # product names HTML-escaped ("Salt &amp; Pepper").
+_CATALOG = CatalogFields(gtin="global_unique_id", html_titles=True)
+
+
 def _product_record(product: dict[str, Any]) -> CatalogItem:
     product_id = str(product.get("id", ""))
-    return catalog_item(
-        sku=product.get("sku"),
-        title=html_text(product.get("name")),
-        gtin=product.get("global_unique_id"),
-        ref=f"product {product_id}",
-        identifiers={"woo_product": product_id},
+    return _CATALOG.item(
+        product, ref=f"product {product_id}", identifiers={"woo_product": product_id}
     )
 
 
 def _variation_record(parent: dict[str, Any], variation: dict[str, Any]) -> CatalogItem:
     parent_id, variation_id = str(parent.get("id", "")), str(variation.get("id", ""))
-    attributes = [item for item in variation.get("attributes") or [] if isinstance(item, dict)]
-    title = variant_title(
-        html_text(variation.get("name")),
-        html_text(parent.get("name")) or f"product {parent_id}",
-        (attribute.get("option") for attribute in attributes),
-    )
-    return catalog_item(
-        sku=variant_sku(variation.get("sku"), parent.get("sku")),
-        title=title,
-        gtin=variation.get("global_unique_id"),
+    return _CATALOG.variant(
+        parent,
+        variation,
         ref=f"variation {variation_id} of product {parent_id}",
         identifiers={"woo_variation": variation_id},
+        options=texts_at(variation.get("attributes"), "option"),
+        parent_title=f"product {parent_id}",
     )

@@ -7,20 +7,16 @@ from typing import Any
 
 from orderhub.sdk import (
     Address,
-    LineDraft,
+    LineFields,
     OrderDraft,
     OrderStatus,
     StatusTable,
     address_from,
     clean_text,
-    html_text,
-    identifiers_of,
     items_at,
     parse_money,
-    parse_quantity,
     require,
     required_utc,
-    unit_price_from_total,
 )
 
 #: Every core WooCommerce status. ``trash`` is an order the shop deleted (recoverable),
@@ -51,22 +47,15 @@ def _address(data: Any) -> Address | None:
     )
 
 
-def _line(where: str, item: dict[str, Any], shipped: bool) -> LineDraft:
-    line_id = require(item, "id", where)
-    # WooCommerce sends quantities as JSON integers; anything else is a corrupt record.
-    quantity = parse_quantity(item.get("quantity"), f"{where}.quantity")
-    subtotal = parse_money(item.get("subtotal", "0"), f"{where}.subtotal")
-    return LineDraft(
-        external_id=str(line_id),
-        quantity=quantity,
-        sku=clean_text(item.get("sku")),
-        # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper").
-        title=html_text(item.get("name")),
-        unit_price=unit_price_from_total(subtotal, quantity),
-        total=parse_money(item.get("total", "0"), f"{where}.total"),
-        quantity_shipped=quantity if shipped else 0,
-        identifiers=identifiers_of(item, "product_id", "variation_id"),
-    )
+# WordPress keeps product names HTML-escaped ("Salt &amp; Pepper"); the unit price is the
+# subtotal (before coupons) per unit, the total is after coupons.
+_LINE = LineFields(
+    subtotal="subtotal",
+    total="total",
+    identifiers=("product_id", "variation_id"),
+    html_titles=True,
+    absent_money="0",
+)
 
 
 def to_draft(raw: dict[str, Any], custom_statuses: Mapping[str, OrderStatus]) -> OrderDraft:
@@ -74,6 +63,7 @@ def to_draft(raw: dict[str, Any], custom_statuses: Mapping[str, OrderStatus]) ->
     order_id = require(raw, "id")
     status = STATUSES.map(raw.get("status"), custom_statuses)
     lines = items_at(raw, "line_items")
+    shipped = status is OrderStatus.SHIPPED
     return OrderDraft(
         external_id=str(order_id),
         display_id=clean_text(raw.get("number")),
@@ -84,7 +74,7 @@ def to_draft(raw: dict[str, Any], custom_statuses: Mapping[str, OrderStatus]) ->
         updated_at=required_utc(raw, "date_modified_gmt", naive_is_utc=True),
         currency=str(require(raw, "currency")).upper(),
         total=parse_money(require(raw, "total"), "total"),
-        lines=tuple(_line(where, item, status is OrderStatus.SHIPPED) for where, item in lines),
+        lines=tuple(_LINE.read(item, where, shipped=shipped) for where, item in lines),
         buyer=_address(raw.get("billing")),
         ship_to=_address(raw.get("shipping")),
     )

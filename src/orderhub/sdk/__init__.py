@@ -13,7 +13,7 @@ from orderhub.sdk.auth import (
     RefreshTokenAuth,
 )
 from orderhub.sdk.carriers import CarrierRule
-from orderhub.sdk.catalog import catalog_item, variant_sku, variant_title
+from orderhub.sdk.catalog import CatalogFields, catalog_item, variant_sku, variant_title
 from orderhub.sdk.clock import Clock, Interrupted, SystemClock
 from orderhub.sdk.connector import (
     Capability,
@@ -49,6 +49,7 @@ from orderhub.sdk.errors import (
     TransientError,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
+from orderhub.sdk.listings import Listing
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
     NextTokenPaginator,
@@ -74,9 +75,10 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.progress import ListingProgress
-from orderhub.sdk.push import mentions_tracking, push_result, tracking_note
+from orderhub.sdk.push import push_result, tracking_note, with_tracking
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.records import (
+    LineFields,
     address_from,
     html_text,
     identifiers_of,
@@ -84,6 +86,7 @@ from orderhub.sdk.records import (
     parse_quantity,
     person_name,
     required_utc,
+    texts_at,
 )
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
@@ -98,6 +101,7 @@ __all__ = [
     "BasicAuth",
     "Capability",
     "CarrierRule",
+    "CatalogFields",
     "CatalogItem",
     "ClientCredentialsAuth",
     "Clock",
@@ -115,7 +119,9 @@ __all__ = [
     "HttpStats",
     "Interrupted",
     "LineDraft",
+    "LineFields",
     "LinkHeaderPaginator",
+    "Listing",
     "ListingProgress",
     "MalformedRecordError",
     "NextTokenPaginator",
@@ -156,7 +162,6 @@ __all__ = [
     "identifiers_of",
     "items_at",
     "looks_secret",
-    "mentions_tracking",
     "minor_unit",
     "optional_object",
     "paginate",
@@ -171,9 +176,11 @@ __all__ = [
     "records_at",
     "require",
     "required_utc",
+    "texts_at",
     "tracking_note",
     "unit_price_from_total",
     "validate_order",
     "variant_sku",
     "variant_title",
+    "with_tracking",
 ]

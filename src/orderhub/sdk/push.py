@@ -13,23 +13,24 @@ from typing import Any
 from orderhub.sdk.drafts import PushOutcome, PushResult, ShipmentDraft
 from orderhub.sdk.paginate import dig
 
-__all__ = ["mentions_tracking", "push_result", "tracking_note"]
+__all__ = ["push_result", "tracking_note", "with_tracking"]
 
 
-def mentions_tracking(records: Any, tracking_number: str, *fields: str) -> bool:
-    """True when one of ``records`` (the channel's notes, fulfilments or shipments, as
-    answered: anything that is not a list holds none) carries ``tracking_number`` in one of
-    ``fields`` (dotted paths, as :func:`~orderhub.sdk.paginate.dig` reads them).
+def with_tracking(records: Any, tracking_number: str, *fields: str) -> dict[str, Any] | None:
+    """The first of ``records`` (the channel's notes, fulfilments or shipments, as answered:
+    anything that is not a list holds none) that carries ``tracking_number`` in one of
+    ``fields`` (dotted paths, as :func:`~orderhub.sdk.paginate.dig` reads them), or None.
 
     A field containing the number counts, so a note "Shipped with UPS, tracking number
     1Z999" is found by ``"1Z999"``."""
     if not tracking_number or not isinstance(records, list):
-        return False
-    return any(
-        isinstance(record, dict) and tracking_number in str(dig(record, field) or "")
-        for record in records
-        for field in fields
-    )
+        return None
+    for record in records:
+        if isinstance(record, dict) and any(
+            tracking_number in str(dig(record, field) or "") for field in fields
+        ):
+            return record
+    return None
 
 
 def push_result(already: bool, channel_reference: str | None = None) -> PushResult:

@@ -9,14 +9,25 @@ record is quarantined with a reason a person can act on, and never quotes buyer 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from orderhub.sdk.drafts import Address
+from orderhub.sdk.drafts import Address, LineDraft
 from orderhub.sdk.errors import MalformedRecordError
-from orderhub.sdk.parsing import clean_address, clean_text, parse_utc, require
+from orderhub.sdk.parsing import (
+    clean_address,
+    clean_text,
+    parse_amount,
+    parse_money,
+    parse_utc,
+    require,
+    unit_price_from_total,
+)
 
 __all__ = [
+    "LineFields",
     "address_from",
     "html_text",
     "identifiers_of",
@@ -24,6 +35,7 @@ __all__ = [
     "parse_quantity",
     "person_name",
     "required_utc",
+    "texts_at",
 ]
 
 #: The fields of :class:`~orderhub.sdk.drafts.Address`, in its order.
@@ -117,3 +129,76 @@ def identifiers_of(item: dict[str, Any], *keys: str) -> dict[str, str]:
     """The channel's ids at ``keys`` of ``item`` that are set, as text
     (``{"product_id": "101"}``), for a line's or a catalog item's ``identifiers``."""
     return {key: str(item[key]) for key in keys if item.get(key)}
+
+
+def texts_at(items: Any, key: str) -> list[str]:
+    """The text at ``key`` of each object in the list ``items``, blank ones left out (a
+    variant's option values from its attributes). Anything that is not a list gives none."""
+    if not isinstance(items, list):
+        return []
+    found = (clean_text(item.get(key)) for item in items if isinstance(item, dict))
+    return [text for text in found if text]
+
+
+@dataclass(frozen=True)
+class LineFields:
+    """Where a channel keeps the fields of a flat line-item object, and how to read them;
+    :meth:`read` makes the :class:`~orderhub.sdk.drafts.LineDraft`.
+
+    ``unit_price`` is the key of one unit's price; without it the unit price is ``subtotal``
+    (all units, before discounts) divided by the quantity, rounded as
+    :func:`~orderhub.sdk.parsing.unit_price_from_total` does. ``total`` is what the line
+    costs after discounts. ``identifiers`` are keys of the channel's ids kept with the line
+    (product and variation ids). ``html_titles`` unescapes titles the channel keeps
+    HTML-escaped. ``absent_money`` is read for a money field the line leaves out (``"0"``);
+    None reads no amount. Quantities must be JSON integers (:func:`parse_quantity`).
+    """
+
+    id: str = "id"
+    quantity: str = "quantity"
+    sku: str = "sku"
+    title: str = "name"
+    unit_price: str | None = None
+    subtotal: str | None = None
+    total: str | None = None
+    identifiers: tuple[str, ...] = ()
+    html_titles: bool = False
+    absent_money: str | None = None
+
+    def read(
+        self, item: dict[str, Any], where: str, *, shipped: bool = False, currency: str = ""
+    ) -> LineDraft:
+        """The line ``item``, named ``where`` in messages (``"line_items[0]"``).
+
+        ``shipped`` counts every unit as shipped (the order's status says so). Money is
+        parsed with :func:`~orderhub.sdk.parsing.parse_money` (amounts as sent), or with
+        :func:`~orderhub.sdk.parsing.parse_amount` rounded to ``currency`` when given.
+        """
+        line_id = require(item, self.id, where)
+        quantity = parse_quantity(item.get(self.quantity), f"{where}.{self.quantity}")
+        unit_price = self._money(item, self.unit_price, where, currency)
+        if self.unit_price is None:
+            subtotal = self._money(item, self.subtotal, where, currency)
+            unit_price = unit_price_from_total(subtotal, quantity)
+        title = item.get(self.title)
+        return LineDraft(
+            external_id=str(line_id),
+            quantity=quantity,
+            sku=clean_text(item.get(self.sku)),
+            title=html_text(title) if self.html_titles else clean_text(title),
+            unit_price=unit_price,
+            total=self._money(item, self.total, where, currency),
+            quantity_shipped=quantity if shipped else 0,
+            identifiers=identifiers_of(item, *self.identifiers),
+        )
+
+    def _money(
+        self, item: dict[str, Any], key: str | None, where: str, currency: str
+    ) -> Decimal | None:
+        if key is None:
+            return None
+        if key not in item and self.absent_money is None:
+            return None
+        value = item.get(key, self.absent_money)
+        field = f"{where}.{key}"
+        return parse_amount(value, field, currency) if currency else parse_money(value, field)
