@@ -13,7 +13,7 @@ from orderhub.sdk.auth import (
     RefreshTokenAuth,
 )
 from orderhub.sdk.carriers import CarrierRule
-from orderhub.sdk.catalog import CatalogFields, catalog_item, variant_sku, variant_title
+from orderhub.sdk.catalog import CatalogFields, catalog_item
 from orderhub.sdk.clock import Clock, Interrupted, SystemClock
 from orderhub.sdk.connector import (
     Capability,
@@ -81,10 +81,8 @@ from orderhub.sdk.records import (
     LineFields,
     address_from,
     html_text,
-    identifiers_of,
     items_at,
     parse_quantity,
-    person_name,
     required_utc,
     texts_at,
 )
@@ -159,7 +157,6 @@ __all__ = [
     "format_utc",
     "html_text",
     "https_url",
-    "identifiers_of",
     "items_at",
     "looks_secret",
     "minor_unit",
@@ -170,7 +167,6 @@ __all__ = [
     "parse_money",
     "parse_quantity",
     "parse_utc",
-    "person_name",
     "push_result",
     "read_window",
     "records_at",
@@ -180,7 +176,5 @@ __all__ = [
     "tracking_note",
     "unit_price_from_total",
     "validate_order",
-    "variant_sku",
-    "variant_title",
     "with_tracking",
 ]

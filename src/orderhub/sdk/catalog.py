@@ -49,12 +49,14 @@ def variant_sku(sku: Any, parent_sku: Any) -> str | None:
 
 def variant_title(title: str | None, parent_title: str | None, options: Iterable[Any]) -> str:
     """A variant's title: its own when it has one, else its parent's followed by its
-    options (``"Blue T-Shirt - XL, Red"``), else the parent's alone."""
+    options (``"Blue T-Shirt - XL, Red"``), else the parent's alone (or the options alone
+    when the parent has no title either)."""
     if title:
         return title
-    chosen = [text for text in map(clean_text, options) if text]
-    base = parent_title or ""
-    return f"{base} - {', '.join(chosen)}" if chosen else base
+    chosen = ", ".join(text for text in map(clean_text, options) if text)
+    if parent_title and chosen:
+        return f"{parent_title} - {chosen}"
+    return parent_title or chosen
 
 
 @dataclass(frozen=True)

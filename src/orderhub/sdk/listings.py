@@ -16,7 +16,7 @@ from typing import Any
 
 from orderhub.sdk.http import HttpClient
 from orderhub.sdk.paginate import Paginator, paginate
-from orderhub.sdk.windows import read_window, records_at
+from orderhub.sdk.windows import _LOOP_FIX, read_window, records_at
 
 __all__ = ["Listing"]
 
@@ -28,7 +28,7 @@ class Listing:
     ``records`` path of a page's list (``""``: the body is the list) and ``params`` sent with
     every read. ``total_header`` / ``total_path`` say where the channel announces the
     listing's total (for :meth:`window`'s re-reads); ``loop_fix`` is the fix of its
-    repeated-page error (None: the SDK's generic one).
+    repeated-page error (by default the SDK's generic one).
     """
 
     operation: str
@@ -38,7 +38,7 @@ class Listing:
     params: Mapping[str, Any] = field(default_factory=dict)
     total_header: str | None = None
     total_path: str | None = None
-    loop_fix: str | None = None
+    loop_fix: str = _LOOP_FIX
 
     def window(
         self, http: HttpClient, params: Mapping[str, Any], *, log: Any = None
@@ -47,7 +47,6 @@ class Listing:
         listing's own; see :func:`~orderhub.sdk.windows.read_window` for the re-reads and
         what it raises. ``log`` gets the re-read events (pass the connector's ``self.log``).
         """
-        extra = {"loop_fix": self.loop_fix} if self.loop_fix is not None else {}
         return read_window(
             http,
             self.operation,
@@ -58,7 +57,7 @@ class Listing:
             total_header=self.total_header,
             total_path=self.total_path,
             log=log,
-            **extra,
+            loop_fix=self.loop_fix,
         )
 
     def all(
