@@ -15,10 +15,9 @@ and the retry waits a full token interval (about 180 s for ``searchOrders``).
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
@@ -26,15 +25,15 @@ from urllib.parse import quote, unquote
 import httpx
 
 from orderhub.sdk import (
+    AlreadyShippedError,
     AuthError,
     Capability,
+    CarrierRule,
     Connector,
-    ConnectorContext,
     ConnectorError,
     CredentialExpiry,
     NextTokenPaginator,
     OrderDraft,
-    PushOutcome,
     PushResult,
     RateLimit,
     RefreshTokenAuth,
@@ -42,15 +41,25 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    error_entries,
+    announced_rate_limit,
+    check_shipment,
+    error_text,
+    field_in_error,
+    first_error,
+    fix_for_field,
     format_utc,
     paginate,
+    push_once,
     records_at,
+    refusal,
+    says_any,
+    setting_date,
+    shipped_lines,
 )
 
-from .auth import lwa_auth, says_expired
+from .auth import lwa_auth
 from .mapping import to_draft
-from .marketplaces import API_HOSTS, LWA_TOKEN_URL
+from .marketplaces import LWA_TOKEN_URL, api_host
 from .settings import AmazonSettings
 
 SEARCH_ORDERS = "searchOrders"
@@ -77,21 +86,20 @@ _SEARCH_FIX = (
     "that this machine's clock is right (Amazon refuses a window ending less than two minutes "
     "before its own time)."
 )
-_ALREADY_SHIPPED = ("packagetoupdatenotfound", "already fulfilled", "already shipped")
-_FIELD_IN_BRACKETS = re.compile(r"\[([A-Za-z][A-Za-z0-9_.\[\]]*)\]")
-_FIELDS = (
-    "packageReferenceId",
-    "carrierCode",
-    "carrierName",
-    "trackingNumber",
-    "shipDate",
-    "orderItemId",
-    "orderItems",
-    "quantity",
-    "marketplaceId",
-    "shippingMethod",
+_ROTATE_FIX = (
+    "Rotate the client secret in Seller Central (Develop Apps -> LWA credentials -> rotate), "
+    "put the new one in the variable named by client_secret_env, update "
+    "client_secret_expires_on and restart the worker."
 )
+_ALREADY_SHIPPED = ("packagetoupdatenotfound", "already fulfilled", "already shipped")
+_DEFAULT_PUSH_FIX = (
+    "Read Amazon's reason above, correct the shipment (or the order in Seller Central), then "
+    "retry it."
+)
+# The confirmShipment fields Amazon's refusals name, in the order they are looked for in
+# its message (carrierCode before carrierName, orderItemId before orderItems), with the fix.
 _FIELD_FIXES = {
+    "packageReferenceId": "orderhub's shipment reference was refused: report this.",
     "carrierCode": (
         "Use a carrier code from Amazon's carrier list (UPS, USPS, FedEx, DHL, Royal Mail, DPD, "
         "...), or carrierCode Other with the carrier's name; correct the carrier mapping for "
@@ -104,45 +112,18 @@ _FIELD_FIXES = {
         "The shipment's lines must be items of this Amazon order (see `orderhub orders show`); "
         "correct them, then retry."
     ),
+    "orderItems": _DEFAULT_PUSH_FIX,
     "quantity": (
         "The shipment ships more than is left to ship on this order (or nothing); correct "
         "its quantities, then retry."
     ),
     "marketplaceId": "The shipment must carry the order's marketplace id (stored with it).",
-    "packageReferenceId": "orderhub's shipment reference was refused: report this.",
+    "shippingMethod": _DEFAULT_PUSH_FIX,
 }
-_DEFAULT_PUSH_FIX = (
-    "Read Amazon's reason above, correct the shipment (or the order in Seller Central), then "
-    "retry it."
-)
 
 
-class _AlreadyShipped(RejectedError):
-    """Amazon has no package to edit and nothing left to ship: the order is fulfilled."""
-
-
-def _short(value: Any, limit: int = 240) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _field_of(text: str) -> str | None:
-    """The request field an Amazon error message is about, if it names one."""
-    found = _FIELD_IN_BRACKETS.search(text)
-    if found is not None:
-        return found.group(1)
-    lowered = text.lower()
-    for name in _FIELDS:
-        if name.lower() in lowered:
-            return name
-    return None
-
-
-def _fix_for(field: str | None) -> str:
-    if field is None:
-        return _DEFAULT_PUSH_FIX
-    leaf = re.sub(r"\[\d+\]", "", field).rsplit(".", 1)[-1]
-    return _FIELD_FIXES.get(leaf, _DEFAULT_PUSH_FIX)
+def _needs(carrier: str, field: str, what: str, attribute: str) -> CarrierRule:
+    return CarrierRule(carrier, (attribute,), f"{what} (field {field})", _FIELD_FIXES[field])
 
 
 class AmazonConnector(Connector[AmazonSettings]):
@@ -182,49 +163,38 @@ class AmazonConnector(Connector[AmazonSettings]):
     # searchOrders documents no order for its results, so the cursor moves per window chunk.
     sorted_by_updated_at = False
     page_size = 100
+    # What confirmShipment insists on; the push runner refuses a shipment breaking one before
+    # sending, and confirmation_body checks them again for direct callers.
+    carrier_rules = (
+        _needs("*", "carrierCode", "no carrier code", "carrier_code"),
+        _needs(
+            "other", "carrierName", "carrier code Other needs the carrier's name", "carrier_name"
+        ),
+        _needs("*", "trackingNumber", "no tracking number", "tracking_number"),
+        _needs("*", "marketplaceId", "no marketplace id", "marketplace"),
+    )
 
-    #: The Login with Amazon auth flow (its ``refreshes`` count is read by tests and ops).
-    lwa: RefreshTokenAuth
-
-    # -- status --------------------------------------------------------------------------
+    # -- wiring ----------------------------------------------------------------------------
 
     @classmethod
     def credentials_expiry(cls, settings: Mapping[str, Any]) -> CredentialExpiry | None:
         """The LWA client secret's rotation deadline, from ``client_secret_expires_on``."""
-        value: Any = (
-            settings.client_secret_expires_on
-            if isinstance(settings, AmazonSettings)
-            else settings.get("client_secret_expires_on")
-        )
-        if value is None:
+        expires = setting_date(settings, "client_secret_expires_on")
+        if expires is None:
             return None
-        try:
-            expires = value if isinstance(value, date) else date.fromisoformat(str(value))
-        except ValueError:
-            return None
-        return CredentialExpiry(
-            expires_on=expires,
-            what="the Amazon LWA client secret",
-            fix=(
-                "Rotate the client secret in Seller Central (Develop Apps -> LWA credentials "
-                "-> rotate), put the new one in the variable named by client_secret_env, "
-                "update client_secret_expires_on and restart the worker."
-            ),
-        )
-
-    # -- wiring ----------------------------------------------------------------------------
+        return CredentialExpiry(expires, "the Amazon LWA client secret", _ROTATE_FIX)
 
     def base_url(self) -> str:
         """The regional SP-API host (``sandbox.`` in front for the sandbox), or
         ``api_base_url``."""
-        if self.settings.api_base_url:
-            return self.settings.api_base_url
-        host = API_HOSTS[self.settings.region]
-        return f"https://{'sandbox.' if self.settings.sandbox else ''}{host}"
+        return self.settings.api_base_url or api_host(
+            self.settings.region, sandbox=self.settings.sandbox
+        )
 
-    def __init__(self, context: ConnectorContext[AmazonSettings]) -> None:
-        super().__init__(context)
-        self.lwa = lwa_auth(
+    @cached_property
+    def lwa(self) -> RefreshTokenAuth:
+        """The Login with Amazon auth flow (its ``refreshes`` count is read by tests and ops)."""
+        return lwa_auth(
             token_url=self.settings.token_url or LWA_TOKEN_URL,
             refresh_token=self.settings.refresh_token.get_secret_value(),
             client_id=self.settings.client_id.get_secret_value(),
@@ -246,36 +216,40 @@ class AmazonConnector(Connector[AmazonSettings]):
     ) -> RateLimit | None:
         """Amazon's ``x-amzn-RateLimit-Limit`` (requests per second), with the declared
         burst (Amazon announces no burst)."""
-        value = response.headers.get("x-amzn-RateLimit-Limit")
-        if not value:
-            return None
-        try:
-            rate = float(value.strip())
-        except ValueError:
-            return None
-        if not math.isfinite(rate) or rate <= 0:
-            return None
-        declared = self.rate_limits.get(operation)
-        return RateLimit(rate=rate, burst=declared.burst if declared is not None else 1)
+        announced = response.headers.get("x-amzn-RateLimit-Limit")
+        return announced_rate_limit(announced, self.rate_limits.get(operation))
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         """Amazon's 403s (the app, the role or the authorisation) and the 400s of
         ``searchOrders`` and ``confirmShipment`` get messages and fixes a seller can act on;
         everything else follows the default rules."""
-        status = response.status_code
-        path = response.request.url.path
+        status, path = response.status_code, response.request.url.path
+        if status not in (400, 403):
+            return None
+        code, message = first_error(response)
         if status == 403:
             # Reached only after the access token was renewed once (see auth.token_rejected).
-            code, message = self._first_error(response)
+            fix = _CLOCK_FIX if "expired" in error_text(response) else _ROLE_FIX
             return AuthError(
-                f"Amazon answered HTTP 403 to {path} ({code}: {message})",
-                fix=_CLOCK_FIX if says_expired(response) else _ROLE_FIX,
+                f"Amazon answered HTTP 403 to {path} ({code}: {message})", fix=fix, code=code
+            )
+        if path.endswith("/shipmentConfirmation"):
+            order_id = unquote(path.split("/")[-2])
+            if says_any(response, _ALREADY_SHIPPED):
+                return AlreadyShippedError(
+                    f"Amazon has nothing left to ship on order {order_id} "
+                    "(PackageToUpdateNotFound)",
+                    code="PackageToUpdateNotFound",
+                    detail={"amazon": "PackageToUpdateNotFound"},
+                )
+            field = field_in_error(error_text(response, lower=False), _FIELD_FIXES)
+            return RejectedError(
+                f"Amazon refused the shipment confirmation of order {order_id}"
+                f"{f' (field {field})' if field else ''}: {code}: {message}",
+                fix=fix_for_field(field, _FIELD_FIXES, _DEFAULT_PUSH_FIX),
                 code=code,
             )
-        if status == 400 and path.endswith("/shipmentConfirmation"):
-            return self._confirmation_error(response)
-        if status == 400 and path.rstrip("/") == SEARCH_PATH:
-            code, message = self._first_error(response)
+        if path.rstrip("/") == SEARCH_PATH:
             return RejectedError(
                 f"Amazon refused the order search for marketplaces "
                 f"{', '.join(self.settings.marketplace_ids)} ({code}: {message})",
@@ -284,69 +258,37 @@ class AmazonConnector(Connector[AmazonSettings]):
             )
         return None
 
-    @staticmethod
-    def _first_error(response: httpx.Response) -> tuple[str, str]:
-        errors = error_entries(response)
-        if not errors:
-            return "no error code", _short(response.text or "(empty body)", 120)
-        first = errors[0]
-        return _short(first.get("code") or "no error code", 60), _short(
-            first.get("message") or first.get("details") or "", 240
-        )
-
-    def _confirmation_error(self, response: httpx.Response) -> RejectedError:
-        order_id = unquote(response.request.url.path.split("/")[-2])
-        errors = error_entries(response)
-        text = " ".join(
-            str(e.get(key) or "") for e in errors for key in ("code", "message", "details")
-        )
-        code, message = self._first_error(response)
-        if any(marker in text.lower() for marker in _ALREADY_SHIPPED):
-            return _AlreadyShipped(
-                f"Amazon has nothing left to ship on order {order_id} (PackageToUpdateNotFound)",
-                code="PackageToUpdateNotFound",
-            )
-        field = _field_of(text)
-        about = f" (field {field})" if field else ""
-        return RejectedError(
-            f"Amazon refused the shipment confirmation of order {order_id}{about}: "
-            f"{code}: {message}",
-            fix=_fix_for(field),
-            code=code,
-        )
-
     # -- orders in -------------------------------------------------------------------------
+
+    def _search(self, start: Any, end: Any, **more: Any) -> dict[str, Any]:
+        """The searchOrders filters of a window (Amazon wants them again with every token)."""
+        marketplaces = ",".join(self.settings.marketplace_ids)
+        after, before = format_utc(start), format_utc(end)
+        return {
+            "lastUpdatedAfter": after,
+            "lastUpdatedBefore": before,
+            "marketplaceIds": marketplaces,
+            **more,
+        }
 
     def check(self) -> None:
         """One ``searchOrders`` call over the last ten minutes (one order at most): proves
         the LWA credentials, the app's role and the marketplace ids."""
         end = self.clock.now() - self.settle_delay
-        self.http.get_json(
-            SEARCH_ORDERS,
-            SEARCH_PATH,
-            params={
-                "lastUpdatedAfter": format_utc(end - timedelta(minutes=10)),
-                "lastUpdatedBefore": format_utc(end),
-                "marketplaceIds": ",".join(self.settings.marketplace_ids),
-                "maxResultsPerPage": 1,
-            },
-        )
+        params = self._search(end - timedelta(minutes=10), end, maxResultsPerPage=1)
+        self.http.get_json(SEARCH_ORDERS, SEARCH_PATH, params=params)
 
     def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
         """Every order of the account's marketplaces updated within ``window``, with its
         items embedded, 100 per call."""
-        params = {
-            "lastUpdatedAfter": format_utc(window.start),
-            "lastUpdatedBefore": format_utc(window.end),
-            "marketplaceIds": ",".join(self.settings.marketplace_ids),
-            "includedData": ",".join(self.included_data()),
-            "maxResultsPerPage": self.page_size,
-        }
+        datasets = ",".join(self.included_data())
         yield from paginate(
             self.http,
             SEARCH_ORDERS,
             SEARCH_PATH,
-            params=params,
+            params=self._search(
+                window.start, window.end, includedData=datasets, maxResultsPerPage=self.page_size
+            ),
             paginator=NextTokenPaginator("pagination.nextToken", "paginationToken"),
             records=records_at("orders", SEARCH_ORDERS, missing_is_empty=False),
         )
@@ -359,58 +301,33 @@ class AmazonConnector(Connector[AmazonSettings]):
     def confirmation_body(self, shipment: ShipmentDraft) -> dict[str, Any]:
         """The ``confirmShipment`` request for ``shipment``. Raises :class:`RejectedError`
         (naming the field) for a shipment Amazon could never accept."""
-        order = shipment.order_external_id
+        check_shipment(shipment, "Amazon", self.carrier_rules)
         reference = shipment.reference
-        if not (isinstance(reference, str) and reference.isascii() and reference.isdigit()) or (
-            int(reference) <= 0
-        ):
-            raise RejectedError(
-                f"shipment of Amazon order {order}: reference {reference!r} is not a positive "
-                "number, which Amazon needs as packageReferenceId",
-                fix="This is an orderhub bug (references are positive numbers): report it.",
+        if not (reference.isascii() and reference.isdigit() and int(reference) > 0):
+            raise refusal(
+                shipment,
+                "Amazon",
+                f"reference {reference!r} is not a positive number, which Amazon needs as "
+                "packageReferenceId",
+                "This is an orderhub bug (references are positive numbers): report it.",
             )
-        carrier = (shipment.carrier_code or "").strip()
-        if not carrier:
-            raise RejectedError(
-                f"shipment of Amazon order {order}: no carrier code (field carrierCode)",
-                fix=_FIELD_FIXES["carrierCode"],
-            )
-        carrier_name = (shipment.carrier_name or "").strip()
-        if carrier == "Other" and not carrier_name:
-            raise RejectedError(
-                f"shipment of Amazon order {order}: carrier code Other needs the carrier's "
-                "name (field carrierName)",
-                fix=_FIELD_FIXES["carrierName"],
-            )
-        if not shipment.tracking_number.strip():
-            raise RejectedError(
-                f"shipment of Amazon order {order}: no tracking number (field trackingNumber)",
-                fix=_FIELD_FIXES["trackingNumber"],
-            )
-        if not shipment.marketplace:
-            raise RejectedError(
-                f"shipment of Amazon order {order}: no marketplace id (field marketplaceId)",
-                fix=_FIELD_FIXES["marketplaceId"],
-            )
-        if not shipment.lines or any(line.quantity <= 0 for line in shipment.lines):
-            raise RejectedError(
-                f"shipment of Amazon order {order}: no lines, or a line without a positive "
-                "quantity (field orderItems)",
-                fix=_FIELD_FIXES["quantity"],
-            )
+        lines = shipped_lines(
+            shipment,
+            "Amazon",
+            id_key="orderItemId",
+            field="orderItems",
+            fix=_FIELD_FIXES["quantity"],
+        )
         detail: dict[str, Any] = {
             # A JSON string: Amazon refuses a number here since January 2026.
             "packageReferenceId": reference,
-            "carrierCode": carrier,
+            "carrierCode": shipment.carrier_code.strip(),
             "trackingNumber": shipment.tracking_number.strip(),
             "shipDate": format_utc(shipment.shipped_at),
-            "orderItems": [
-                {"orderItemId": line.line_external_id, "quantity": line.quantity}
-                for line in shipment.lines
-            ],
+            "orderItems": lines,
         }
-        if carrier == "Other":
-            detail["carrierName"] = carrier_name
+        if detail["carrierCode"] == "Other":
+            detail["carrierName"] = (shipment.carrier_name or "").strip()
         return {"marketplaceId": shipment.marketplace, "packageDetail": detail}
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
@@ -424,16 +341,8 @@ class AmazonConnector(Connector[AmazonSettings]):
         """
         body = self.confirmation_body(shipment)
         path = CONFIRM_PATH.format(order_id=quote(shipment.order_external_id, safe=""))
-        try:
-            self.http.send_json(CONFIRM_SHIPMENT, "POST", path, json=body, idempotent=True)
-        except _AlreadyShipped:
-            return PushResult(
-                outcome=PushOutcome.ALREADY_APPLIED,
-                channel_reference=shipment.reference,
-                detail={"amazon": "PackageToUpdateNotFound"},
-            )
-        return PushResult(
-            outcome=PushOutcome.APPLIED,
-            channel_reference=shipment.reference,
+        return push_once(
+            shipment,
+            lambda: self.http.send_json(CONFIRM_SHIPMENT, "POST", path, json=body, idempotent=True),
             detail={"packageReferenceId": shipment.reference},
         )

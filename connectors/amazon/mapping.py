@@ -17,10 +17,11 @@ from orderhub.sdk import (
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
-    clean_address,
+    address_from,
     clean_text,
+    money_object,
     optional_object,
-    parse_money,
+    parse_quantity,
     parse_utc,
     require,
 )
@@ -47,25 +48,6 @@ _FETCH_FIX = (
 )
 
 
-def _money(value: Any, where: str) -> tuple[Decimal, str]:
-    money = optional_object(value, where)
-    if money is None:
-        raise MalformedRecordError(f"order: required field {where!r} is missing")
-    amount = parse_money(require(money, "amount", where), f"{where}.amount")
-    currency = require(money, "currencyCode", where)
-    if not isinstance(currency, str) or len(currency.strip()) != 3:
-        raise MalformedRecordError(f"{where}.currencyCode: {str(currency)[:8]!r} is not ISO 4217")
-    return amount, currency.strip().upper()
-
-
-def _quantity(value: Any, where: str, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedRecordError(f"{where}: {str(value)[:20]!r} is not an integer")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise MalformedRecordError(f"{where}: {value} is not a positive quantity")
-    return value
-
-
 def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
     """The order's status from the ``fulfillment`` dataset, and Amazon's own word for it."""
     section = optional_object(fulfillment, "fulfillment")
@@ -87,35 +69,22 @@ def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
 
 
 def _address(data: Any, where: str) -> Address | None:
-    section = optional_object(data, where)
-    if section is None:
-        return None
-    lines = [
-        clean_text(section.get(key)) for key in ("addressLine1", "addressLine2", "addressLine3")
-    ]
-    present = [line for line in lines if line]
-    return clean_address(
-        name=section.get("name"),
-        company=section.get("companyName"),
-        line1=present[0] if present else None,
-        line2=", ".join(present[1:]),
-        city=section.get("city"),
-        region=section.get("stateOrRegion"),
-        postal_code=section.get("postalCode"),
-        country=section.get("countryCode"),
-        phone=section.get("phone"),
+    return address_from(
+        data,
+        where,
+        lines=("addressLine1", "addressLine2", "addressLine3"),
+        name="name",
+        company="companyName",
+        city="city",
+        region="stateOrRegion",
+        postal_code="postalCode",
+        country="countryCode",
+        phone="phone",
     )
 
 
-def _buyer(data: Any) -> Address | None:
-    section = optional_object(data, "buyer")
-    if section is None:
-        return None
-    return clean_address(
-        name=section.get("buyerName"),
-        company=section.get("buyerCompanyName"),
-        email=section.get("buyerEmail"),
-    )
+def _optional_money(value: Any, where: str) -> Decimal | None:
+    return None if value is None else money_object(value, where)[0]
 
 
 def _line(item: Any, index: int, status: str) -> LineDraft:
@@ -123,29 +92,29 @@ def _line(item: Any, index: int, status: str) -> LineDraft:
     if not isinstance(item, dict):
         raise MalformedRecordError(f"{where}: expected an object, got {type(item).__name__}")
     item_id = require(item, "orderItemId", where)
-    ordered = _quantity(item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True)
+    ordered = parse_quantity(
+        item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True
+    )
     product = optional_object(item.get("product"), f"{where}.product") or {}
     fulfillment = optional_object(item.get("fulfillment"), f"{where}.fulfillment") or {}
     shipped_raw = fulfillment.get("quantityFulfilled")
     if shipped_raw is None:
         shipped = ordered if status == "SHIPPED" else 0
     else:
-        shipped = _quantity(shipped_raw, f"{where}.fulfillment.quantityFulfilled", allow_zero=True)
+        shipped = parse_quantity(
+            shipped_raw, f"{where}.fulfillment.quantityFulfilled", allow_zero=True
+        )
     if ordered == 0:
         if status != "CANCELLED":
             raise MalformedRecordError(f"{where}.quantityOrdered: 0 on an order that is {status}")
         # Amazon zeroes the quantities of a cancelled order's items; the store needs a
         # positive quantity, and what matters is that the cancellation arrives.
         ordered = max(1, shipped)
-    unit_price: Decimal | None = None
-    price = optional_object(product.get("price"), f"{where}.product.price")
-    if price is not None and price.get("unitPrice") is not None:
-        unit_price, _ = _money(price["unitPrice"], f"{where}.product.price.unitPrice")
-    total: Decimal | None = None
-    proceeds = optional_object(item.get("proceeds"), f"{where}.proceeds")
-    if proceeds is not None and proceeds.get("proceedsTotal") is not None:
-        total, _ = _money(proceeds["proceedsTotal"], f"{where}.proceeds.proceedsTotal")
-    elif unit_price is not None:
+    price = optional_object(product.get("price"), f"{where}.product.price") or {}
+    unit_price = _optional_money(price.get("unitPrice"), f"{where}.product.price.unitPrice")
+    proceeds = optional_object(item.get("proceeds"), f"{where}.proceeds") or {}
+    total = _optional_money(proceeds.get("proceedsTotal"), f"{where}.proceeds.proceedsTotal")
+    if total is None and unit_price is not None:
         total = unit_price * ordered
     asin = clean_text(product.get("asin"))
     return LineDraft(
@@ -174,7 +143,7 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
     proceeds = optional_object(raw.get("proceeds"), "proceeds")
     if proceeds is not None and proceeds.get("grandTotal") is not None:
-        total, currency = _money(proceeds["grandTotal"], "proceeds.grandTotal")
+        total, currency = money_object(proceeds["grandTotal"], "proceeds.grandTotal")
     elif channel_status in _UNPRICED:
         market = MARKETPLACES.get(marketplace_id or "")
         if market is None:
@@ -201,7 +170,13 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
         total=total,
         lines=lines,
         marketplace=marketplace_id,
-        buyer=_buyer(raw.get("buyer")),
+        buyer=address_from(
+            raw.get("buyer"),
+            "buyer",
+            name="buyerName",
+            company="buyerCompanyName",
+            email="buyerEmail",
+        ),
         ship_to=_address(recipient.get("deliveryAddress"), "recipient.deliveryAddress"),
         fulfilled_by_channel=fulfillment.get("fulfilledBy") == "AMAZON",
     )

@@ -9,30 +9,21 @@ orders have no price yet).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Region = Literal["na", "eu", "fe"]
-
-#: The Selling Partner API host of each region (the sandbox puts ``sandbox.`` in front).
-API_HOSTS: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "na": "sellingpartnerapi-na.amazon.com",
-        "eu": "sellingpartnerapi-eu.amazon.com",
-        "fe": "sellingpartnerapi-fe.amazon.com",
-    }
-)
-REGION_NAMES: MappingProxyType[str, str] = MappingProxyType(
-    {"na": "North America", "eu": "Europe", "fe": "Far East"}
-)
 
 #: Login with Amazon's token endpoint (the same for every region).
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
 
 
-@dataclass(frozen=True)
-class Marketplace:
+def api_host(region: str, *, sandbox: bool = False) -> str:
+    """The Selling Partner API host of ``region`` (the sandbox puts ``sandbox.`` in front)."""
+    return f"https://{'sandbox.' if sandbox else ''}sellingpartnerapi-{region}.amazon.com"
+
+
+class Marketplace(NamedTuple):
     """One Amazon marketplace."""
 
     id: str

@@ -47,6 +47,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.fields import address_from, money_object, parse_quantity
 from orderhub.sdk.http import HttpClient, HttpStats
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
@@ -73,14 +74,26 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.progress import ListingProgress
-from orderhub.sdk.ratelimit import RateLimit, TokenBucket
-from orderhub.sdk.responses import error_entries
+from orderhub.sdk.ratelimit import RateLimit, TokenBucket, announced_rate_limit
+from orderhub.sdk.responses import error_entries, error_text, first_error
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.settings_fields import name_list, secure_url, setting_date
+from orderhub.sdk.shipments import (
+    AlreadyShippedError,
+    check_shipment,
+    field_in_error,
+    fix_for_field,
+    push_once,
+    refusal,
+    says_any,
+    shipped_lines,
+)
 from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
     "Address",
+    "AlreadyShippedError",
     "AuthError",
     "BasicAuth",
     "Capability",
@@ -129,22 +142,38 @@ __all__ = [
     "SystemClock",
     "TokenBucket",
     "TransientError",
+    "address_from",
+    "announced_rate_limit",
+    "check_shipment",
     "clean_address",
     "clean_text",
     "dig",
     "error_entries",
+    "error_text",
+    "field_in_error",
+    "first_error",
+    "fix_for_field",
     "format_utc",
     "looks_secret",
     "minor_unit",
+    "money_object",
+    "name_list",
     "optional_object",
     "paginate",
     "parse_amount",
     "parse_epoch",
     "parse_money",
+    "parse_quantity",
     "parse_utc",
+    "push_once",
     "read_window",
     "records_at",
+    "refusal",
     "require",
+    "says_any",
+    "secure_url",
+    "setting_date",
+    "shipped_lines",
     "unit_price_from_total",
     "validate_order",
 ]
