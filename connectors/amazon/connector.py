@@ -24,38 +24,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from orderhub.sdk import (
-    AlreadyShippedError,
-    AuthError,
-    Capability,
-    CarrierRule,
-    Connector,
-    ConnectorError,
-    CredentialExpiry,
-    NextTokenPaginator,
-    OrderDraft,
-    PushResult,
-    RateLimit,
-    RefreshTokenAuth,
-    RejectedError,
-    RetryPolicy,
-    ShipmentDraft,
-    SyncWindow,
-    announced_rate_limit,
-    check_shipment,
-    error_text,
-    field_in_error,
-    first_error,
-    fix_for_field,
-    format_utc,
-    paginate,
-    push_once,
-    records_at,
-    refusal,
-    says_any,
-    setting_date,
-    shipped_lines,
-)
+from orderhub import sdk
 
 from .auth import lwa_auth
 from .mapping import to_draft
@@ -122,38 +91,38 @@ _FIELD_FIXES = {
 }
 
 
-def _needs(carrier: str, field: str, what: str, attribute: str) -> CarrierRule:
-    return CarrierRule(carrier, (attribute,), f"{what} (field {field})", _FIELD_FIXES[field])
+def _needs(carrier: str, field: str, what: str, attribute: str) -> sdk.CarrierRule:
+    return sdk.CarrierRule(carrier, (attribute,), f"{what} (field {field})", _FIELD_FIXES[field])
 
 
-class AmazonConnector(Connector[AmazonSettings]):
+class AmazonConnector(sdk.Connector[AmazonSettings]):
     """Pulls an Amazon seller's orders (Selling Partner API) and confirms shipments."""
 
     name = "amazon"
     version = "0.1.0"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[sdk.Capability]] = frozenset(
         {
-            Capability.FETCH_ORDERS,
-            Capability.PUSH_TRACKING,
-            Capability.PARTIAL_SHIPMENTS,
-            Capability.CANCELLATIONS,
+            sdk.Capability.FETCH_ORDERS,
+            sdk.Capability.PUSH_TRACKING,
+            sdk.Capability.PARTIAL_SHIPMENTS,
+            sdk.Capability.CANCELLATIONS,
         }
     )
     settings_model = AmazonSettings
     # The default usage plans (usage-plans.extracted.json); Amazon may grant a seller more
     # and says so in x-amzn-RateLimit-Limit, which is adopted (keeping the burst).
-    rate_limits: ClassVar[Mapping[str, RateLimit]] = MappingProxyType(
+    rate_limits: ClassVar[Mapping[str, sdk.RateLimit]] = MappingProxyType(
         {
-            SEARCH_ORDERS: RateLimit(rate=0.0056, burst=20),
-            GET_ORDER: RateLimit(rate=0.5, burst=30),
-            CONFIRM_SHIPMENT: RateLimit(rate=2.0, burst=10),
+            SEARCH_ORDERS: sdk.RateLimit(rate=0.0056, burst=20),
+            GET_ORDER: sdk.RateLimit(rate=0.5, burst=30),
+            CONFIRM_SHIPMENT: sdk.RateLimit(rate=2.0, burst=10),
         }
     )
     # A 429 without Retry-After empties the operation's bucket, so each retry goes out a full
     # token interval after the 429 at the earliest (~180 s for searchOrders, whatever the
     # backoff): four retries span about twelve minutes, then the run fails and the next
     # scheduled run starts over. Transient 5xx answers back off from one second.
-    retry_policy = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=60.0, jitter=0.1)
+    retry_policy = sdk.RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=60.0, jitter=0.1)
     lookback = timedelta(minutes=10)
     # Amazon refuses a lastUpdatedBefore less than two minutes before its own time; five
     # seconds more keep a slightly fast clock on this machine from breaking every sync.
@@ -163,6 +132,8 @@ class AmazonConnector(Connector[AmazonSettings]):
     # searchOrders documents no order for its results, so the cursor moves per window chunk.
     sorted_by_updated_at = False
     page_size = 100
+    # Amazon may grant a seller more than the default plan and says so here (no burst).
+    rate_limit_header = "x-amzn-RateLimit-Limit"
     # What confirmShipment insists on; the push runner refuses a shipment breaking one before
     # sending, and confirmation_body checks them again for direct callers.
     carrier_rules = (
@@ -177,12 +148,12 @@ class AmazonConnector(Connector[AmazonSettings]):
     # -- wiring ----------------------------------------------------------------------------
 
     @classmethod
-    def credentials_expiry(cls, settings: Mapping[str, Any]) -> CredentialExpiry | None:
+    def credentials_expiry(cls, settings: Mapping[str, Any]) -> sdk.CredentialExpiry | None:
         """The LWA client secret's rotation deadline, from ``client_secret_expires_on``."""
-        expires = setting_date(settings, "client_secret_expires_on")
+        expires = sdk.setting_date(settings, "client_secret_expires_on")
         if expires is None:
             return None
-        return CredentialExpiry(expires, "the Amazon LWA client secret", _ROTATE_FIX)
+        return sdk.CredentialExpiry(expires, "the Amazon LWA client secret", _ROTATE_FIX)
 
     def base_url(self) -> str:
         """The regional SP-API host (``sandbox.`` in front for the sandbox), or
@@ -192,14 +163,12 @@ class AmazonConnector(Connector[AmazonSettings]):
         )
 
     @cached_property
-    def lwa(self) -> RefreshTokenAuth:
+    def lwa(self) -> sdk.RefreshTokenAuth:
         """The Login with Amazon auth flow (its ``refreshes`` count is read by tests and ops)."""
+        keys = ("refresh_token", "client_id", "client_secret")
+        secrets = {key: getattr(self.settings, key).get_secret_value() for key in keys}
         return lwa_auth(
-            token_url=self.settings.token_url or LWA_TOKEN_URL,
-            refresh_token=self.settings.refresh_token.get_secret_value(),
-            client_id=self.settings.client_id.get_secret_value(),
-            client_secret=self.settings.client_secret.get_secret_value(),
-            clock=self.clock,
+            token_url=self.settings.token_url or LWA_TOKEN_URL, clock=self.clock, **secrets
         )
 
     def auth(self) -> httpx.Auth:
@@ -211,51 +180,30 @@ class AmazonConnector(Connector[AmazonSettings]):
             return (*BASE_DATASETS, "RECIPIENT")
         return BASE_DATASETS
 
-    def rate_limit_from_response(
-        self, operation: str, response: httpx.Response
-    ) -> RateLimit | None:
-        """Amazon's ``x-amzn-RateLimit-Limit`` (requests per second), with the declared
-        burst (Amazon announces no burst)."""
-        announced = response.headers.get("x-amzn-RateLimit-Limit")
-        return announced_rate_limit(announced, self.rate_limits.get(operation))
-
-    def classify_response(self, response: httpx.Response) -> ConnectorError | None:
+    def classify_response(self, response: httpx.Response) -> sdk.ConnectorError | None:
         """Amazon's 403s (the app, the role or the authorisation) and the 400s of
         ``searchOrders`` and ``confirmShipment`` get messages and fixes a seller can act on;
         everything else follows the default rules."""
         status, path = response.status_code, response.request.url.path
-        if status not in (400, 403):
-            return None
-        code, message = first_error(response)
         if status == 403:
             # Reached only after the access token was renewed once (see auth.token_rejected).
-            fix = _CLOCK_FIX if "expired" in error_text(response) else _ROLE_FIX
-            return AuthError(
-                f"Amazon answered HTTP 403 to {path} ({code}: {message})", fix=fix, code=code
-            )
-        if path.endswith("/shipmentConfirmation"):
-            order_id = unquote(path.split("/")[-2])
-            if says_any(response, _ALREADY_SHIPPED):
-                return AlreadyShippedError(
-                    f"Amazon has nothing left to ship on order {order_id} "
-                    "(PackageToUpdateNotFound)",
+            fix = _CLOCK_FIX if "expired" in sdk.error_text(response) else _ROLE_FIX
+            what = f"Amazon answered HTTP 403 to {path}"
+            return sdk.answer_error(response, sdk.AuthError, what, fix)
+        if status == 400 and path.endswith("/shipmentConfirmation"):
+            order = unquote(path.split("/")[-2])
+            if sdk.says_any(response, _ALREADY_SHIPPED):
+                return sdk.AlreadyShippedError(
+                    f"Amazon has nothing left to ship on order {order} (PackageToUpdateNotFound)",
                     code="PackageToUpdateNotFound",
                     detail={"amazon": "PackageToUpdateNotFound"},
                 )
-            field = field_in_error(error_text(response, lower=False), _FIELD_FIXES)
-            return RejectedError(
-                f"Amazon refused the shipment confirmation of order {order_id}"
-                f"{f' (field {field})' if field else ''}: {code}: {message}",
-                fix=fix_for_field(field, _FIELD_FIXES, _DEFAULT_PUSH_FIX),
-                code=code,
-            )
-        if path.rstrip("/") == SEARCH_PATH:
-            return RejectedError(
-                f"Amazon refused the order search for marketplaces "
-                f"{', '.join(self.settings.marketplace_ids)} ({code}: {message})",
-                fix=_SEARCH_FIX,
-                code=code,
-            )
+            what = f"Amazon refused the shipment confirmation of order {order}"
+            return sdk.field_refusal(response, what, _FIELD_FIXES, _DEFAULT_PUSH_FIX)
+        if status == 400 and path.rstrip("/") == SEARCH_PATH:
+            markets = ", ".join(self.settings.marketplace_ids)
+            what = f"Amazon refused the order search for marketplaces {markets}"
+            return sdk.answer_error(response, sdk.RejectedError, what, _SEARCH_FIX)
         return None
 
     # -- orders in -------------------------------------------------------------------------
@@ -263,7 +211,7 @@ class AmazonConnector(Connector[AmazonSettings]):
     def _search(self, start: Any, end: Any, **more: Any) -> dict[str, Any]:
         """The searchOrders filters of a window (Amazon wants them again with every token)."""
         marketplaces = ",".join(self.settings.marketplace_ids)
-        after, before = format_utc(start), format_utc(end)
+        after, before = sdk.format_utc(start), sdk.format_utc(end)
         return {
             "lastUpdatedAfter": after,
             "lastUpdatedBefore": before,
@@ -278,40 +226,40 @@ class AmazonConnector(Connector[AmazonSettings]):
         params = self._search(end - timedelta(minutes=10), end, maxResultsPerPage=1)
         self.http.get_json(SEARCH_ORDERS, SEARCH_PATH, params=params)
 
-    def fetch_orders(self, window: SyncWindow) -> Iterator[dict[str, Any]]:
+    def fetch_orders(self, window: sdk.SyncWindow) -> Iterator[dict[str, Any]]:
         """Every order of the account's marketplaces updated within ``window``, with its
         items embedded, 100 per call."""
         datasets = ",".join(self.included_data())
-        yield from paginate(
+        yield from sdk.paginate(
             self.http,
             SEARCH_ORDERS,
             SEARCH_PATH,
             params=self._search(
                 window.start, window.end, includedData=datasets, maxResultsPerPage=self.page_size
             ),
-            paginator=NextTokenPaginator("pagination.nextToken", "paginationToken"),
-            records=records_at("orders", SEARCH_ORDERS, missing_is_empty=False),
+            paginator=sdk.NextTokenPaginator("pagination.nextToken", "paginationToken"),
+            records=sdk.records_at("orders", SEARCH_ORDERS, missing_is_empty=False),
         )
 
-    def to_order(self, raw: dict[str, Any]) -> OrderDraft:
+    def to_order(self, raw: dict[str, Any]) -> sdk.OrderDraft:
         return to_draft(raw)
 
     # -- tracking out ----------------------------------------------------------------------
 
-    def confirmation_body(self, shipment: ShipmentDraft) -> dict[str, Any]:
+    def confirmation_body(self, shipment: sdk.ShipmentDraft) -> dict[str, Any]:
         """The ``confirmShipment`` request for ``shipment``. Raises :class:`RejectedError`
         (naming the field) for a shipment Amazon could never accept."""
-        check_shipment(shipment, "Amazon", self.carrier_rules)
+        sdk.check_shipment(shipment, "Amazon", self.carrier_rules)
         reference = shipment.reference
         if not (reference.isascii() and reference.isdigit() and int(reference) > 0):
-            raise refusal(
+            raise sdk.refusal(
                 shipment,
                 "Amazon",
                 f"reference {reference!r} is not a positive number, which Amazon needs as "
                 "packageReferenceId",
                 "This is an orderhub bug (references are positive numbers): report it.",
             )
-        lines = shipped_lines(
+        lines = sdk.shipped_lines(
             shipment,
             "Amazon",
             id_key="orderItemId",
@@ -323,14 +271,14 @@ class AmazonConnector(Connector[AmazonSettings]):
             "packageReferenceId": reference,
             "carrierCode": shipment.carrier_code.strip(),
             "trackingNumber": shipment.tracking_number.strip(),
-            "shipDate": format_utc(shipment.shipped_at),
+            "shipDate": sdk.format_utc(shipment.shipped_at),
             "orderItems": lines,
         }
         if detail["carrierCode"] == "Other":
             detail["carrierName"] = (shipment.carrier_name or "").strip()
         return {"marketplaceId": shipment.marketplace, "packageDetail": detail}
 
-    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+    def push_tracking(self, shipment: sdk.ShipmentDraft) -> sdk.PushResult:
         """Confirm one package of a merchant-fulfilled order (never call it for orders
         Amazon fulfils: the push job skips those).
 
@@ -341,7 +289,7 @@ class AmazonConnector(Connector[AmazonSettings]):
         """
         body = self.confirmation_body(shipment)
         path = CONFIRM_PATH.format(order_id=quote(shipment.order_external_id, safe=""))
-        return push_once(
+        return sdk.push_once(
             shipment,
             lambda: self.http.send_json(CONFIRM_SHIPMENT, "POST", path, json=body, idempotent=True),
             detail={"packageReferenceId": shipment.reference},

@@ -75,7 +75,7 @@ from orderhub.sdk.parsing import (
 )
 from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket, announced_rate_limit
-from orderhub.sdk.responses import error_entries, error_text, first_error
+from orderhub.sdk.responses import answer_error, error_entries, error_text, first_error
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
 from orderhub.sdk.settings_fields import name_list, secure_url, setting_date
@@ -83,6 +83,7 @@ from orderhub.sdk.shipments import (
     AlreadyShippedError,
     check_shipment,
     field_in_error,
+    field_refusal,
     fix_for_field,
     push_once,
     refusal,
@@ -144,6 +145,7 @@ __all__ = [
     "TransientError",
     "address_from",
     "announced_rate_limit",
+    "answer_error",
     "check_shipment",
     "clean_address",
     "clean_text",
@@ -151,6 +153,7 @@ __all__ = [
     "error_entries",
     "error_text",
     "field_in_error",
+    "field_refusal",
     "first_error",
     "fix_for_field",
     "format_utc",

@@ -27,7 +27,7 @@ from orderhub.sdk.clock import Clock
 from orderhub.sdk.drafts import OrderDraft, PushResult, ShipmentDraft
 from orderhub.sdk.errors import ConnectorError
 from orderhub.sdk.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, HttpClient
-from orderhub.sdk.ratelimit import RateLimit
+from orderhub.sdk.ratelimit import RateLimit, announced_rate_limit
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import register_secrets
 
@@ -163,6 +163,10 @@ class Connector(Generic[S]):
     ``rate_limits``
         The channel's usage plan per operation name (the ``operation`` passed to
         ``self.http``). ``default_rate_limit`` covers operations not listed (None: no limit).
+    ``rate_limit_header``
+        A response header in which the channel announces the operation's rate in requests
+        per second (Amazon's ``x-amzn-RateLimit-Limit``); the announced rate is adopted,
+        keeping the declared burst. None: the declared plans stay.
     ``retry_policy``
         How transient and throttled requests are retried.
     ``lookback``
@@ -207,6 +211,7 @@ class Connector(Generic[S]):
     settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     rate_limits: ClassVar[Mapping[str, RateLimit]] = {}
     default_rate_limit: ClassVar[RateLimit | None] = None
+    rate_limit_header: ClassVar[str | None] = None
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     lookback: ClassVar[timedelta] = timedelta(minutes=10)
     settle_delay: ClassVar[timedelta] = timedelta(0)
@@ -296,9 +301,12 @@ class Connector(Generic[S]):
     def rate_limit_from_response(
         self, operation: str, response: httpx.Response
     ) -> RateLimit | None:
-        """Read a usage plan the channel announces in a response (e.g. Amazon's
-        ``x-amzn-RateLimit-Limit``). Return None to keep the declared plan."""
-        return None
+        """Read a usage plan the channel announces in a response. Return None to keep the
+        declared plan. Default: the rate in :attr:`rate_limit_header`, when declared."""
+        if self.rate_limit_header is None:
+            return None
+        announced = response.headers.get(self.rate_limit_header)
+        return announced_rate_limit(announced, self.rate_limits.get(operation))
 
     @classmethod
     def settings_attention(

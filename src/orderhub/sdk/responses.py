@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from orderhub.sdk.errors import ConnectorError
 from orderhub.sdk.paginate import dig
 
-__all__ = ["error_entries", "error_text", "first_error"]
+__all__ = ["answer_error", "error_entries", "error_text", "first_error"]
 
 
 def error_entries(response: httpx.Response, path: str = "errors") -> list[dict[str, Any]]:
@@ -52,6 +53,16 @@ def first_error(response: httpx.Response, path: str = "errors") -> tuple[str, st
     return _short(first.get("code") or "no error code", 60), _short(
         first.get("message") or first.get("details") or "", 240
     )
+
+
+E = TypeVar("E", bound=ConnectorError)
+
+
+def answer_error(response: httpx.Response, kind: type[E], what: str, fix: str) -> E:
+    """An error of ``kind`` saying ``<what> (<code>: <message>)`` with the channel's first
+    error (:func:`first_error`) and ``fix``, its code kept, for ``classify_response``."""
+    code, message = first_error(response)
+    return kind(f"{what} ({code}: {message})", fix=fix, code=code)
 
 
 def _short(value: Any, limit: int) -> str:

@@ -24,12 +24,13 @@ import httpx
 from orderhub.sdk.carriers import CarrierRule, broken_carrier_rule
 from orderhub.sdk.drafts import PushOutcome, PushResult, ShipmentDraft
 from orderhub.sdk.errors import RejectedError
-from orderhub.sdk.responses import error_text
+from orderhub.sdk.responses import error_text, first_error
 
 __all__ = [
     "AlreadyShippedError",
     "check_shipment",
     "field_in_error",
+    "field_refusal",
     "fix_for_field",
     "push_once",
     "refusal",
@@ -133,3 +134,18 @@ def fix_for_field(field: str | None, fixes: Mapping[str, str], default: str) -> 
         return default
     leaf = re.sub(r"\[\d+\]", "", field).rsplit(".", 1)[-1]
     return fixes.get(leaf, default)
+
+
+def field_refusal(
+    response: httpx.Response, what: str, fixes: Mapping[str, str], default: str
+) -> RejectedError:
+    """The RejectedError of a channel's refusal of a push: ``<what> (field <f>): <code>:
+    <message>``, where the field is the one the channel's error names
+    (:func:`field_in_error`, looking for the keys of ``fixes`` in their order) and the fix
+    is that field's (:func:`fix_for_field`), or ``default``."""
+    code, message = first_error(response)
+    field = field_in_error(error_text(response, lower=False), fixes)
+    about = f" (field {field})" if field else ""
+    return RejectedError(
+        f"{what}{about}: {code}: {message}", fix=fix_for_field(field, fixes, default), code=code
+    )
