@@ -32,7 +32,6 @@ from .marketplaces import LWA_TOKEN_URL, api_host
 from .settings import AmazonSettings
 
 SEARCH_ORDERS = "searchOrders"
-GET_ORDER = "getOrder"
 CONFIRM_SHIPMENT = "confirmShipment"
 SEARCH_PATH = "/orders/2026-01-01/orders"
 CONFIRM_PATH = "/orders/v0/orders/{order_id}/shipmentConfirmation"
@@ -99,7 +98,6 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
     """Pulls an Amazon seller's orders (Selling Partner API) and confirms shipments."""
 
     name = "amazon"
-    version = "0.1.0"
     capabilities: ClassVar[frozenset[sdk.Capability]] = frozenset(
         {
             sdk.Capability.FETCH_ORDERS,
@@ -114,24 +112,20 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
     rate_limits: ClassVar[Mapping[str, sdk.RateLimit]] = MappingProxyType(
         {
             SEARCH_ORDERS: sdk.RateLimit(rate=0.0056, burst=20),
-            GET_ORDER: sdk.RateLimit(rate=0.5, burst=30),
+            "getOrder": sdk.RateLimit(rate=0.5, burst=30),
             CONFIRM_SHIPMENT: sdk.RateLimit(rate=2.0, burst=10),
         }
     )
-    # A 429 without Retry-After empties the operation's bucket, so each retry goes out a full
-    # token interval after the 429 at the earliest (~180 s for searchOrders, whatever the
-    # backoff): four retries span about twelve minutes, then the run fails and the next
-    # scheduled run starts over. Transient 5xx answers back off from one second.
-    retry_policy = sdk.RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=60.0, jitter=0.1)
-    lookback = timedelta(minutes=10)
+    # The defaults hold for the rest: a 429 without Retry-After empties the operation's
+    # bucket, so each of the four retries of RetryPolicy() goes out a full token interval
+    # after the 429 at the earliest (~180 s for searchOrders, whatever the backoff): about
+    # twelve minutes, then the run fails and the next scheduled run starts over. Transient
+    # 5xx answers back off from one second. searchOrders documents no order for its results
+    # (sorted_by_updated_at stays False), so the cursor moves per window chunk; windows of at
+    # most 7 days, 100 orders a page, 10 minutes of lookback, 30 days of first backfill.
     # Amazon refuses a lastUpdatedBefore less than two minutes before its own time; five
     # seconds more keep a slightly fast clock on this machine from breaking every sync.
     settle_delay = timedelta(minutes=2, seconds=5)
-    max_window = timedelta(days=7)
-    initial_backfill = timedelta(days=30)
-    # searchOrders documents no order for its results, so the cursor moves per window chunk.
-    sorted_by_updated_at = False
-    page_size = 100
     # Amazon may grant a seller more than the default plan and says so here (no burst).
     rate_limit_header = "x-amzn-RateLimit-Limit"
     # What confirmShipment insists on; the push runner refuses a shipment breaking one before

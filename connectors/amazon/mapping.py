@@ -29,6 +29,10 @@ STATUS_MAP: Mapping[str, sdk.OrderStatus] = {
 # Amazon withholds the price of an order until payment is authorised, and keeps none for an
 # order cancelled before that: such an order is stored with a zero total.
 _UNPRICED = frozenset({"PENDING_AVAILABILITY", "PENDING", "CANCELLED"})
+# How the buyer and recipient datasets name the parts of an address.
+_BUYER = {"name": "buyerName", "company": "buyerCompanyName", "email": "buyerEmail"}
+_RECIPIENT = {"name": "name", "company": "companyName", "city": "city", "phone": "phone"}
+_RECIPIENT |= {"region": "stateOrRegion", "postal_code": "postalCode", "country": "countryCode"}
 _FETCH_FIX = (
     "orderhub asks Amazon for the FULFILLMENT and PROCEEDS datasets; if this repeats, report "
     "the raw payload (kept in `orderhub failures`) to orderhub's maintainers."
@@ -55,42 +59,23 @@ def map_status(fulfillment: Any) -> tuple[sdk.OrderStatus, str]:
     return mapped, status
 
 
-def _address(data: Any, where: str) -> sdk.Address | None:
-    return sdk.address_from(
-        data,
-        where,
-        lines=("addressLine1", "addressLine2", "addressLine3"),
-        name="name",
-        company="companyName",
-        city="city",
-        region="stateOrRegion",
-        postal_code="postalCode",
-        country="countryCode",
-        phone="phone",
-    )
+def _money_at(record: dict[str, Any], path: str, where: str) -> Decimal | None:
+    value = sdk.value_at(record, path, where)
+    return None if value is None else sdk.money_object(value, f"{where}.{path}")[0]
 
 
-def _optional_money(value: Any, where: str) -> Decimal | None:
-    return None if value is None else sdk.money_object(value, where)[0]
+def _count_at(record: dict[str, Any], path: str, where: str) -> int:
+    return sdk.parse_quantity(sdk.value_at(record, path, where), f"{where}.{path}", allow_zero=True)
 
 
 def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
     where = f"orderItems[{index}]"
-    if not isinstance(item, dict):
-        raise sdk.MalformedRecordError(f"{where}: expected an object, got {type(item).__name__}")
     item_id = sdk.require(item, "orderItemId", where)
-    ordered = sdk.parse_quantity(
-        item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True
-    )
-    product = sdk.optional_object(item.get("product"), f"{where}.product") or {}
-    fulfillment = sdk.optional_object(item.get("fulfillment"), f"{where}.fulfillment") or {}
-    shipped_raw = fulfillment.get("quantityFulfilled")
-    if shipped_raw is None:
+    ordered = _count_at(item, "quantityOrdered", where)
+    if sdk.value_at(item, "fulfillment.quantityFulfilled", where) is None:
         shipped = ordered if status == "SHIPPED" else 0
     else:
-        shipped = sdk.parse_quantity(
-            shipped_raw, f"{where}.fulfillment.quantityFulfilled", allow_zero=True
-        )
+        shipped = _count_at(item, "fulfillment.quantityFulfilled", where)
     if ordered == 0:
         if status != "CANCELLED":
             raise sdk.MalformedRecordError(
@@ -99,12 +84,11 @@ def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
         # Amazon zeroes the quantities of a cancelled order's items; the store needs a
         # positive quantity, and what matters is that the cancellation arrives.
         ordered = max(1, shipped)
-    price = sdk.optional_object(product.get("price"), f"{where}.product.price") or {}
-    unit_price = _optional_money(price.get("unitPrice"), f"{where}.product.price.unitPrice")
-    proceeds = sdk.optional_object(item.get("proceeds"), f"{where}.proceeds") or {}
-    total = _optional_money(proceeds.get("proceedsTotal"), f"{where}.proceeds.proceedsTotal")
+    unit_price = _money_at(item, "product.price.unitPrice", where)
+    total = _money_at(item, "proceeds.proceedsTotal", where)
     if total is None and unit_price is not None:
         total = unit_price * ordered
+    product = sdk.value_at(item, "product", where) or {}
     asin = sdk.clean_text(product.get("asin"))
     return sdk.LineDraft(
         external_id=str(item_id),
@@ -118,37 +102,38 @@ def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
     )
 
 
-def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
-    """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
-    order_id = sdk.require(raw, "orderId")
-    status, channel_status = map_status(raw.get("fulfillment"))
-    channel = sdk.optional_object(raw.get("salesChannel"), "salesChannel")
-    if channel is None:
-        raise sdk.MalformedRecordError("order: required field 'salesChannel' is missing")
-    marketplace_id = sdk.clean_text(channel.get("marketplaceId"))
-    items = raw.get("orderItems")
-    if not isinstance(items, list):
-        raise sdk.MalformedRecordError("order: required field 'orderItems' is missing")
-    lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
-    proceeds = sdk.optional_object(raw.get("proceeds"), "proceeds")
-    if proceeds is not None and proceeds.get("grandTotal") is not None:
-        total, currency = sdk.money_object(proceeds["grandTotal"], "proceeds.grandTotal")
-    elif channel_status in _UNPRICED:
-        market = MARKETPLACES.get(marketplace_id or "")
-        if market is None:
-            raise sdk.MalformedRecordError(
-                "order: 'proceeds.grandTotal' is missing and the marketplace "
-                f"{marketplace_id or '(none)'} is not one orderhub knows the currency of"
-            )
-        total, currency = Decimal(0), market.currency
-    else:
+def _total(raw: dict[str, Any], channel_status: str, market_id: str | None) -> tuple[Decimal, str]:
+    """The order's total and currency; zero in the marketplace's currency while Amazon
+    withholds the price."""
+    grand_total = sdk.value_at(raw, "proceeds.grandTotal")
+    if grand_total is not None:
+        return sdk.money_object(grand_total, "proceeds.grandTotal")
+    if channel_status not in _UNPRICED:
         raise sdk.MalformedRecordError(
             f"order: required field 'proceeds.grandTotal' is missing on an order that is "
             f"{channel_status}",
             fix=_FETCH_FIX,
         )
-    fulfillment = raw.get("fulfillment") or {}
-    recipient = sdk.optional_object(raw.get("recipient"), "recipient") or {}
+    market = MARKETPLACES.get(market_id or "")
+    if market is None:
+        raise sdk.MalformedRecordError(
+            "order: 'proceeds.grandTotal' is missing and the marketplace "
+            f"{market_id or '(none)'} is not one orderhub knows the currency of"
+        )
+    return Decimal(0), market.currency
+
+
+def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
+    """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
+    order_id = sdk.require(raw, "orderId")
+    status, channel_status = map_status(raw.get("fulfillment"))
+    sdk.require(raw, "salesChannel")
+    marketplace_id = sdk.clean_text(sdk.value_at(raw, "salesChannel.marketplaceId"))
+    items = raw.get("orderItems")
+    if not isinstance(items, list):
+        raise sdk.MalformedRecordError("order: required field 'orderItems' is missing")
+    lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
+    total, currency = _total(raw, channel_status, marketplace_id)
     return sdk.OrderDraft(
         external_id=str(order_id),
         status=status,
@@ -159,13 +144,12 @@ def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
         total=total,
         lines=lines,
         marketplace=marketplace_id,
-        buyer=sdk.address_from(
-            raw.get("buyer"),
-            "buyer",
-            name="buyerName",
-            company="buyerCompanyName",
-            email="buyerEmail",
+        buyer=sdk.address_from(raw.get("buyer"), "buyer", **_BUYER),
+        ship_to=sdk.address_from(
+            sdk.value_at(raw, "recipient.deliveryAddress"),
+            "recipient.deliveryAddress",
+            lines=("addressLine1", "addressLine2", "addressLine3"),
+            **_RECIPIENT,
         ),
-        ship_to=_address(recipient.get("deliveryAddress"), "recipient.deliveryAddress"),
-        fulfilled_by_channel=fulfillment.get("fulfilledBy") == "AMAZON",
+        fulfilled_by_channel=sdk.value_at(raw, "fulfillment.fulfilledBy") == "AMAZON",
     )

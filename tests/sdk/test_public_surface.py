@@ -94,6 +94,7 @@ PUBLIC_SDK = [
     "shipped_lines",
     "unit_price_from_total",
     "validate_order",
+    "value_at",
 ]
 
 

@@ -47,7 +47,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
-from orderhub.sdk.fields import address_from, money_object, parse_quantity
+from orderhub.sdk.fields import address_from, money_object, parse_quantity, value_at
 from orderhub.sdk.http import HttpClient, HttpStats
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
@@ -179,4 +179,5 @@ __all__ = [
     "shipped_lines",
     "unit_price_from_total",
     "validate_order",
+    "value_at",
 ]

@@ -22,7 +22,7 @@ from orderhub.sdk.parsing import (
     parse_money,
 )
 
-__all__ = ["address_from", "money_object", "parse_quantity"]
+__all__ = ["address_from", "money_object", "parse_quantity", "value_at"]
 
 
 def parse_quantity(value: Any, field: str, *, allow_zero: bool = False) -> int:
@@ -82,3 +82,20 @@ def address_from(
         values["line1"] = street[0] if street else None
         values["line2"] = ", ".join(street[1:])
     return clean_address(**values)
+
+
+def value_at(record: Any, path: str, where: str = "") -> Any:
+    """The value at the dotted ``path`` of the object ``record``
+    (``value_at(item, "product.price.unitPrice", "orderItems[0]")``), or None when a part
+    of the path is missing. ``record``, or a part on the way, that is there but not an
+    object is refused, naming it (``orderItems[0].product: expected an object, got list``).
+    ``where`` names ``record`` in messages (default: the order itself)."""
+    keys = path.split(".")
+    value = record
+    for depth, key in enumerate(keys):
+        field = ".".join(part for part in (where, *keys[:depth]) if part) or "order"
+        section = optional_object(value, field)
+        if section is None:
+            return None
+        value = section.get(key)
+    return value
