@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from orderhub.sdk import Clock, RefreshTokenAuth, error_text
+from orderhub.sdk import RefreshTokenAuth, error_text
 
 #: What a seller does when Amazon refuses the refresh token (``invalid_grant``: the seller
 #: revoked the authorisation or it belongs to another app; ``invalid_client`` /
@@ -36,19 +38,15 @@ def token_rejected(response: httpx.Response) -> bool:
     return "expired" in text or "unauthorized" in text
 
 
-def lwa_auth(
-    *, token_url: str, refresh_token: str, client_id: str, client_secret: str, clock: Clock
-) -> RefreshTokenAuth:
-    """The refresh-token grant against Login with Amazon, sending the access token in
-    ``x-amz-access-token``. Tokens live an hour; a cached one is renewed a minute before."""
+def lwa_auth(**options: Any) -> RefreshTokenAuth:
+    """The refresh-token grant against Login with Amazon (``token_url``, ``refresh_token``,
+    ``client_id``, ``client_secret``, ``clock``: see :class:`RefreshTokenAuth`), sending
+    the access token in ``x-amz-access-token``. Tokens live an hour; a cached one is renewed
+    a minute before."""
     return RefreshTokenAuth(
-        token_url=token_url,
-        refresh_token=refresh_token,
-        client_id=client_id,
-        client_secret=client_secret,
-        clock=clock,
         header="x-amz-access-token",
         scheme=None,
         expired=token_rejected,
         reauthorise_fix=REAUTHORISE_FIX,
+        **options,
     )

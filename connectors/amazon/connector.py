@@ -128,6 +128,8 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
     settle_delay = timedelta(minutes=2, seconds=5)
     # Amazon may grant a seller more than the default plan and says so here (no burst).
     rate_limit_header = "x-amzn-RateLimit-Limit"
+    # orderhub status warns 30 and 7 days before the LWA client secret must be rotated.
+    expiry_setting = ("client_secret_expires_on", "the Amazon LWA client secret", _ROTATE_FIX)
     # What confirmShipment insists on; the push runner refuses a shipment breaking one before
     # sending, and confirmation_body checks them again for direct callers.
     carrier_rules = (
@@ -141,38 +143,26 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
 
     # -- wiring ----------------------------------------------------------------------------
 
-    @classmethod
-    def credentials_expiry(cls, settings: Mapping[str, Any]) -> sdk.CredentialExpiry | None:
-        """The LWA client secret's rotation deadline, from ``client_secret_expires_on``."""
-        expires = sdk.setting_date(settings, "client_secret_expires_on")
-        if expires is None:
-            return None
-        return sdk.CredentialExpiry(expires, "the Amazon LWA client secret", _ROTATE_FIX)
-
     def base_url(self) -> str:
         """The regional SP-API host (``sandbox.`` in front for the sandbox), or
         ``api_base_url``."""
-        return self.settings.api_base_url or api_host(
-            self.settings.region, sandbox=self.settings.sandbox
-        )
+        return self.settings.api_base_url or api_host(self.settings.region, self.settings.sandbox)
 
     @cached_property
     def lwa(self) -> sdk.RefreshTokenAuth:
         """The Login with Amazon auth flow (its ``refreshes`` count is read by tests and ops)."""
         keys = ("refresh_token", "client_id", "client_secret")
         secrets = {key: getattr(self.settings, key).get_secret_value() for key in keys}
-        return lwa_auth(
-            token_url=self.settings.token_url or LWA_TOKEN_URL, clock=self.clock, **secrets
-        )
+        token_url = self.settings.token_url or LWA_TOKEN_URL
+        return lwa_auth(token_url=token_url, clock=self.clock, **secrets)
 
     def auth(self) -> httpx.Auth:
         return self.lwa
 
     def included_data(self) -> tuple[str, ...]:
         """The ``includedData`` datasets asked for: only what the store uses."""
-        if self.settings.include_recipient_address:
-            return (*BASE_DATASETS, "RECIPIENT")
-        return BASE_DATASETS
+        recipient = ("RECIPIENT",) if self.settings.include_recipient_address else ()
+        return (*BASE_DATASETS, *recipient)
 
     def classify_response(self, response: httpx.Response) -> sdk.ConnectorError | None:
         """Amazon's 403s (the app, the role or the authorisation) and the 400s of
@@ -204,14 +194,9 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
 
     def _search(self, start: Any, end: Any, **more: Any) -> dict[str, Any]:
         """The searchOrders filters of a window (Amazon wants them again with every token)."""
-        marketplaces = ",".join(self.settings.marketplace_ids)
         after, before = sdk.format_utc(start), sdk.format_utc(end)
-        return {
-            "lastUpdatedAfter": after,
-            "lastUpdatedBefore": before,
-            "marketplaceIds": marketplaces,
-            **more,
-        }
+        ids = ",".join(self.settings.marketplace_ids)
+        return dict(lastUpdatedAfter=after, lastUpdatedBefore=before, marketplaceIds=ids, **more)
 
     def check(self) -> None:
         """One ``searchOrders`` call over the last ten minutes (one order at most): proves
@@ -254,11 +239,7 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
                 "This is an orderhub bug (references are positive numbers): report it.",
             )
         lines = sdk.shipped_lines(
-            shipment,
-            "Amazon",
-            id_key="orderItemId",
-            field="orderItems",
-            fix=_FIELD_FIXES["quantity"],
+            shipment, "Amazon", "orderItemId", field="orderItems", fix=_FIELD_FIXES["quantity"]
         )
         detail: dict[str, Any] = {
             # A JSON string: Amazon refuses a number here since January 2026.

@@ -31,6 +31,7 @@ STATUS_MAP: Mapping[str, sdk.OrderStatus] = {
 _UNPRICED = frozenset({"PENDING_AVAILABILITY", "PENDING", "CANCELLED"})
 # How the buyer and recipient datasets name the parts of an address.
 _BUYER = {"name": "buyerName", "company": "buyerCompanyName", "email": "buyerEmail"}
+_STREET = ("addressLine1", "addressLine2", "addressLine3")
 _RECIPIENT = {"name": "name", "company": "companyName", "city": "city", "phone": "phone"}
 _RECIPIENT |= {"region": "stateOrRegion", "postal_code": "postalCode", "country": "countryCode"}
 _FETCH_FIX = (
@@ -134,6 +135,7 @@ def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
         raise sdk.MalformedRecordError("order: required field 'orderItems' is missing")
     lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
     total, currency = _total(raw, channel_status, marketplace_id)
+    recipient = sdk.value_at(raw, "recipient.deliveryAddress")
     return sdk.OrderDraft(
         external_id=str(order_id),
         status=status,
@@ -146,10 +148,7 @@ def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
         marketplace=marketplace_id,
         buyer=sdk.address_from(raw.get("buyer"), "buyer", **_BUYER),
         ship_to=sdk.address_from(
-            sdk.value_at(raw, "recipient.deliveryAddress"),
-            "recipient.deliveryAddress",
-            lines=("addressLine1", "addressLine2", "addressLine3"),
-            **_RECIPIENT,
+            recipient, "recipient.deliveryAddress", lines=_STREET, **_RECIPIENT
         ),
         fulfilled_by_channel=sdk.value_at(raw, "fulfillment.fulfilledBy") == "AMAZON",
     )

@@ -21,7 +21,7 @@ Region = Literal["na", "eu", "fe"]
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
 
 
-def api_host(region: str, *, sandbox: bool = False) -> str:
+def api_host(region: str, sandbox: bool = False) -> str:
     """The Selling Partner API host of ``region`` (the sandbox puts ``sandbox.`` in front)."""
     return f"https://{'sandbox.' if sandbox else ''}sellingpartnerapi-{region}.amazon.com"
 

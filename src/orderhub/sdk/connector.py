@@ -30,6 +30,7 @@ from orderhub.sdk.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, Http
 from orderhub.sdk.ratelimit import RateLimit, announced_rate_limit
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import register_secrets
+from orderhub.sdk.settings_fields import setting_date
 
 
 class Capability(StrEnum):
@@ -200,6 +201,11 @@ class Connector(Generic[S]):
     ``request_deadline``
         Seconds one whole request may take, connect to last byte (120 s by default); a
         silent or trickling channel fails the run with ``error_kind`` ``timeout``.
+    ``expiry_setting``
+        ``(setting, what, fix)``: the settings key holding the day a credential stops
+        working (an :data:`ExpiryDate`, e.g. ``"client_secret_expires_on"``), what it is
+        (``"the Amazon LWA client secret"``) and how to renew it; the default
+        :meth:`credentials_expiry` reads it. None: no known expiry.
     ``max_response_bytes``
         The largest answer read (32 MiB by default); a larger one is refused as it streams.
         Accounts override both with the settings of the same names.
@@ -212,6 +218,7 @@ class Connector(Generic[S]):
     rate_limits: ClassVar[Mapping[str, RateLimit]] = {}
     default_rate_limit: ClassVar[RateLimit | None] = None
     rate_limit_header: ClassVar[str | None] = None
+    expiry_setting: ClassVar[tuple[str, str, str] | None] = None
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     lookback: ClassVar[timedelta] = timedelta(minutes=10)
     settle_delay: ClassVar[timedelta] = timedelta(0)
@@ -324,7 +331,11 @@ class Connector(Generic[S]):
         ahead. Called with the raw ``[accounts.settings]`` table (secrets may be unset), so
         it must not need them; return None for a value it cannot read (``config check``
         reports that)."""
-        return None
+        if cls.expiry_setting is None:
+            return None
+        key, what, fix = cls.expiry_setting
+        expires = setting_date(settings, key)
+        return None if expires is None else CredentialExpiry(expires, what, fix)
 
     def close(self) -> None:
         """Release the HTTP connection pool (nothing to do when no request was made)."""

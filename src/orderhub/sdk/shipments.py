@@ -6,7 +6,7 @@ A connector's push is then a few lines::
 
     def push_tracking(self, shipment):
         check_shipment(shipment, "Etsy", self.carrier_rules)
-        lines = shipped_lines(shipment, "Etsy", id_key="transaction_id")
+        lines = shipped_lines(shipment, "Etsy", "transaction_id")
         return push_once(shipment, lambda: self.http.send_json(...))
 
 and its ``classify_response`` raises :class:`AlreadyShippedError` for the channel's
@@ -75,8 +75,8 @@ def check_shipment(shipment: ShipmentDraft, channel: str, rules: Iterable[Carrie
 def shipped_lines(
     shipment: ShipmentDraft,
     channel: str,
-    *,
     id_key: str,
+    *,
     quantity_key: str = "quantity",
     field: str = "lines",
     fix: str = "Correct the shipment's lines and quantities, then retry it.",
