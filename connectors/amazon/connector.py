@@ -16,7 +16,7 @@ and the retry waits a full token interval (about 180 s for ``searchOrders``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -192,7 +192,7 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
 
     # -- orders in -------------------------------------------------------------------------
 
-    def _search(self, start: Any, end: Any, **more: Any) -> dict[str, Any]:
+    def _search(self, start: datetime, end: datetime, **more: Any) -> dict[str, Any]:
         """The searchOrders filters of a window (Amazon wants them again with every token)."""
         after, before = sdk.format_utc(start), sdk.format_utc(end)
         ids = ",".join(self.settings.marketplace_ids)
