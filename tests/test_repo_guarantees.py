@@ -49,7 +49,11 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
+            if node.module == "orderhub":
+                # ``from orderhub import sdk`` imports the module orderhub.sdk.
+                found.extend((node.lineno, f"orderhub.{alias.name}") for alias in node.names)
+            else:
+                found.append((node.lineno, node.module))
     return found
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
-from orderhub.sdk import Clock, RefreshTokenAuth
+from orderhub.sdk import RefreshTokenAuth, error_text
 
 #: What a seller does when Amazon refuses the refresh token (``invalid_grant``: the seller
 #: revoked the authorisation or it belongs to another app; ``invalid_client`` /
@@ -22,21 +21,6 @@ REAUTHORISE_FIX = (
 )
 
 
-def _error_text(response: httpx.Response) -> str:
-    """Amazon's error codes, messages and details of a response, lower-cased, as one text."""
-    try:
-        body: Any = json.loads(response.content or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return response.text.lower() if response.content else ""
-    parts: list[str] = []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list):
-        for error in errors:
-            if isinstance(error, dict):
-                parts.extend(str(error.get(key) or "") for key in ("code", "message", "details"))
-    return " ".join(parts).lower()
-
-
 def token_rejected(response: httpx.Response) -> bool:
     """Whether an SP-API answer is worth one renewal of the access token.
 
@@ -48,33 +32,21 @@ def token_rejected(response: httpx.Response) -> bool:
     at Login with Amazon with ``invalid_grant`` (re-authorise); a missing role fails again
     with 403 (fix the app's roles). A 401 means the token was not accepted at all.
     """
-    if response.status_code == 401:
-        return True
     if response.status_code != 403:
-        return False
-    text = _error_text(response)
+        return response.status_code == 401
+    text = error_text(response)
     return "expired" in text or "unauthorized" in text
 
 
-def says_expired(response: httpx.Response) -> bool:
-    """Whether Amazon's error body says the access token has expired."""
-    return "expired" in _error_text(response)
-
-
-def lwa_auth(
-    *, token_url: str, refresh_token: str, client_id: str, client_secret: str, clock: Clock
-) -> RefreshTokenAuth:
-    """The refresh-token grant against Login with Amazon, sending the access token in
-    ``x-amz-access-token``. Tokens live an hour; a cached one is renewed a minute before."""
+def lwa_auth(**options: Any) -> RefreshTokenAuth:
+    """The refresh-token grant against Login with Amazon (``token_url``, ``refresh_token``,
+    ``client_id``, ``client_secret``, ``clock``: see :class:`RefreshTokenAuth`), sending
+    the access token in ``x-amz-access-token``. Tokens live an hour; a cached one is renewed
+    a minute before."""
     return RefreshTokenAuth(
-        token_url=token_url,
-        refresh_token=refresh_token,
-        client_id=client_id,
-        client_secret=client_secret,
-        clock=clock,
-        client_auth="body",
         header="x-amz-access-token",
         scheme=None,
         expired=token_rejected,
         reauthorise_fix=REAUTHORISE_FIX,
+        **options,
     )

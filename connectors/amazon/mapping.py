@@ -11,72 +11,46 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from orderhub.sdk import (
-    Address,
-    LineDraft,
-    MalformedRecordError,
-    OrderDraft,
-    OrderStatus,
-    clean_address,
-    clean_text,
-    optional_object,
-    parse_money,
-    parse_utc,
-    require,
-)
+from orderhub import sdk
 
 from .marketplaces import MARKETPLACES
 
 #: Every ``FulfillmentStatus`` of the Orders API 2026-01-01.
-STATUS_MAP: Mapping[str, OrderStatus] = {
+STATUS_MAP: Mapping[str, sdk.OrderStatus] = {
     # A pre-order whose release date is in the future: not payable, not shippable yet.
-    "PENDING_AVAILABILITY": OrderStatus.PENDING,
-    "PENDING": OrderStatus.PENDING,  # placed, payment not yet authorised: do not ship
-    "UNSHIPPED": OrderStatus.UNSHIPPED,
-    "PARTIALLY_SHIPPED": OrderStatus.PARTIALLY_SHIPPED,
-    "SHIPPED": OrderStatus.SHIPPED,
-    "CANCELLED": OrderStatus.CANCELLED,
-    "UNFULFILLABLE": OrderStatus.UNFULFILLABLE,  # only Amazon-fulfilled off-Amazon orders
+    "PENDING_AVAILABILITY": sdk.OrderStatus.PENDING,
+    "PENDING": sdk.OrderStatus.PENDING,  # placed, payment not yet authorised: do not ship
+    "UNSHIPPED": sdk.OrderStatus.UNSHIPPED,
+    "PARTIALLY_SHIPPED": sdk.OrderStatus.PARTIALLY_SHIPPED,
+    "SHIPPED": sdk.OrderStatus.SHIPPED,
+    "CANCELLED": sdk.OrderStatus.CANCELLED,
+    "UNFULFILLABLE": sdk.OrderStatus.UNFULFILLABLE,  # only Amazon-fulfilled off-Amazon orders
 }
 # Amazon withholds the price of an order until payment is authorised, and keeps none for an
 # order cancelled before that: such an order is stored with a zero total.
 _UNPRICED = frozenset({"PENDING_AVAILABILITY", "PENDING", "CANCELLED"})
+# How the buyer and recipient datasets name the parts of an address.
+_BUYER = {"name": "buyerName", "company": "buyerCompanyName", "email": "buyerEmail"}
+_STREET = ("addressLine1", "addressLine2", "addressLine3")
+_RECIPIENT = {"name": "name", "company": "companyName", "city": "city", "phone": "phone"}
+_RECIPIENT |= {"region": "stateOrRegion", "postal_code": "postalCode", "country": "countryCode"}
 _FETCH_FIX = (
     "orderhub asks Amazon for the FULFILLMENT and PROCEEDS datasets; if this repeats, report "
     "the raw payload (kept in `orderhub failures`) to orderhub's maintainers."
 )
 
 
-def _money(value: Any, where: str) -> tuple[Decimal, str]:
-    money = optional_object(value, where)
-    if money is None:
-        raise MalformedRecordError(f"order: required field {where!r} is missing")
-    amount = parse_money(require(money, "amount", where), f"{where}.amount")
-    currency = require(money, "currencyCode", where)
-    if not isinstance(currency, str) or len(currency.strip()) != 3:
-        raise MalformedRecordError(f"{where}.currencyCode: {str(currency)[:8]!r} is not ISO 4217")
-    return amount, currency.strip().upper()
-
-
-def _quantity(value: Any, where: str, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedRecordError(f"{where}: {str(value)[:20]!r} is not an integer")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise MalformedRecordError(f"{where}: {value} is not a positive quantity")
-    return value
-
-
-def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
+def map_status(fulfillment: Any) -> tuple[sdk.OrderStatus, str]:
     """The order's status from the ``fulfillment`` dataset, and Amazon's own word for it."""
-    section = optional_object(fulfillment, "fulfillment")
+    section = sdk.optional_object(fulfillment, "fulfillment")
     status = section.get("fulfillmentStatus") if section is not None else None
     if not isinstance(status, str) or not status:
-        raise MalformedRecordError(
+        raise sdk.MalformedRecordError(
             "order: required field 'fulfillment.fulfillmentStatus' is missing", fix=_FETCH_FIX
         )
     mapped = STATUS_MAP.get(status)
     if mapped is None:
-        raise MalformedRecordError(
+        raise sdk.MalformedRecordError(
             f"order: fulfillment status {status[:40]!r} is not one orderhub knows",
             fix=(
                 "Amazon added a status: upgrade orderhub (or report it with the raw payload "
@@ -86,73 +60,42 @@ def map_status(fulfillment: Any) -> tuple[OrderStatus, str]:
     return mapped, status
 
 
-def _address(data: Any, where: str) -> Address | None:
-    section = optional_object(data, where)
-    if section is None:
-        return None
-    lines = [
-        clean_text(section.get(key)) for key in ("addressLine1", "addressLine2", "addressLine3")
-    ]
-    present = [line for line in lines if line]
-    return clean_address(
-        name=section.get("name"),
-        company=section.get("companyName"),
-        line1=present[0] if present else None,
-        line2=", ".join(present[1:]),
-        city=section.get("city"),
-        region=section.get("stateOrRegion"),
-        postal_code=section.get("postalCode"),
-        country=section.get("countryCode"),
-        phone=section.get("phone"),
-    )
+def _money_at(record: dict[str, Any], path: str, where: str) -> Decimal | None:
+    value = sdk.value_at(record, path, where)
+    return None if value is None else sdk.money_object(value, f"{where}.{path}")[0]
 
 
-def _buyer(data: Any) -> Address | None:
-    section = optional_object(data, "buyer")
-    if section is None:
-        return None
-    return clean_address(
-        name=section.get("buyerName"),
-        company=section.get("buyerCompanyName"),
-        email=section.get("buyerEmail"),
-    )
+def _count_at(record: dict[str, Any], path: str, where: str) -> int:
+    return sdk.parse_quantity(sdk.value_at(record, path, where), f"{where}.{path}", allow_zero=True)
 
 
-def _line(item: Any, index: int, status: str) -> LineDraft:
+def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
     where = f"orderItems[{index}]"
-    if not isinstance(item, dict):
-        raise MalformedRecordError(f"{where}: expected an object, got {type(item).__name__}")
-    item_id = require(item, "orderItemId", where)
-    ordered = _quantity(item.get("quantityOrdered"), f"{where}.quantityOrdered", allow_zero=True)
-    product = optional_object(item.get("product"), f"{where}.product") or {}
-    fulfillment = optional_object(item.get("fulfillment"), f"{where}.fulfillment") or {}
-    shipped_raw = fulfillment.get("quantityFulfilled")
-    if shipped_raw is None:
+    item_id = sdk.require(item, "orderItemId", where)
+    ordered = _count_at(item, "quantityOrdered", where)
+    if sdk.value_at(item, "fulfillment.quantityFulfilled", where) is None:
         shipped = ordered if status == "SHIPPED" else 0
     else:
-        shipped = _quantity(shipped_raw, f"{where}.fulfillment.quantityFulfilled", allow_zero=True)
+        shipped = _count_at(item, "fulfillment.quantityFulfilled", where)
     if ordered == 0:
         if status != "CANCELLED":
-            raise MalformedRecordError(f"{where}.quantityOrdered: 0 on an order that is {status}")
+            raise sdk.MalformedRecordError(
+                f"{where}.quantityOrdered: 0 on an order that is {status}"
+            )
         # Amazon zeroes the quantities of a cancelled order's items; the store needs a
         # positive quantity, and what matters is that the cancellation arrives.
         ordered = max(1, shipped)
-    unit_price: Decimal | None = None
-    price = optional_object(product.get("price"), f"{where}.product.price")
-    if price is not None and price.get("unitPrice") is not None:
-        unit_price, _ = _money(price["unitPrice"], f"{where}.product.price.unitPrice")
-    total: Decimal | None = None
-    proceeds = optional_object(item.get("proceeds"), f"{where}.proceeds")
-    if proceeds is not None and proceeds.get("proceedsTotal") is not None:
-        total, _ = _money(proceeds["proceedsTotal"], f"{where}.proceeds.proceedsTotal")
-    elif unit_price is not None:
+    unit_price = _money_at(item, "product.price.unitPrice", where)
+    total = _money_at(item, "proceeds.proceedsTotal", where)
+    if total is None and unit_price is not None:
         total = unit_price * ordered
-    asin = clean_text(product.get("asin"))
-    return LineDraft(
+    product = sdk.value_at(item, "product", where) or {}
+    asin = sdk.clean_text(product.get("asin"))
+    return sdk.LineDraft(
         external_id=str(item_id),
         quantity=ordered,
-        sku=clean_text(product.get("sellerSku")),
-        title=clean_text(product.get("title")),
+        sku=sdk.clean_text(product.get("sellerSku")),
+        title=sdk.clean_text(product.get("title")),
         unit_price=unit_price,
         total=total,
         quantity_shipped=min(shipped, ordered),
@@ -160,48 +103,52 @@ def _line(item: Any, index: int, status: str) -> LineDraft:
     )
 
 
-def to_draft(raw: dict[str, Any]) -> OrderDraft:
-    """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
-    order_id = require(raw, "orderId")
-    status, channel_status = map_status(raw.get("fulfillment"))
-    channel = optional_object(raw.get("salesChannel"), "salesChannel")
-    if channel is None:
-        raise MalformedRecordError("order: required field 'salesChannel' is missing")
-    marketplace_id = clean_text(channel.get("marketplaceId"))
-    items = raw.get("orderItems")
-    if not isinstance(items, list):
-        raise MalformedRecordError("order: required field 'orderItems' is missing")
-    lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
-    proceeds = optional_object(raw.get("proceeds"), "proceeds")
-    if proceeds is not None and proceeds.get("grandTotal") is not None:
-        total, currency = _money(proceeds["grandTotal"], "proceeds.grandTotal")
-    elif channel_status in _UNPRICED:
-        market = MARKETPLACES.get(marketplace_id or "")
-        if market is None:
-            raise MalformedRecordError(
-                "order: 'proceeds.grandTotal' is missing and the marketplace "
-                f"{marketplace_id or '(none)'} is not one orderhub knows the currency of"
-            )
-        total, currency = Decimal(0), market.currency
-    else:
-        raise MalformedRecordError(
+def _total(raw: dict[str, Any], channel_status: str, market_id: str | None) -> tuple[Decimal, str]:
+    """The order's total and currency; zero in the marketplace's currency while Amazon
+    withholds the price."""
+    grand_total = sdk.value_at(raw, "proceeds.grandTotal")
+    if grand_total is not None:
+        return sdk.money_object(grand_total, "proceeds.grandTotal")
+    if channel_status not in _UNPRICED:
+        raise sdk.MalformedRecordError(
             f"order: required field 'proceeds.grandTotal' is missing on an order that is "
             f"{channel_status}",
             fix=_FETCH_FIX,
         )
-    fulfillment = raw.get("fulfillment") or {}
-    recipient = optional_object(raw.get("recipient"), "recipient") or {}
-    return OrderDraft(
+    market = MARKETPLACES.get(market_id or "")
+    if market is None:
+        raise sdk.MalformedRecordError(
+            "order: 'proceeds.grandTotal' is missing and the marketplace "
+            f"{market_id or '(none)'} is not one orderhub knows the currency of"
+        )
+    return Decimal(0), market.currency
+
+
+def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
+    """Normalise one order of ``searchOrders`` (or ``getOrder``'s ``order``)."""
+    order_id = sdk.require(raw, "orderId")
+    status, channel_status = map_status(raw.get("fulfillment"))
+    sdk.require(raw, "salesChannel")
+    marketplace_id = sdk.clean_text(sdk.value_at(raw, "salesChannel.marketplaceId"))
+    items = raw.get("orderItems")
+    if not isinstance(items, list):
+        raise sdk.MalformedRecordError("order: required field 'orderItems' is missing")
+    lines = tuple(_line(item, index, channel_status) for index, item in enumerate(items))
+    total, currency = _total(raw, channel_status, marketplace_id)
+    recipient = sdk.value_at(raw, "recipient.deliveryAddress")
+    return sdk.OrderDraft(
         external_id=str(order_id),
         status=status,
         channel_status=channel_status,
-        placed_at=parse_utc(require(raw, "createdTime"), "createdTime"),
-        updated_at=parse_utc(require(raw, "lastUpdatedTime"), "lastUpdatedTime"),
+        placed_at=sdk.parse_utc(sdk.require(raw, "createdTime"), "createdTime"),
+        updated_at=sdk.parse_utc(sdk.require(raw, "lastUpdatedTime"), "lastUpdatedTime"),
         currency=currency,
         total=total,
         lines=lines,
         marketplace=marketplace_id,
-        buyer=_buyer(raw.get("buyer")),
-        ship_to=_address(recipient.get("deliveryAddress"), "recipient.deliveryAddress"),
-        fulfilled_by_channel=fulfillment.get("fulfilledBy") == "AMAZON",
+        buyer=sdk.address_from(raw.get("buyer"), "buyer", **_BUYER),
+        ship_to=sdk.address_from(
+            recipient, "recipient.deliveryAddress", lines=_STREET, **_RECIPIENT
+        ),
+        fulfilled_by_channel=sdk.value_at(raw, "fulfillment.fulfilledBy") == "AMAZON",
     )

@@ -1,6 +1,7 @@
 """Amazon's regions, their hosts and their marketplaces.
 
-Sources: the regional hosts and the marketplace ids of FACTS §1.1
+Sources (for the hosts here and the marketplaces in ``marketplaces.json``): the regional
+hosts and the marketplace ids of FACTS §1.1
 (``sp_api/base/marketplaces.py`` of python-amazon-sp-api) and Amazon's "Marketplace IDs"
 page (https://developer-docs.amazon.com/sp-api/docs/marketplace-ids). The currency is the
 marketplace's own; it is used only when Amazon leaves the money out of an order (pending
@@ -9,30 +10,26 @@ orders have no price yet).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Region = Literal["na", "eu", "fe"]
-
-#: The Selling Partner API host of each region (the sandbox puts ``sandbox.`` in front).
-API_HOSTS: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "na": "sellingpartnerapi-na.amazon.com",
-        "eu": "sellingpartnerapi-eu.amazon.com",
-        "fe": "sellingpartnerapi-fe.amazon.com",
-    }
-)
-REGION_NAMES: MappingProxyType[str, str] = MappingProxyType(
-    {"na": "North America", "eu": "Europe", "fe": "Far East"}
-)
 
 #: Login with Amazon's token endpoint (the same for every region).
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
 
 
-@dataclass(frozen=True)
-class Marketplace:
+def api_host(region: str, sandbox: bool = False) -> str:
+    """The Selling Partner API host of ``region`` (the sandbox puts ``sandbox.`` in front)."""
+    return f"https://{'sandbox.' if sandbox else ''}sellingpartnerapi-{region}.amazon.com"
+
+
+_TABLE = Path(__file__).with_name("marketplaces.json")
+
+
+class Marketplace(NamedTuple):
     """One Amazon marketplace."""
 
     id: str
@@ -41,35 +38,9 @@ class Marketplace:
     currency: str
 
 
+#: Every marketplace by id (``marketplaces.json``: id -> country, region, currency).
 MARKETPLACES: MappingProxyType[str, Marketplace] = MappingProxyType(
-    {
-        m.id: m
-        for m in (
-            Marketplace("ATVPDKIKX0DER", "US", "na", "USD"),
-            Marketplace("A2EUQ1WTGCTBG2", "CA", "na", "CAD"),
-            Marketplace("A1AM78C64UM0Y8", "MX", "na", "MXN"),
-            Marketplace("A2Q3Y263D00KWC", "BR", "na", "BRL"),
-            Marketplace("A28R8C7NBKEWEA", "IE", "eu", "EUR"),
-            Marketplace("A1RKKUPIHCS9HS", "ES", "eu", "EUR"),
-            Marketplace("A1F83G8C2ARO7P", "UK", "eu", "GBP"),
-            Marketplace("A13V1IB3VIYZZH", "FR", "eu", "EUR"),
-            Marketplace("AMEN7PMS3EDWL", "BE", "eu", "EUR"),
-            Marketplace("A1805IZSGTT6HS", "NL", "eu", "EUR"),
-            Marketplace("A1PA6795UKMFR9", "DE", "eu", "EUR"),
-            Marketplace("APJ6JRA9NG5V4", "IT", "eu", "EUR"),
-            Marketplace("A2NODRKZP88ZB9", "SE", "eu", "SEK"),
-            Marketplace("AE08WJ6YKNBMC", "ZA", "eu", "ZAR"),
-            Marketplace("A1C3SOZRARQ6R3", "PL", "eu", "PLN"),
-            Marketplace("ARBP9OOSHTCHU", "EG", "eu", "EGP"),
-            Marketplace("A33AVAJ2PDY3EV", "TR", "eu", "TRY"),
-            Marketplace("A17E79C6D8DWNP", "SA", "eu", "SAR"),
-            Marketplace("A2VIGQ35RCS4UG", "AE", "eu", "AED"),
-            Marketplace("A21TJRUUN4KGV", "IN", "eu", "INR"),
-            Marketplace("A19VAU5U5O7RUS", "SG", "fe", "SGD"),
-            Marketplace("A39IBJ37TRP1C6", "AU", "fe", "AUD"),
-            Marketplace("A1VC38T7YXB528", "JP", "fe", "JPY"),
-        )
-    }
+    {key: Marketplace(key, *row) for key, row in json.loads(_TABLE.read_text("utf-8")).items()}
 )
 
 

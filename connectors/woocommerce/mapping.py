@@ -11,13 +11,13 @@ from orderhub.sdk import (
     OrderDraft,
     OrderStatus,
     StatusTable,
-    address_from,
     clean_text,
     items_at,
     parse_money,
     require,
     required_utc,
 )
+from orderhub.sdk.records import address_from
 
 #: Every core WooCommerce status. ``trash`` is an order the shop deleted (recoverable),
 #: ``checkout-draft`` a block-checkout cart that was never placed.

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.ratelimit import RateLimit, TokenBucket, announced_rate_limit
 from orderhub.testing.clock import FakeClock
 
 
@@ -107,3 +107,15 @@ def test_threads_share_tokens_without_overspending() -> None:
     assert len(stamps) == 20
     # 20 tokens at burst 5 and 1/s need at least 15 s of refill, however the threads race.
     assert max(stamps) - 1000.0 >= 15.0 - 1e-6
+
+
+@pytest.mark.parametrize("value", [None, "", "fast", "0", "-1", "nan", "inf"])
+def test_an_unusable_announced_rate_keeps_the_declared_plan(value: str | None) -> None:
+    assert announced_rate_limit(value, RateLimit(rate=1.0, burst=5)) is None
+
+
+def test_an_announced_rate_keeps_the_declared_burst() -> None:
+    assert announced_rate_limit(" 0.0167 ", RateLimit(rate=0.0056, burst=20)) == RateLimit(
+        rate=0.0167, burst=20
+    )
+    assert announced_rate_limit("2", None) == RateLimit(rate=2.0, burst=1)

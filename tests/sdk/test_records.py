@@ -15,14 +15,12 @@ from orderhub.sdk import (
     Address,
     LineFields,
     MalformedRecordError,
-    address_from,
     html_text,
     items_at,
-    parse_quantity,
     required_utc,
     texts_at,
 )
-from orderhub.sdk.records import identifiers_of, person_name
+from orderhub.sdk.records import address_from, identifiers_of, parse_quantity, person_name
 
 # -- items_at ---------------------------------------------------------------------------
 

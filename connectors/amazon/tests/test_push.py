@@ -3,15 +3,18 @@ shipments, "already fulfilled" read as already applied, clear refusals naming th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from orderhub.sdk import PushOutcome, RejectedError, ShipmentDraft, ShipmentLine
+from orderhub.sdk.carriers import broken_carrier_rule
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
 from orderhub.testing.sims.amazon import SimulatedAmazon
+from orderhub_connectors.amazon import AmazonConnector
 
 from .conftest import US, ConnectorFactory
 
@@ -211,3 +214,21 @@ def test_shipments_amazon_could_never_accept_are_refused_before_sending(
     assert field in caught.value.message and order["orderId"] in caught.value.message
     assert caught.value.fix
     assert confirmations(sim) == []
+
+
+def test_the_declared_carrier_rules_are_what_confirm_shipment_insists_on(
+    clock: FakeClock, order: dict[str, Any]
+) -> None:
+    # The push runner applies these before push_tracking; the keys are orderhub's carriers.
+    rules = AmazonConnector.carrier_rules
+    complete = shipment(order, clock, carrier_code="Other", carrier_name="Speedy Local Couriers")
+    assert broken_carrier_rule(rules, "other", complete) is None
+    for key, changes, field in [
+        ("other", {"carrier_name": None}, "carrierName"),
+        ("ups", {"tracking_number": " "}, "trackingNumber"),
+        ("ups", {"marketplace": None}, "marketplaceId"),
+        ("ups", {"carrier_code": ""}, "carrierCode"),
+    ]:
+        broken = broken_carrier_rule(rules, key, replace(complete, **changes))
+        assert broken is not None and f"(field {field})" in broken.message and broken.fix
+    assert broken_carrier_rule(rules, "ups", replace(complete, carrier_name=None)) is None

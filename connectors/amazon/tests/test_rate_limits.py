@@ -12,7 +12,7 @@ from itertools import pairwise
 import httpx
 import pytest
 
-from orderhub.sdk import RateLimit, RateLimitedError, SyncWindow
+from orderhub.sdk import RateLimit, RateLimitedError, RetryPolicy, SyncWindow
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
 from orderhub.testing.sims.amazon import USAGE_PLANS, SimulatedAmazon
@@ -125,3 +125,19 @@ def test_a_useless_rate_header_is_ignored(value: str, make_connector: ConnectorF
     connector = make_connector()
     response = httpx.Response(200, headers={"x-amzn-RateLimit-Limit": value})
     assert connector.rate_limit_from_response("searchOrders", response) is None
+
+
+def test_the_sync_and_retry_declarations_are_amazons() -> None:
+    # Most of them are the SDK's defaults; pinned here so a change of a default is a decision
+    # about Amazon too (see the comments on AmazonConnector).
+    cls = AmazonConnector
+    assert cls.retry_policy == RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=60.0)
+    assert cls.retry_policy.jitter == 0.1
+    assert cls.settle_delay == timedelta(minutes=2, seconds=5)
+    assert (cls.lookback, cls.max_window, cls.initial_backfill) == (
+        timedelta(minutes=10),
+        timedelta(days=7),
+        timedelta(days=30),
+    )
+    assert (cls.sorted_by_updated_at, cls.page_size) == (False, 100)
+    assert cls.rate_limit_header == "x-amzn-RateLimit-Limit"

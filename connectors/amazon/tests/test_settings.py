@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,14 @@ def test_a_refresh_token_written_in_the_file_is_refused(tmp_path: Path) -> None:
         check_config(load_config(path, env=ENV))
     assert "refresh_token" in str(caught.value)
     assert "Atzr|literal-in-the-file" not in str(caught.value)
+
+
+def test_the_client_secret_rotation_date_is_the_credentials_expiry() -> None:
+    raw = {"region": "na", "client_secret_expires_on": "2026-06-30"}
+    expiry = AmazonConnector.credentials_expiry(raw)
+    assert expiry is not None and expiry.expires_on == date(2026, 6, 30)
+    assert expiry.what == "the Amazon LWA client secret" and "client_secret_env" in expiry.fix
+    validated = settings(client_secret_expires_on=date(2026, 6, 30))
+    assert AmazonConnector.credentials_expiry(validated) == expiry
+    assert AmazonConnector.credentials_expiry({"region": "na"}) is None
+    assert AmazonConnector.credentials_expiry({"client_secret_expires_on": "June"}) is None

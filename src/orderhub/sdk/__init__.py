@@ -48,6 +48,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.fields import address_from, money_object, parse_quantity, value_at
 from orderhub.sdk.http import HttpClient, HttpStats
 from orderhub.sdk.listings import Listing
 from orderhub.sdk.paginate import (
@@ -76,25 +77,36 @@ from orderhub.sdk.parsing import (
 )
 from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.push import push_result, tracking_note, with_tracking
-from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.ratelimit import RateLimit, TokenBucket, announced_rate_limit
 from orderhub.sdk.records import (
     LineFields,
-    address_from,
     html_text,
     items_at,
-    parse_quantity,
     required_utc,
     texts_at,
 )
-from orderhub.sdk.responses import error_entries
+from orderhub.sdk.responses import answer_error, error_entries, error_text, first_error
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.settings_fields import name_list, secure_url, setting_date
+from orderhub.sdk.shipments import (
+    AlreadyShippedError,
+    check_shipment,
+    field_in_error,
+    field_refusal,
+    fix_for_field,
+    push_once,
+    refusal,
+    says_any,
+    shipped_lines,
+)
 from orderhub.sdk.statuses import StatusTable
 from orderhub.sdk.urls import api_root, https_url
 from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
     "Address",
+    "AlreadyShippedError",
     "AuthError",
     "BasicAuth",
     "Capability",
@@ -148,18 +160,28 @@ __all__ = [
     "TokenBucket",
     "TransientError",
     "address_from",
+    "announced_rate_limit",
+    "answer_error",
     "api_root",
     "catalog_item",
+    "check_shipment",
     "clean_address",
     "clean_text",
     "dig",
     "error_entries",
+    "error_text",
+    "field_in_error",
+    "field_refusal",
+    "first_error",
+    "fix_for_field",
     "format_utc",
     "html_text",
     "https_url",
     "items_at",
     "looks_secret",
     "minor_unit",
+    "money_object",
+    "name_list",
     "optional_object",
     "paginate",
     "parse_amount",
@@ -167,14 +189,21 @@ __all__ = [
     "parse_money",
     "parse_quantity",
     "parse_utc",
+    "push_once",
     "push_result",
     "read_window",
     "records_at",
+    "refusal",
     "require",
     "required_utc",
+    "says_any",
+    "secure_url",
+    "setting_date",
+    "shipped_lines",
     "texts_at",
     "tracking_note",
     "unit_price_from_total",
     "validate_order",
+    "value_at",
     "with_tracking",
 ]

@@ -27,9 +27,10 @@ from orderhub.sdk.clock import Clock
 from orderhub.sdk.drafts import OrderDraft, PushResult, ShipmentDraft
 from orderhub.sdk.errors import ConnectorError
 from orderhub.sdk.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, HttpClient
-from orderhub.sdk.ratelimit import RateLimit
+from orderhub.sdk.ratelimit import RateLimit, announced_rate_limit
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import register_secrets
+from orderhub.sdk.settings_fields import setting_date
 
 
 class Capability(StrEnum):
@@ -163,6 +164,10 @@ class Connector(Generic[S]):
     ``rate_limits``
         The channel's usage plan per operation name (the ``operation`` passed to
         ``self.http``). ``default_rate_limit`` covers operations not listed (None: no limit).
+    ``rate_limit_header``
+        A response header in which the channel announces the operation's rate in requests
+        per second (Amazon's ``x-amzn-RateLimit-Limit``); the announced rate is adopted,
+        keeping the declared burst. None: the declared plans stay.
     ``retry_policy``
         How transient and throttled requests are retried.
     ``lookback``
@@ -196,6 +201,11 @@ class Connector(Generic[S]):
     ``request_deadline``
         Seconds one whole request may take, connect to last byte (120 s by default); a
         silent or trickling channel fails the run with ``error_kind`` ``timeout``.
+    ``expiry_setting``
+        ``(setting, what, fix)``: the settings key holding the day a credential stops
+        working (an :data:`ExpiryDate`, e.g. ``"client_secret_expires_on"``), what it is
+        (``"the Amazon LWA client secret"``) and how to renew it; the default
+        :meth:`credentials_expiry` reads it. None: no known expiry.
     ``max_response_bytes``
         The largest answer read (32 MiB by default); a larger one is refused as it streams.
         Accounts override both with the settings of the same names.
@@ -207,6 +217,8 @@ class Connector(Generic[S]):
     settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     rate_limits: ClassVar[Mapping[str, RateLimit]] = {}
     default_rate_limit: ClassVar[RateLimit | None] = None
+    rate_limit_header: ClassVar[str | None] = None
+    expiry_setting: ClassVar[tuple[str, str, str] | None] = None
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     lookback: ClassVar[timedelta] = timedelta(minutes=10)
     settle_delay: ClassVar[timedelta] = timedelta(0)
@@ -296,9 +308,12 @@ class Connector(Generic[S]):
     def rate_limit_from_response(
         self, operation: str, response: httpx.Response
     ) -> RateLimit | None:
-        """Read a usage plan the channel announces in a response (e.g. Amazon's
-        ``x-amzn-RateLimit-Limit``). Return None to keep the declared plan."""
-        return None
+        """Read a usage plan the channel announces in a response. Return None to keep the
+        declared plan. Default: the rate in :attr:`rate_limit_header`, when declared."""
+        if self.rate_limit_header is None:
+            return None
+        announced = response.headers.get(self.rate_limit_header)
+        return announced_rate_limit(announced, self.rate_limits.get(operation))
 
     @classmethod
     def settings_attention(
@@ -316,7 +331,11 @@ class Connector(Generic[S]):
         ahead. Called with the raw ``[accounts.settings]`` table (secrets may be unset), so
         it must not need them; return None for a value it cannot read (``config check``
         reports that)."""
-        return None
+        if cls.expiry_setting is None:
+            return None
+        key, what, fix = cls.expiry_setting
+        expires = setting_date(settings, key)
+        return None if expires is None else CredentialExpiry(expires, what, fix)
 
     def close(self) -> None:
         """Release the HTTP connection pool (nothing to do when no request was made)."""

@@ -7,6 +7,7 @@ request the channel would throttle (the channel's 429 is then a surprise, not th
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -84,3 +85,17 @@ class TokenBucket:
             self._refill()
             self._limit = limit
             self._tokens = min(self._tokens, float(limit.burst))
+
+
+def announced_rate_limit(value: str | None, declared: RateLimit | None) -> RateLimit | None:
+    """The plan a channel announces as a rate in a response header (Amazon's
+    ``x-amzn-RateLimit-Limit: 0.0167``, requests per second), with the ``declared`` plan's
+    burst (1 without one), for :meth:`Connector.rate_limit_from_response`. None when the
+    header is missing or not a positive finite number: the declared plan stays."""
+    try:
+        rate = float((value or "").strip())
+    except ValueError:
+        return None
+    if not math.isfinite(rate) or rate <= 0:
+        return None
+    return RateLimit(rate=rate, burst=declared.burst if declared is not None else 1)
