@@ -148,3 +148,16 @@ def test_file_and_connector_setting_problems_share_one_header_and_exit_code(
     assert "accounts[0].settings.max_response_bytes" in both
     for output in (settings_only, both):
         assert "Input should" not in output and "Value error" not in output
+
+
+def test_a_command_meeting_an_unknown_connector_says_so_as_config_check_does(
+    orderhub: Cli,
+) -> None:
+    orderhub.write_config(account_toml("shop", BASE_URL, connector="woocomerce"))
+    env = {KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"}
+    checked = assert_clean_failure(orderhub("config", "check", env=env), code=2)
+    synced = assert_clean_failure(orderhub("sync", "shop", env=env), code=2)
+    for output in (checked, synced):
+        assert output.startswith("Configuration problem")
+        assert '- orderhub.toml: accounts[0].connector: connector "woocomerce"' in output
+        assert 'Did you mean "woocommerce"?' in output

@@ -15,7 +15,7 @@ from orderhub.config.values import AccountConfig, AppConfig
 from orderhub.registry import CONNECTOR_GROUP, ConnectorLoadError, load_connector
 from orderhub.sdk.connector import ConnectorSettings
 
-__all__ = ["build_settings", "check_config"]
+__all__ = ["build_settings", "check_config", "connector_problem"]
 
 
 def build_settings(
@@ -112,14 +112,7 @@ def check_config(config: AppConfig, *, group: str | None = None) -> list[ConfigP
         try:
             cls = load_connector(account.connector, group=group or CONNECTOR_GROUP)
         except ConnectorLoadError as exc:
-            problems.append(
-                ConfigProblem(
-                    config.file,
-                    f"{account.key}.connector",
-                    f'connector "{account.connector}": {exc.reason}.',
-                    exc.fix,
-                )
-            )
+            problems.append(connector_problem(account, exc, config.file))
             continue
         if not account.enabled:
             continue
@@ -128,3 +121,15 @@ def check_config(config: AppConfig, *, group: str | None = None) -> list[ConfigP
         except ConfigError as exc:
             problems.extend(exc.problems)
     return problems
+
+
+def connector_problem(
+    account: AccountConfig, error: ConnectorLoadError, file: str | None
+) -> ConfigProblem:
+    """An account's connector that cannot be loaded, as a problem of its ``connector`` key."""
+    return ConfigProblem(
+        file,
+        f"{account.key}.connector",
+        f'connector "{account.connector}": {error.reason}.',
+        error.fix,
+    )
