@@ -32,6 +32,9 @@ password_env = "SMTP_PASSWORD"
 from = "orderhub@example.com"
 to = ["ops@example.com"]
 ```
+
+The file's shape is checked by :mod:`orderhub.config.alerts`, which makes the dataclasses
+below.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ our words, so no library wording reaches the user.
 from __future__ import annotations
 
 import types
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -87,20 +87,6 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def _tagged_member(annotation: Any, tag: str) -> Any:
-    """The member of a tagged union (``type = "webhook"``) whose tag is ``tag``."""
-    if get_origin(annotation) not in (Union, types.UnionType):
-        return None
-    for arg in get_args(annotation):
-        member = _unwrap(arg)
-        if not _is_model(member):
-            continue
-        for info in member.model_fields.values():
-            if get_origin(info.annotation) is Literal and tag in get_args(info.annotation):
-                return member
-    return None
-
-
 class _Place:
     def __init__(self) -> None:
         self.key = ""
@@ -126,10 +112,6 @@ def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> _Place:
             place.step(f"[{part}]")
             args = get_args(target)
             current = args[0] if get_origin(target) in (list, tuple) and args else Any
-            continue
-        member = _tagged_member(target, part)
-        if member is not None:
-            current = member  # the tag is not a key of the file
             continue
         place.step(part)
         if _is_model(target):
@@ -253,16 +235,8 @@ def describe(
         return key, unknown, f"{did_you_mean(name, known)}{hint}"
     if error_type == "missing":
         label = info.get("label") or name
-        return key, f"missing {label}.", info.get("fix") or f"Add {name} = {example}."
-    if error_type in ("union_tag_invalid", "union_tag_not_found"):
-        tag = ctx.get("tag")
-        expected = str(ctx.get("expected_tags", "")).replace("'", '"')
-        shown_tag = _shown(tag) if tag is not None else "nothing"
-        return (
-            f"{key}.{ctx.get('discriminator', 'type')}".replace("'", ""),
-            (f"{shown_tag} is not a type that fits here."),
-            f"Write type = one of {expected}.",
-        )
+        add = f"Add {name} = {example}." if example else f"Add {name}."
+        return key, f"missing {label}.", info.get("fix") or add
     if error_type == "literal_error":
         expected = str(ctx.get("expected", "")).replace("'", '"')
         return key, f"{shown} is not one of {expected}.", default_fix

@@ -34,14 +34,11 @@ __all__ = [
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _env_name(value: Any, info: ValidationInfo) -> str:
+def _env_name(value: Any) -> str:
     if isinstance(value, str) and ENV_NAME_RE.fullmatch(value.strip()):
         return value.strip()
-    name = info.field_name or "name_env"
-    raise invalid(
-        "must be the name of an environment variable.",
-        f'Write {name} = "MY_VARIABLE" and export MY_VARIABLE=... before starting orderhub.',
-    )
+    # The fix comes from the field (its example names a fitting variable).
+    raise invalid("must be the name of an environment variable.")
 
 
 #: The name of an environment variable (``"ORDERHUB_WEB_PASSWORD"``).
@@ -67,7 +64,7 @@ def environment(info: ValidationInfo) -> Mapping[str, str]:
 
 
 def _secret(value: Any, info: ValidationInfo) -> SecretRef:
-    variable = _env_name(value, info)
+    variable = _env_name(value)
     resolved = environment(info).get(variable, "")
     if not resolved:
         state = "is empty" if variable in environment(info) else "is not set"
