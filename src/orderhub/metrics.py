@@ -19,8 +19,6 @@ from orderhub.probes import Probe, ProbeServer
 if TYPE_CHECKING:
     from orderhub.health import AccountHealth
 
-METRICS_KEYS = ("port", "address")
-
 
 @dataclass(frozen=True)
 class MetricsConfig:
@@ -28,40 +26,6 @@ class MetricsConfig:
 
     port: int | None = None
     address: str = "0.0.0.0"  # noqa: S104 - a container's metrics must be reachable
-
-
-def read_metrics_config(
-    data: Mapping[str, Any],
-    *,
-    add: Callable[[str, str, str], None],
-    did_you_mean: Callable[[str, tuple[str, ...]], str],
-) -> MetricsConfig:
-    table = data.get("metrics", {})
-    if not isinstance(table, dict):
-        add("metrics", "must be a table.", "Write [metrics] then port = 9108.")
-        return MetricsConfig()
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in METRICS_KEYS:
-            add(
-                f"metrics.{key}",
-                "unknown key.",
-                f"{did_you_mean(key, METRICS_KEYS)}Keys: {', '.join(METRICS_KEYS)}.",
-            )
-        elif key == "port":
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-                add("metrics.port", f"{value!r} is not a port number.", "Write port = 9108.")
-            else:
-                values["port"] = value
-        elif not isinstance(value, str) or not value.strip():
-            add(
-                "metrics.address",
-                "must be an address to listen on.",
-                'Write address = "0.0.0.0" (all interfaces) or "127.0.0.1".',
-            )
-        else:
-            values["address"] = value.strip()
-    return MetricsConfig(**values)
 
 
 class WorkerMetrics:

@@ -8,8 +8,9 @@ import httpx
 import structlog
 from sqlalchemy import Engine
 
-from orderhub.config import AccountConfig, AppConfig, build_settings
-from orderhub.registry import load_connector
+from orderhub.config import AccountConfig, AppConfig, ConfigError, build_settings
+from orderhub.config.checking import connector_problem
+from orderhub.registry import ConnectorLoadError, load_connector
 from orderhub.sdk.clock import Clock
 from orderhub.sdk.connector import Connector, ConnectorContext
 from orderhub.store.db import make_engine
@@ -28,10 +29,13 @@ def build_connector(
 ) -> Connector[Any]:
     """Load the account's connector class, validate its settings and build the instance.
 
-    Raises :class:`orderhub.config.ConfigError` (bad settings) or
-    :class:`orderhub.registry.ConnectorLoadError` (connector missing or broken).
+    Raises :class:`orderhub.config.ConfigError`, naming the account's key, for bad settings
+    and for a connector that is missing or broken: both are the configuration being wrong.
     """
-    cls = load_connector(account.connector)
+    try:
+        cls = load_connector(account.connector)
+    except ConnectorLoadError as exc:
+        raise ConfigError([connector_problem(account, exc, config.file)]) from None
     settings = build_settings(account, cls.settings_model, config.file)
     context = ConnectorContext(
         account_id=account.id,

@@ -35,6 +35,7 @@ def test_the_example_without_its_variables_names_them(orderhub: Cli) -> None:
         "MYSHOP_WC_KEY (holding consumer_key) is not set",
         "MYSHOP_WC_SECRET (holding consumer_secret) is not set",
         "export MYSHOP_WC_SECRET=",
+        code=2,
     )
 
 
@@ -70,6 +71,7 @@ def test_a_missing_secret_variable_is_named(orderhub: Cli) -> None:
         "accounts[0].settings.consumer_secret_env",
         f"the environment variable {SECRET_VAR} (holding consumer_secret) is not set",
         f"Fix: export {SECRET_VAR}=...",
+        code=2,
     )
     assert "ck_present_123" not in output
 
@@ -85,6 +87,7 @@ def test_an_unsupported_database_url_is_refused_without_its_password(orderhub: C
         'the database "mysql" is not supported',
         "SQLite and PostgreSQL",
         "Fix:",
+        code=2,
     )
     assert "hunter2secret" not in output
 
@@ -114,6 +117,7 @@ def test_a_secret_written_in_the_file_is_refused_and_never_echoed(orderhub: Cli)
         "accounts[0].settings.consumer_secret",
         "secrets are not read from the file",
         'consumer_secret_env = "VAR"',
+        code=2,
     )
     assert literal not in output
 
@@ -123,3 +127,37 @@ def test_a_missing_configuration_file_is_named(orderhub: Cli) -> None:
     assert_clean_failure(
         result, "nowhere.toml", "does not exist", "config/orderhub.example.toml", code=2
     )
+
+
+def test_file_and_connector_setting_problems_share_one_header_and_exit_code(
+    orderhub: Cli,
+) -> None:
+    """A problem of the file's own shape and one of the connector's settings are the same
+    kind of failure: the configuration is wrong."""
+    orderhub.write_config(account_toml("shop", BASE_URL) + 'max_response_bytes = "big"\n')
+    env = {KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"}
+    settings_only = assert_clean_failure(orderhub("config", "check", env=env), code=2)
+    assert settings_only.startswith("Configuration problem")
+    assert '"big" is not a whole number' in settings_only
+    orderhub.write_config(
+        '[web]\nport = "8080"\n' + account_toml("shop", BASE_URL) + "max_response_bytes = 1\n"
+    )
+    both = assert_clean_failure(orderhub("config", "check", env=env), code=2)
+    assert both.startswith("Configuration problem")
+    assert '"8080" is not a port number' in both
+    assert "accounts[0].settings.max_response_bytes" in both
+    for output in (settings_only, both):
+        assert "Input should" not in output and "Value error" not in output
+
+
+def test_a_command_meeting_an_unknown_connector_says_so_as_config_check_does(
+    orderhub: Cli,
+) -> None:
+    orderhub.write_config(account_toml("shop", BASE_URL, connector="woocomerce"))
+    env = {KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"}
+    checked = assert_clean_failure(orderhub("config", "check", env=env), code=2)
+    synced = assert_clean_failure(orderhub("sync", "shop", env=env), code=2)
+    for output in (checked, synced):
+        assert output.startswith("Configuration problem")
+        assert '- orderhub.toml: accounts[0].connector: connector "woocomerce"' in output
+        assert 'Did you mean "woocommerce"?' in output

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +27,20 @@ def test_connectors_list_shows_woocommerce_loaded(orderhub: Cli) -> None:
     assert woocommerce["version"] not in ("", "-")
     assert "fetch_orders" in woocommerce["capabilities"]
     assert woocommerce["status"] == "ok"
+
+
+def test_connectors_list_as_json_and_csv(orderhub: Cli) -> None:
+    result = orderhub("connectors", "list", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["woocommerce"]["status"] == "ok"
+    assert "fetch_orders" in rows["woocommerce"]["capabilities"]
+    result = orderhub("connectors", "list", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    header, *lines = list(csv.reader(io.StringIO(result.stdout)))
+    assert header == ["name", "version", "capabilities", "package", "status"]
+    assert sorted(line[0] for line in lines) == sorted(rows)
+    assert orderhub("connectors", "list", "--format", "xml").exit_code == 2
 
 
 def test_version_and_help(orderhub: Cli) -> None:

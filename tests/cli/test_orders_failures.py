@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from collections import Counter
@@ -15,7 +17,17 @@ from orderhub.sdk import OrderStatus
 from orderhub.store.db import make_engine
 from orderhub.store.ingest import ORDERS, QUARANTINE
 
-from .conftest import SHOP_ORDERS, Cli, Shop, assert_clean_failure, assert_ok, table_records
+from .conftest import (
+    KEY_VAR,
+    SECRET_VAR,
+    SHOP_ORDERS,
+    Cli,
+    Shop,
+    account_toml,
+    assert_clean_failure,
+    assert_ok,
+    table_records,
+)
 
 
 def store_rows(directory: Path, table: Any) -> list[Any]:
@@ -141,6 +153,48 @@ def test_failures_lists_the_malformed_order_with_its_reason(synced: Cli, synced_
     assert "quantity 'two' is not an integer" in row["reason"]
     assert "orderhub failures --show ID" in output
     assert "Failed runs" not in output
+
+
+def test_failures_as_json_and_csv_carry_the_record_and_leave_it_new(
+    synced: Cli, synced_shop: Shop
+) -> None:
+    (malformed,) = [record.id for record in synced_shop.sim.store if record.malformed is not None]
+    result = synced("failures", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["kind"] == "quarantined"
+    assert (record["account"], record["channel"], record["order"]) == (
+        "shop",
+        "woocommerce",
+        str(malformed),
+    )
+    assert "quantity 'two' is not an integer" in record["reason"]
+    result = synced("failures", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    header, *rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert header[:5] == ["kind", "id", "account", "channel", "order"]
+    assert [row[:5] for row in rows] == [
+        ["quarantined", record["id"], "shop", "woocommerce", str(malformed)]
+    ]
+    # A script reading the list is not a person looking: the record is still new.
+    (stored,) = store_rows(synced.directory, QUARANTINE)
+    assert stored.acknowledged_at is None
+    assert_ok(synced("failures"))
+    (stored,) = store_rows(synced.directory, QUARANTINE)
+    assert stored.acknowledged_at is not None
+
+
+def test_failures_as_json_list_failed_runs_too(orderhub: Cli) -> None:
+    orderhub.write_config(account_toml("shop", "http://127.0.0.1:9"))
+    env = {KEY_VAR: "ck_x1234567", SECRET_VAR: "cs_x1234567"}
+    assert orderhub("sync", "shop", env=env).exit_code != 0  # nothing listens on port 9
+    result = orderhub("failures", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads(result.stdout)
+    assert run["kind"] == "failed run"
+    assert run["account"] == "shop"
+    assert run["reason"] and run["what to do"]
+    assert json.loads(orderhub("failures", "--format", "json", "--account", "other").stdout) == []
 
 
 def test_failures_show_prints_the_raw_payload(synced: Cli, synced_shop: Shop) -> None:

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from orderhub.cli.common import console, errors, fail, safe_url, state, user_errors
 from orderhub.cli.online import ONLINE_TIMEOUT, check_store, credential_names, online_fix
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.config import ConfigError, check_config
 from orderhub.logs import configure_logging
 from orderhub.registry import discover
@@ -28,23 +27,23 @@ db_app = typer.Typer(help="The order store's schema.", no_args_is_help=True)
 
 
 @connectors_app.command("list")
-def connectors_list() -> None:
+def connectors_list(fmt: FormatOption = Format.table) -> None:
     """Every installed connector, its version and capabilities, and any that failed to load."""
     configure_logging(level="warning", fmt="console")
     infos = discover()
-    table = Table(title="Connectors")
-    for column in ("name", "version", "capabilities", "package", "status"):
-        table.add_column(column)
+    listing = Listing(
+        "Connectors", ("name", "version", "capabilities", "package", "status"), keys=("name",)
+    )
     for info in infos:
-        table.add_row(
+        listing.add(
             info.name,
             info.version or "-",
             ", ".join(sorted(c.value for c in info.capabilities)) or "-",
             info.distribution or "-",
-            "[green]ok[/]" if info.ok else f"[red]failed to load:[/] {escape(str(info.error))}",
+            "ok" if info.ok else f"failed to load: {info.error}",
         )
-    console.print(table)
-    if not infos:
+    listing.emit(fmt, console)
+    if not infos and fmt is Format.table:
         console.print("No connectors installed. Install orderhub with `pip install .`.")
 
 

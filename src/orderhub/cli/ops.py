@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.common import age, console, fail, state, user_errors
-from orderhub.cli.output import Format, Listing
+from orderhub.cli.output import Format, FormatOption, Listing
 from orderhub.config import human_duration
 from orderhub.health import (
     CRITICAL,
@@ -163,6 +164,7 @@ def failures(
             help="Mark one quarantined record (by its id) as dealt with: no longer open.",
         ),
     ] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Quarantined records and failed runs, each with the reason and what to do."""
     st = state(ctx)
@@ -194,36 +196,23 @@ def failures(
             console.print_json(match[0].raw)
             return
         runs = queries.failed_runs(connection, account=account)
+        if fmt is not Format.table:
+            # Scripts get both kinds in one list; reading it is not a person's look, so
+            # the records stay new for the health model (and its alerts).
+            failure_listing(records, runs).emit(fmt, console)
+            return
         if not records and not runs:
             console.print("No failures. Every record read cleanly and the last runs succeeded.")
             return
         if records:
-            table = Table(title=f"Quarantined records ({len(records)})")
-            for column in (
-                "id",
-                "account",
-                "channel",
-                "order",
-                "reason",
-                "first seen",
-                "last seen",
-                "seen",
-                "resolved",
-            ):
-                table.add_column(column)
+            listing = Listing(
+                f"Quarantined records ({len(records)})",
+                QUARANTINE_COLUMNS,
+                keys=("id", "account", "order"),
+            )
             for record in records:
-                table.add_row(
-                    str(record.id),
-                    record.account_id,
-                    record.channel,
-                    escape(record.external_id or "?"),
-                    escape(record.reason),
-                    record.first_seen_at.strftime("%Y-%m-%d %H:%M"),
-                    record.last_seen_at.strftime("%Y-%m-%d %H:%M"),
-                    str(record.seen_count),
-                    record.resolved_at.strftime("%Y-%m-%d %H:%M") if record.resolved_at else "-",
-                )
-            console.print(table)
+                listing.add(*_quarantine_row(record))
+            listing.emit(fmt, console)
             # Listing them is the look: the health model stops counting them as new.
             acknowledge_quarantine(connection, datetime.now(UTC), account=account)
             connection.commit()
@@ -234,16 +223,83 @@ def failures(
                 highlight=False,
             )
         if runs:
-            table = Table(title=f"Failed runs since the last success ({len(runs)})")
-            for column in ("run", "account", "started", "kind", "error", "what to do"):
-                table.add_column(column)
+            listing = Listing(
+                f"Failed runs since the last success ({len(runs)})",
+                RUN_COLUMNS,
+                keys=("run", "account"),
+            )
             for run in runs:
-                table.add_row(
-                    str(run.id),
-                    run.account_id,
-                    run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    run.error_kind or "-",
-                    escape(run.error or "-"),
-                    escape(run.fix or "-"),
-                )
-            console.print(table)
+                listing.add(*_run_row(run))
+            listing.emit(fmt, console)
+
+
+QUARANTINE_COLUMNS = (
+    "id",
+    "account",
+    "channel",
+    "order",
+    "reason",
+    "first seen",
+    "last seen",
+    "seen",
+    "resolved",
+)
+RUN_COLUMNS = ("run", "account", "started", "kind", "error", "what to do")
+#: ``--format json|csv``: quarantined records and failed runs in one list, told apart by
+#: ``kind``; a column a kind does not have is empty.
+FAILURE_COLUMNS = (
+    "kind",
+    "id",
+    "account",
+    "channel",
+    "order",
+    "reason",
+    "what to do",
+    "first seen",
+    "last seen",
+    "seen",
+    "resolved",
+)
+_MINUTE = "%Y-%m-%d %H:%M"
+
+
+def _quarantine_row(record: Any) -> tuple[str, ...]:
+    return (
+        str(record.id),
+        record.account_id,
+        record.channel,
+        record.external_id or "?",
+        record.reason,
+        record.first_seen_at.strftime(_MINUTE),
+        record.last_seen_at.strftime(_MINUTE),
+        str(record.seen_count),
+        record.resolved_at.strftime(_MINUTE) if record.resolved_at else "-",
+    )
+
+
+def _run_row(run: Any) -> tuple[str, ...]:
+    return (
+        str(run.id),
+        run.account_id,
+        run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+        run.error_kind or "-",
+        run.error or "-",
+        run.fix or "-",
+    )
+
+
+def failure_listing(records: Sequence[Any], runs: Sequence[Any]) -> Listing:
+    """Both kinds of failure in one listing, for ``--format json|csv``."""
+    listing = Listing("Failures", FAILURE_COLUMNS, keys=("id", "account", "order"))
+    for record in records:
+        ident, account, channel, order, reason, first, last, seen, resolved = _quarantine_row(
+            record
+        )
+        listing.add(
+            "quarantined", ident, account, channel, order, reason, "", first, last, seen, resolved
+        )
+    for run in runs:
+        ident, account, started, kind, error, fix = _run_row(run)
+        reason = f"{kind}: {error}" if kind != "-" else error
+        listing.add("failed run", ident, account, "", "", reason, fix, started, started, "", "")
+    return listing

@@ -21,7 +21,7 @@ History. ``sync_runs`` rows older than ``history`` (30 days) are deleted, except
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,71 +121,6 @@ class RetentionConfig:
 
     def buyer_data_for(self, channel: str) -> timedelta:
         return self.channels.get(channel, self.buyer_data)
-
-
-RETENTION_KEYS = ("enabled", "buyer_data", "history", "keep_runs", "channels")
-
-
-def read_retention_config(
-    data: Mapping[str, Any],
-    *,
-    add: Callable[[str, str, str], None],
-    parse_duration: Callable[[Any], timedelta],
-) -> RetentionConfig:
-    """Read ``[retention]``; report each problem through ``add(key, message, fix)``."""
-    table = data.get("retention", {})
-    if not isinstance(table, dict):
-        add("retention", "must be a table.", "Write [retention] followed by its keys.")
-        return RetentionConfig()
-    values: dict[str, Any] = {}
-
-    def duration(key: str, value: Any) -> timedelta | None:
-        try:
-            parsed = parse_duration(value)
-        except ValueError as exc:
-            add(key, f"{exc}.", 'Write a duration, e.g. "30d".')
-            return None
-        if parsed <= timedelta(0):
-            add(key, "must be positive.", 'Write e.g. "30d".')
-            return None
-        return parsed
-
-    for key, value in table.items():
-        where = f"retention.{key}"
-        if key not in RETENTION_KEYS:
-            add(where, "unknown key.", f"Keys: {', '.join(RETENTION_KEYS)}.")
-        elif key == "enabled":
-            if isinstance(value, bool):
-                values["enabled"] = value
-            else:
-                add(where, "must be true or false.", "Write enabled = true.")
-        elif key == "keep_runs":
-            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10**6:
-                values["keep_runs"] = value
-            else:
-                add(where, "must be a whole number from 1 to 1000000.", "Write keep_runs = 50.")
-        elif key == "channels":
-            channels: dict[str, timedelta] = {}
-            if not isinstance(value, dict):
-                add(where, "must hold one table per channel.", "Write [retention.channels.amazon].")
-                continue
-            for channel, settings in value.items():
-                if not isinstance(settings, dict) or set(settings) != {"buyer_data"}:
-                    add(
-                        f"{where}.{channel}",
-                        "must hold exactly buyer_data.",
-                        'Write [retention.channels.amazon] buyer_data = "30d".',
-                    )
-                    continue
-                parsed = duration(f"{where}.{channel}.buyer_data", settings["buyer_data"])
-                if parsed is not None:
-                    channels[str(channel)] = parsed
-            values["channels"] = channels
-        else:
-            parsed = duration(where, value)
-            if parsed is not None:
-                values[key] = parsed
-    return RetentionConfig(**values)
 
 
 @dataclass
