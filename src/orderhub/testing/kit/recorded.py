@@ -221,9 +221,9 @@ class RecordedConformance:
             pytest.fail(str(exc), pytrace=False)
 
     def base_url_settings(self, base_url: str) -> dict[str, Any]:
-        from orderhub.testing.kit.conformance import ConnectorConformance
+        from orderhub.testing.kit.base import ConformanceBase
 
-        return ConnectorConformance.base_url_settings(self, base_url)  # type: ignore[arg-type]
+        return ConformanceBase.base_url_settings(self, base_url)  # type: ignore[arg-type]
 
     @pytest.fixture
     def recorded(self) -> Iterator[Harness]:
@@ -386,7 +386,7 @@ class RecordedConformance:
         """The log output of a check and of a fetch with a throttled and a failed request,
         and the error raised for an answer echoing the request, show no secret in any
         encoding (raw, URL-encoded, base64, JSON-escaped)."""
-        from orderhub.testing.kit.conformance import _decoded_forms
+        from orderhub.testing.kit.checks_hygiene import _decoded_forms
 
         capture = LogCapture()
         errors: list[str] = []
