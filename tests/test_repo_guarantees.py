@@ -2,7 +2,8 @@
 
 - Every connector registered in the ``orderhub.connectors`` entry-point group that lives in
   this repository ships ``connectors/<name>/README.md``, a conformance test class
-  (``tests/test_conformance.py`` with a ``ConnectorConformance`` subclass) and at least one
+  (``tests/test_conformance.py`` with a subclass of ``ConnectorConformance``, or of the
+  simulator-free ``RecordedConformance`` / ``StatefulConformance``) and at least one
   fixture JSON file.
 - Connectors import nothing from orderhub but ``orderhub.sdk`` (their simulator and tests
   may also use ``orderhub.testing``).
@@ -49,7 +50,11 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
+            if node.module == "orderhub":
+                # `from orderhub import sdk` imports the module orderhub.sdk.
+                found.extend((node.lineno, f"orderhub.{alias.name}") for alias in node.names)
+            else:
+                found.append((node.lineno, node.module))
     return found
 
 
@@ -66,7 +71,7 @@ def conformance_classes(path: Path) -> list[str]:
                 base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
                 for base in node.bases
             ]
-            if "ConnectorConformance" in bases:
+            if {"ConnectorConformance", "RecordedConformance", "StatefulConformance"} & set(bases):
                 names.append(node.name)
     return names
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from orderhub.sdk.connector import Connector
 from orderhub.sdk.drafts import validate_order
 from orderhub.testing.kit.base import (
     ConformanceBase,
@@ -95,47 +97,56 @@ class NormalizationChecks(ConformanceBase):
     ) -> None:
         """Each fixture's draft equals its golden file (``--update-golden`` rewrites them)."""
         valid, _malformed = self._fixtures()
-        if not valid:
-            pytest.skip("no fixtures_dir with fixture JSON files: golden files need fixtures")
-        assert self.fixtures_dir is not None
-        golden_dir = self.golden_dir or self.fixtures_dir.parent / "golden"
-        update = update_golden_requested(bool(request.config.getoption("update_golden", False)))
-        connector = conformance.connector()
-        problems = []
-        for path in valid:
-            produced = render_golden(connector.to_order(load_fixture(path)))
-            golden = golden_dir / path.name
-            if update:
-                write_golden(golden, produced)
-                continue
-            if not golden.exists():
-                problems.append(f"{path.name}: no golden file {golden}")
-                continue
-            expected = golden.read_text(encoding="utf-8")
-            if json.loads(expected) != json.loads(produced):
-                problems.append(diff_text(expected, produced, path.name))
-        stale = sorted({p.name for p in golden_dir.glob("*.json")} - {p.name for p in valid})
-        if stale:
-            problems.append(f"golden files without a fixture: {', '.join(stale)} (delete them)")
-        assert not problems, (
-            "golden files differ from what to_order makes of the fixtures (run pytest "
-            "--update-golden after an intended change, then review the diff):\n"
-            + "\n".join(problems)
-        )
+        golden_dir = self.golden_dir or (self.fixtures_dir or Path()).parent / "golden"
+        check_golden_files(conformance.connector(), valid, golden_dir, request)
 
     def test_normalization_malformed_fixtures_are_refused(self, conformance: Harness) -> None:
         """Each ``malformed_*.json`` fixture raises (MalformedRecordError, ideally) or gives
         a draft ``validate_order`` refuses; either way the record is quarantined."""
         _valid, malformed = self._fixtures()
-        if not malformed:
-            pytest.skip("no malformed_*.json fixtures")
-        connector = conformance.connector()
-        accepted = []
-        for path in malformed:
-            draft = _to_order_or_none(connector, load_fixture(path))
-            if draft is not None and not validate_order(draft):
-                accepted.append(path.name)
-        assert not accepted, (
-            f"to_order accepted {', '.join(accepted)}: raise MalformedRecordError naming the "
-            "bad field (parse_money / parse_utc / require do)"
-        )
+        check_malformed_refused(conformance.connector(), malformed)
+
+
+def check_golden_files(
+    connector: Connector[Any], valid: list[Path], golden_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    """The golden-file check, shared by both tiers: each valid fixture's draft equals its
+    golden file, and no golden file is left without a fixture."""
+    if not valid:
+        pytest.skip("no fixtures_dir with fixture JSON files: golden files need fixtures")
+    update = update_golden_requested(bool(request.config.getoption("update_golden", False)))
+    problems = []
+    for path in valid:
+        produced = render_golden(connector.to_order(load_fixture(path)))
+        golden = golden_dir / path.name
+        if update:
+            write_golden(golden, produced)
+            continue
+        if not golden.exists():
+            problems.append(f"{path.name}: no golden file {golden}")
+            continue
+        expected = golden.read_text(encoding="utf-8")
+        if json.loads(expected) != json.loads(produced):
+            problems.append(diff_text(expected, produced, path.name))
+    stale = sorted({p.name for p in golden_dir.glob("*.json")} - {p.name for p in valid})
+    if stale:
+        problems.append(f"golden files without a fixture: {', '.join(stale)} (delete them)")
+    assert not problems, (
+        "golden files differ from what to_order makes of the fixtures (run pytest "
+        "--update-golden after an intended change, then review the diff):\n" + "\n".join(problems)
+    )
+
+
+def check_malformed_refused(connector: Connector[Any], malformed: list[Path]) -> None:
+    """The malformed-fixture check, shared by both tiers."""
+    if not malformed:
+        pytest.skip("no malformed_*.json fixtures")
+    accepted = []
+    for path in malformed:
+        draft = _to_order_or_none(connector, load_fixture(path))
+        if draft is not None and not validate_order(draft):
+            accepted.append(path.name)
+    assert not accepted, (
+        f"to_order accepted {', '.join(accepted)}: raise MalformedRecordError naming the "
+        "bad field (parse_money / parse_utc / require do)"
+    )
