@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,25 @@ class ReadsOnlyProcessingOrders(WooCommerceConnector):
         )
 
 
+class DedupesByOrder(WooCommerceConnector):
+    """Takes any tracking note on the order for this shipment's: the second partial
+    shipment of an order is never sent."""
+
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        order = shipment.order_external_id
+        notes = self.http.get_json("list_notes", f"orders/{order}/notes", params={"type": "any"})
+        if isinstance(notes, list) and any("tracking number" in str(n) for n in notes):
+            return PushResult(outcome=PushOutcome.ALREADY_APPLIED, channel_reference=None)
+        return super().push_tracking(shipment)
+
+
+class CompletesOnPartial(WooCommerceConnector):
+    """Marks the order completed with every shipment, the first of several included."""
+
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        return super().push_tracking(replace(shipment, completes_order=True))
+
+
 def _stateful_class() -> type[Any]:
     """WooCommerce's own Tier 2 class (``tests/test_stateful.py``), loaded by path: the
     connector's tests are not a package."""
@@ -187,3 +207,11 @@ class TestStatefulLabelsQuarantineWithoutTheId(Stateful):
 
 class TestStatefulReadsOnlyProcessingOrders(Stateful):
     connector_class = ReadsOnlyProcessingOrders
+
+
+class TestStatefulDedupesByOrder(Stateful):
+    connector_class = DedupesByOrder
+
+
+class TestStatefulCompletesOnPartial(Stateful):
+    connector_class = CompletesOnPartial

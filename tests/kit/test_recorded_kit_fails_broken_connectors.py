@@ -87,6 +87,8 @@ def test_the_real_connector_passes_every_stateful_check(outcomes: Outcomes) -> N
             {
                 "test_push_again_is_already_applied",
                 "test_push_retried_after_a_lost_response_creates_no_second_shipment",
+                # The same bug: pushing the first partial shipment again adds a note.
+                "test_push_partial_shipments_ship_only_their_lines",
             },
             "2 shipments on the channel",
         ),
@@ -94,6 +96,16 @@ def test_the_real_connector_passes_every_stateful_check(outcomes: Outcomes) -> N
             "TestStatefulLabelsQuarantineWithoutTheId",
             {"test_sync_malformed_record_is_quarantined"},
             "make external_id(raw)",
+        ),
+        (
+            "TestStatefulDedupesByOrder",
+            {"test_push_partial_shipments_ship_only_their_lines"},
+            "not by its order",
+        ),
+        (
+            "TestStatefulCompletesOnPartial",
+            {"test_push_partial_shipments_ship_only_their_lines"},
+            "only when shipment.completes_order is true",
         ),
         (
             "TestStatefulReadsOnlyProcessingOrders",

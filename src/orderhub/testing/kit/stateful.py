@@ -20,7 +20,8 @@ each test asks for), a cancellation sets ``channel.cancel``, the malformed order
 ``malformed_*.json`` fixture, and shipments are what the connector POSTed below the order.
 The sync tests (first run, second run unchanged, a crash mid-run, quarantine of a bad
 record, a changed or cancelled order) and the push tests (applied once, again, after a
-lost answer) run against it with the real store.
+lost answer, and with ``PARTIAL_SHIPMENTS`` partial shipments of a several-line order) run
+against it with the real store.
 
 :class:`FakeChannelHooks` is the same fake as the hooks of a whole
 :class:`~orderhub.testing.kit.ConnectorConformance`, for a suite that wants every group
@@ -30,6 +31,7 @@ against it (the kit's own proofs do).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,12 +40,14 @@ import pytest
 from pydantic import SecretStr
 
 from orderhub.sdk.clock import Clock
+from orderhub.sdk.connector import Capability
+from orderhub.sdk.drafts import OrderStatus, PushOutcome
 from orderhub.testing.kit.base import ConformanceBase, _fail
 from orderhub.testing.kit.checks_push import PushChecks
 from orderhub.testing.kit.checks_sync import SyncChecks
 from orderhub.testing.kit.fake import ChannelRules, FakeChannel, dig
 from orderhub.testing.kit.golden import fixture_files, load_fixture
-from orderhub.testing.kit.harness import spread_times
+from orderhub.testing.kit.harness import Harness, spread_times
 from orderhub.testing.kit.recorded import load_scenarios
 
 __all__ = ["FakeChannelHooks", "StatefulConformance"]
@@ -135,6 +139,49 @@ class StatefulConformance(FakeChannelHooks, SyncChecks, PushChecks):
     collected itself."""
 
     __test__ = False
+
+    def test_push_partial_shipments_ship_only_their_lines(self, conformance: Harness) -> None:
+        """With ``PARTIAL_SHIPMENTS``: a shipment of one line of several is one shipment
+        and leaves the order not shipped on the channel; the shipment of the other lines
+        (another tracking number) is a second one; pushing the first again adds none."""
+        self._require(Capability.PARTIAL_SHIPMENTS)
+        external_id, full = self._push_order(conformance)
+        if len(full.lines) < 2:
+            pytest.skip("the recorded order has one line: record one with two or more lines")
+        first = replace(
+            full,
+            lines=full.lines[:1],
+            completes_order=False,
+            reference=f"{full.reference}-1",
+            tracking_number="1Z999AA10123456785",
+        )
+        rest = replace(
+            full,
+            lines=full.lines[1:],
+            reference=f"{full.reference}-2",
+            tracking_number="1Z999AA10123456796",
+        )
+        connector = conformance.connector()
+        applied = self._push(connector, first).outcome
+        assert applied is PushOutcome.APPLIED, f"the first partial shipment answered {applied}"
+        assert self._shipments(conformance, external_id) == 1
+        api = conformance.api
+        assert isinstance(api, FakeChannel)
+        order = connector.to_order(api.orders[external_id])
+        assert order.status is not OrderStatus.SHIPPED, (
+            "after a shipment of one line of several the order is shipped on the channel: "
+            "mark the order shipped only when shipment.completes_order is true"
+        )
+        self._push(connector, rest)
+        count = self._shipments(conformance, external_id)
+        assert count == 2, (
+            f"{count} shipment(s) after two partial shipments with different tracking "
+            "numbers: look for an existing shipment by its tracking number or reference, "
+            "not by its order"
+        )
+        self._push(connector, first)
+        count = self._shipments(conformance, external_id)
+        assert count == 2, f"pushing the first partial shipment again left {count} shipments"
 
 
 def _recorded_list_path(folder: Path) -> str:
