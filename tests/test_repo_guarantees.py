@@ -2,7 +2,8 @@
 
 - Every connector registered in the ``orderhub.connectors`` entry-point group that lives in
   this repository ships ``connectors/<name>/README.md``, a conformance test class
-  (``tests/test_conformance.py`` with a ``ConnectorConformance`` subclass) and at least one
+  (``tests/test_conformance.py`` with a subclass of ``ConnectorConformance``, or of the
+  simulator-free ``RecordedConformance`` / ``StatefulConformance``) and at least one
   fixture JSON file.
 - Connectors import nothing from orderhub but ``orderhub.sdk`` (their simulator and tests
   may also use ``orderhub.testing``).
@@ -70,7 +71,7 @@ def conformance_classes(path: Path) -> list[str]:
                 base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
                 for base in node.bases
             ]
-            if "ConnectorConformance" in bases:
+            if {"ConnectorConformance", "RecordedConformance", "StatefulConformance"} & set(bases):
                 names.append(node.name)
     return names
 

@@ -14,13 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from petshop.connector import (
-    CREATE_SHIPMENT,
-    LIST_ORDERS,
-    PetshopConnector,
-    _ceil_second,
-    _orders_of,
-)
+from petshop.connector import CREATE_SHIPMENT, LIST_ORDERS, PetshopConnector
 
 from orderhub.sdk import (
     ConnectorError,
@@ -36,13 +30,14 @@ from orderhub.sdk import (
     format_utc,
     paginate,
     parse_utc,
+    records_at,
 )
 
 
 def _window_params(connector: PetshopConnector, window: SyncWindow) -> dict[str, Any]:
     return {
         "updated_after": format_utc(window.start),
-        "updated_before": format_utc(_ceil_second(window.end)),
+        "updated_before": format_utc(window.end),
         "limit": connector.page_size,
     }
 
@@ -67,7 +62,7 @@ class DropsTheWindow(PetshopConnector):
             "orders",
             params={"limit": self.page_size},
             paginator=NextTokenPaginator("next_page_token", "page_token"),
-            records=_orders_of,
+            records=records_at("orders", LIST_ORDERS),
         )
 
 
@@ -78,7 +73,7 @@ class LoopsOnARepeatedToken(PetshopConnector):
         params = _window_params(self, window)
         while True:
             body = self.http.get_json(LIST_ORDERS, "orders", params=params)
-            yield from _orders_of(body)
+            yield from records_at("orders", LIST_ORDERS)(body)
             token = body.get("next_page_token")
             if not token:
                 return
@@ -129,7 +124,7 @@ class SendsUnderAnUndeclaredOperation(PetshopConnector):
             "orders",
             params=_window_params(self, window),
             paginator=NextTokenPaginator("next_page_token", "page_token"),
-            records=_orders_of,
+            records=records_at("orders", LIST_ORDERS),
         )
 
 
@@ -146,7 +141,7 @@ class MissesTheWindowStart(PetshopConnector):
             "orders",
             params=params,
             paginator=NextTokenPaginator("next_page_token", "page_token"),
-            records=_orders_of,
+            records=records_at("orders", LIST_ORDERS),
         )
 
 

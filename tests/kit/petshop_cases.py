@@ -2,53 +2,39 @@
 
 Copied as ``test_petshop_cases.py`` next to the generated ``petshop`` package and
 ``broken_connectors.py`` by ``test_kit_fails_broken_connectors.py``, which runs it in a
-pytest subprocess and reads the outcome of every standard test of every class.
+pytest subprocess and reads the outcome of every standard test of every class. Every
+case runs the whole kit against the kit's declared fake channel (``FakeChannelHooks``),
+built from the scaffold's recorded answers: no simulator.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import broken_connectors as broken
 import petshop
-from petshop.simulator import SimulatedPetshop
 
-from orderhub.sdk import Clock
-from orderhub.testing.kit import ConnectorConformance, load_fixture, spread_times
+from orderhub.testing.kit import ChannelRules, ConnectorConformance, FakeChannelHooks, NextToken
 
-FIXTURES = Path(petshop.__file__).parent / "tests" / "fixtures"
+TESTS = Path(petshop.__file__).parent / "tests"
 
 
-class PetshopCase(ConnectorConformance):
+class PetshopCase(FakeChannelHooks, ConnectorConformance):
+    """Every group of the kit against the declared fake (no simulator): the orders are
+    copies of the scaffold's recorded ones."""
+
     __test__ = False
     connector_class = petshop.PetshopConnector
     settings = {"api_token": "petshop_fake_token_2b7e9d41c8"}
-    list_path = "/orders"
-    push_path = "/orders/{external_id}/shipments"
-    fixtures_dir = FIXTURES
-
-    def make_api(self, clock: Clock) -> SimulatedPetshop:
-        return SimulatedPetshop(clock, api_token=self.settings["api_token"])
-
-    def add_orders(
-        self, api: SimulatedPetshop, n: int, start: datetime, end: datetime
-    ) -> list[str]:
-        order = load_fixture(FIXTURES / "order_paid.json")
-        return [api.add_order(order, modified=t)["id"] for t in spread_times(start, end, n)]
-
-    def change_order(self, api: SimulatedPetshop, external_id: str) -> None:
-        api.set_status(external_id, "cancelled")
-
-    def add_malformed_order(self, api: SimulatedPetshop, when: datetime) -> str:
-        order = load_fixture(FIXTURES / "malformed_total_not_a_number.json")
-        return str(api.add_order(order, modified=when)["id"])
-
-    def repeat_next_page(self, api: SimulatedPetshop) -> None:
-        api.repeat_next_token()
-
-    def shipments_on_channel(self, api: SimulatedPetshop, external_id: str) -> int:
-        return len(api.shipments(external_id))
+    recorded_dir = TESTS / "recorded"
+    fixtures_dir = TESTS / "fixtures"
+    sim_operations = {"list_orders": "orders.list"}
+    channel = ChannelRules(
+        filters={"updated_after": "updated_at >=", "updated_before": "updated_at <"},
+        paging=NextToken(),
+        records="orders",
+        shipments_key="shipments",
+    )
 
 
 class TestReference(PetshopCase):
@@ -106,10 +92,10 @@ class TestReadmeWithTodo(PetshopCase):
 
 
 class TestReferenceWithKitReplay(PetshopCase):
-    """The reference connector with the kit's own page replay instead of the simulator's
-    repeated token (what a test class gets when it does not implement repeat_next_page)."""
+    """The reference connector with the kit's own page replay (what a test class gets when
+    it does not implement repeat_next_page; the fake's suite never does)."""
 
-    repeat_next_page = ConnectorConformance.repeat_next_page  # type: ignore[assignment]
+    repeat_next_page = ConnectorConformance.repeat_next_page
 
 
 class TestLoopsOnARepeatedTokenWithKitReplay(TestReferenceWithKitReplay):

@@ -4,9 +4,10 @@ every standard test.
 
 The reference connector is what ``orderhub connectors new petshop`` generates; the broken
 variants (``broken_connectors.py``) subclass it with one bug each, and ``petshop_cases.py``
-declares one conformance class per variant. All of it runs in one pytest subprocess in a
-temporary directory (the generated package exists only there); the JUnit XML report gives
-the outcome of every test of every class.
+declares one conformance class per variant, each running the whole kit against the kit's
+declared fake channel built from the scaffold's recorded answers (no simulator). All of it
+runs in one pytest subprocess in a temporary directory (the generated package exists only
+there); the JUnit XML report gives the outcome of every test of every class.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from orderhub.testing.kit import ConnectorConformance
+from orderhub.testing.kit import ConnectorConformance, RecordedConformance, StatefulConformance
 from orderhub.testing.scaffold import create_connector
 
 HERE = Path(__file__).parent
 STANDARD_TESTS = sorted(name for name in dir(ConnectorConformance) if name.startswith("test_"))
+TIER1_TESTS = sorted(name for name in dir(RecordedConformance) if name.startswith("test_"))
+TIER2_TESTS = sorted(name for name in dir(StatefulConformance) if name.startswith("test_"))
 # Tests the reference connector may skip here, and why: the generated package is not
 # installed in that directory, and PostgreSQL runs only when the environment names a server.
 ALLOWED_SKIPS = ("is not registered yet", "ORDERHUB_TEST_DATABASE_URL is not set")
@@ -111,10 +114,11 @@ def test_the_reference_connector_passes_every_standard_test(outcomes: Outcomes) 
             assert any(reason in outcome.message for reason in ALLOWED_SKIPS), outcome
 
 
-def test_the_generated_test_class_passes_unchanged(outcomes: Outcomes) -> None:
-    generated = outcomes["TestPetshopConformance"]
-    assert {o.test for o in generated} == set(STANDARD_TESTS)
-    assert not [o.message[:500] for o in generated if o.result == "failed"]
+def test_the_generated_test_classes_pass_unchanged(outcomes: Outcomes) -> None:
+    for case, tests in (("TestPetshopRecorded", TIER1_TESTS), ("TestPetshopStateful", TIER2_TESTS)):
+        generated = outcomes[case]
+        assert {o.test for o in generated} == set(tests), case
+        assert not [o.message[:500] for o in generated if o.result == "failed"], case
 
 
 def test_the_kit_replays_a_page_when_the_test_class_cannot_repeat_one(

@@ -1,5 +1,5 @@
-"""Tier 1 of the kit can fail: each broken WooCommerce variant (``recorded_cases.py``)
-fails exactly the recorded-answer check named for its bug, the real connector none."""
+"""Tier 1 and Tier 2 of the kit can fail: each broken WooCommerce variant
+(``recorded_cases.py``) fails exactly the check named for its bug, the real connector none."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from orderhub.testing.kit import RecordedConformance
+from orderhub.testing.kit import RecordedConformance, StatefulConformance
 
 from .test_kit_fails_broken_connectors import Outcomes, _read_report, failed
 
 HERE = Path(__file__).parent
 TIER1_TESTS = sorted(name for name in dir(RecordedConformance) if name.startswith("test_"))
+TIER2_TESTS = sorted(name for name in dir(StatefulConformance) if name.startswith("test_"))
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +67,54 @@ def test_the_real_connector_passes_every_recorded_check(outcomes: Outcomes) -> N
     ],
 )
 def test_a_broken_connector_fails_exactly_its_recorded_check(
+    outcomes: Outcomes, case: str, expected: set[str], words: str
+) -> None:
+    assert failed(outcomes, case) == expected
+    messages = [o.message for o in outcomes[case] if o.result == "failed"]
+    assert any(words in message for message in messages), messages
+
+
+def test_the_real_connector_passes_every_stateful_check(outcomes: Outcomes) -> None:
+    assert {o.test for o in outcomes["TestStatefulReference"]} == set(TIER2_TESTS)
+    assert failed(outcomes, "TestStatefulReference") == set()
+
+
+@pytest.mark.parametrize(
+    ("case", "expected", "words"),
+    [
+        (
+            "TestStatefulPushesANoteEveryTime",
+            {
+                "test_push_again_is_already_applied",
+                "test_push_retried_after_a_lost_response_creates_no_second_shipment",
+                # The same bug: pushing the first partial shipment again adds a note.
+                "test_push_partial_shipments_ship_only_their_lines",
+            },
+            "2 shipments on the channel",
+        ),
+        (
+            "TestStatefulLabelsQuarantineWithoutTheId",
+            {"test_sync_malformed_record_is_quarantined"},
+            "make external_id(raw)",
+        ),
+        (
+            "TestStatefulDedupesByOrder",
+            {"test_push_partial_shipments_ship_only_their_lines"},
+            "not by its order",
+        ),
+        (
+            "TestStatefulCompletesOnPartial",
+            {"test_push_partial_shipments_ship_only_their_lines"},
+            "only when shipment.completes_order is true",
+        ),
+        (
+            "TestStatefulReadsOnlyProcessingOrders",
+            {"test_sync_order_changed_between_runs_is_updated"},
+            "the window must catch orders modified since the last run",
+        ),
+    ],
+)
+def test_a_broken_connector_fails_exactly_its_stateful_check(
     outcomes: Outcomes, case: str, expected: set[str], words: str
 ) -> None:
     assert failed(outcomes, case) == expected

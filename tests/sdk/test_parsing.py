@@ -154,3 +154,8 @@ def test_parse_epoch_reads_seconds_and_milliseconds(value: Any, unit: Any, expec
 def test_parse_epoch_refuses_what_is_not_a_unix_time(value: Any) -> None:
     with pytest.raises(MalformedRecordError, match="created"):
         parse_epoch(value, "created")
+
+
+def test_clean_address_upper_cases_the_country_code() -> None:
+    address = clean_address(city="London", country=" gb ")
+    assert address is not None and address.country == "GB"

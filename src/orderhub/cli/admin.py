@@ -108,9 +108,10 @@ def connectors_new(
             "(the conformance suite: it passes as generated)",
         ]
     steps.append(
-        f"Make {where}/simulator.py answer like the real channel, then adapt connector.py, "
-        "mapping.py, settings.py, the fixtures and the README (the walkthrough: 'Writing a "
-        "connector' in CONTRIBUTING.md)."
+        f"Record the real channel's answers into {where}/tests/recorded/ (one folder per "
+        "scenario), then adapt connector.py, the fixtures, the channel rules in "
+        "tests/test_conformance.py and the README (the walkthrough: 'Writing a connector' in "
+        "CONTRIBUTING.md)."
     )
     console.print("Next steps:", highlight=False, markup=False)
     for number, step in enumerate(steps, start=1):

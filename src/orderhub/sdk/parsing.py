@@ -162,8 +162,12 @@ def clean_address(**fields: Any) -> Address | None:
     """An :class:`~orderhub.sdk.drafts.Address` of ``fields`` (its field names: ``name``,
     ``company``, ``line1``, ``line2``, ``city``, ``region``, ``postal_code``, ``country``,
     ``phone``, ``email``), each passed through :func:`clean_text`; ``None`` when every one
-    is empty, so a channel that sends an empty address gives no address at all."""
-    address = Address(**{name: clean_text(value) for name, value in fields.items()})
+    is empty, so a channel that sends an empty address gives no address at all. The
+    country is upper-cased (ISO 3166-1 alpha-2 codes are; ``"gb"`` is ``"GB"``)."""
+    cleaned = {name: clean_text(value) for name, value in fields.items()}
+    if cleaned.get("country"):
+        cleaned["country"] = str(cleaned["country"]).upper()
+    address = Address(**cleaned)
     return None if address == Address() else address
 
 

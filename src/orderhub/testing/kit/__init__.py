@@ -37,6 +37,7 @@ A connector's own tests use the same parts: :class:`ConnectorBuilder` for their
 
 from orderhub.testing.kit.builder import ConnectorBuilder
 from orderhub.testing.kit.conformance import ConnectorConformance
+from orderhub.testing.kit.fake import ChannelRules, FakeChannel, NextToken, PageNumbers
 from orderhub.testing.kit.golden import (
     draft_from_json,
     draft_to_json,
@@ -56,20 +57,27 @@ from orderhub.testing.kit.guards import (
 )
 from orderhub.testing.kit.harness import Harness, LogCapture, spread_times
 from orderhub.testing.kit.recorded import RecordedApi, RecordedConformance, load_scenarios
+from orderhub.testing.kit.stateful import FakeChannelHooks, StatefulConformance
 
 __all__ = [
+    "ChannelRules",
     "ConnectorBuilder",
     "ConnectorConformance",
+    "FakeChannel",
+    "FakeChannelHooks",
     "GuardedClock",
     "GuardedTransport",
     "Harness",
     "ImpureCall",
     "KitTransport",
     "LogCapture",
+    "NextToken",
+    "PageNumbers",
     "RecordedApi",
     "RecordedConformance",
     "RequestLimitExceeded",
     "SimulatedCrash",
+    "StatefulConformance",
     "draft_from_json",
     "draft_to_json",
     "fixture_files",

@@ -30,7 +30,7 @@ from orderhub.testing.kit.guards import KitTransport, RequestLimitExceeded
 from orderhub.testing.sim import RecordedRequest, SimulatedApi
 
 if TYPE_CHECKING:
-    from orderhub.testing.kit.conformance import ConnectorConformance
+    from orderhub.testing.kit.base import ConformanceBase
 
 __all__ = ["Harness", "LogCapture", "spread_times"]
 
@@ -105,7 +105,7 @@ class Harness:
     front of it; ``settings`` the validated settings model.
     """
 
-    def __init__(self, suite: ConnectorConformance) -> None:
+    def __init__(self, suite: ConformanceBase) -> None:
         self.suite = suite
         self.cls: type[Connector[Any]] = suite.connector_class
         self.clock = FakeClock(suite.start_time)

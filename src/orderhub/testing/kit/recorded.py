@@ -20,8 +20,9 @@ fault the kit injects (429 with or without ``Retry-After``, 5xx, a timeout, a bo
 short, a slow answer) is served *instead of* the answer, which stays next in line. A
 request with no answer left is answered 404 and counted in ``unanswered``.
 
-:class:`RecordedConformance` runs the contract, fetch, resilience, normalisation and
-hygiene checks against it; no simulator is written. The sync and push checks need state
+:class:`RecordedConformance` runs the contract, fetch, resilience, normalisation (golden
+files and malformed fixtures included) and hygiene checks against it; no simulator is
+written. The sync and push checks need state
 (what has been shipped, what changed between two runs): they are Tier 2, run by
 :class:`~orderhub.testing.kit.ConnectorConformance` with a stateful fake.
 """
@@ -46,6 +47,8 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.testing.kit.checks_normalization import check_golden_files, check_malformed_refused
+from orderhub.testing.kit.golden import fixture_files
 from orderhub.testing.kit.harness import Harness, LogCapture
 from orderhub.testing.sim import Fault, SimRequest, SimResponse, SimulatedApi
 
@@ -221,9 +224,9 @@ class RecordedConformance:
             pytest.fail(str(exc), pytrace=False)
 
     def base_url_settings(self, base_url: str) -> dict[str, Any]:
-        from orderhub.testing.kit.conformance import ConnectorConformance
+        from orderhub.testing.kit.base import ConformanceBase
 
-        return ConnectorConformance.base_url_settings(self, base_url)  # type: ignore[arg-type]
+        return ConformanceBase.base_url_settings(self, base_url)  # type: ignore[arg-type]
 
     @pytest.fixture
     def recorded(self) -> Iterator[Harness]:
@@ -382,11 +385,30 @@ class RecordedConformance:
             problems = validate_order(first)
             assert not problems, f"order {first.external_id}: {'; '.join(problems)}"
 
+    def _fixture_files(self) -> tuple[list[Path], list[Path]]:
+        if self.fixtures_dir is None:
+            return [], []
+        if not self.fixtures_dir.is_dir():
+            pytest.fail(f"fixtures_dir {self.fixtures_dir} is not a directory", pytrace=False)
+        return fixture_files(self.fixtures_dir)
+
+    def test_normalization_golden_files_match(
+        self, recorded: Harness, request: pytest.FixtureRequest
+    ) -> None:
+        """Each fixture's draft equals its golden file (``--update-golden`` rewrites them)."""
+        valid, _malformed = self._fixture_files()
+        golden_dir = self.golden_dir or (self.fixtures_dir or Path()).parent / "golden"
+        check_golden_files(recorded.connector(), valid, golden_dir, request)
+
+    def test_normalization_malformed_fixtures_are_refused(self, recorded: Harness) -> None:
+        """Each ``malformed_*.json`` fixture is refused (raises, or gives an invalid draft)."""
+        check_malformed_refused(recorded.connector(), self._fixture_files()[1])
+
     def test_hygiene_logs_and_errors_carry_no_secret(self, recorded: Harness) -> None:
         """The log output of a check and of a fetch with a throttled and a failed request,
         and the error raised for an answer echoing the request, show no secret in any
         encoding (raw, URL-encoded, base64, JSON-escaped)."""
-        from orderhub.testing.kit.conformance import _decoded_forms
+        from orderhub.testing.kit.checks_hygiene import _decoded_forms
 
         capture = LogCapture()
         errors: list[str] = []

@@ -1,16 +1,16 @@
 """``orderhub connectors new NAME``: a new connector package that passes the conformance kit
 out of the box.
 
-It writes ``<directory>/<NAME>/`` from the templates in ``template/``: the connector, its
-settings and mapping, a README, a small simulated channel built on
-:mod:`orderhub.testing.sim` (next-token paging, bearer-token auth, an orders list and a
-shipments endpoint), and ``tests/`` with the Tier 1 class (``test_recorded.py``, run from
-the recorded answers in ``tests/recorded/`` with no simulator), the Tier 2 conformance
-class (``test_conformance.py``, with the simulator), fixture JSON files and their golden
-files. Inside a checkout of orderhub it also registers the entry point in
-``pyproject.toml``.
+It writes ``<directory>/<NAME>/`` from the templates in ``template/``: the connector (one
+module, the mapping included, built from the SDK's blocks: token auth, paging, parsers,
+carrier codes) and its settings, a README, and ``tests/``: the recorded answers of an
+example API (``tests/recorded/<scenario>/``, one folder per scenario), fixture JSON files
+with their golden files, and ``test_conformance.py``, one short file holding the Tier 1
+class (the kit's fake API serves the recordings) and the Tier 2 class (the kit's stateful
+fake, declared in a few lines). No simulator is written. Inside a checkout of orderhub it
+also registers the entry point in ``pyproject.toml``.
 
-The generated package imports only :mod:`orderhub.sdk` (its simulator and tests also use
+The generated package imports only :mod:`orderhub.sdk` (its tests also use
 :mod:`orderhub.testing`).
 """
 
@@ -43,12 +43,8 @@ FIRST_PARTY_PACKAGE = "orderhub_connectors"
 FILES: dict[str, str] = {
     "__init__.py": "package_init.py.tmpl",
     "connector.py": "connector.py.tmpl",
-    "settings.py": "settings.py.tmpl",
-    "mapping.py": "mapping.py.tmpl",
-    "simulator.py": "simulator.py.tmpl",
     "README.md": "README.md.tmpl",
     "tests/test_conformance.py": "test_conformance.py.tmpl",
-    "tests/test_recorded.py": "test_recorded.py.tmpl",
     "tests/recorded/pages/01.json": "recorded_pages_01.json.tmpl",
     "tests/recorded/pages/02.json": "recorded_pages_02.json.tmpl",
     "tests/recorded/empty/01.json": "recorded_empty_01.json.tmpl",
