@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from orderhub.sdk import PushOutcome, RejectedError, ShipmentDraft, ShipmentLine
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import SimulatedAmazon
 
 from .conftest import US, ConnectorFactory
 

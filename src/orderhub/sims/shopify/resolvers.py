@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, GraphQLSchema, build_schema
 
-from orderhub.testing.sims.shopify.generation import person
-from orderhub.testing.sims.shopify.records import (
+from orderhub.sims.shopify.generation import person
+from orderhub.sims.shopify.records import (
     FulfillmentRecord,
     LineRecord,
     ShopifyOrderRecord,
@@ -32,7 +32,7 @@ from orderhub.testing.sims.shopify.records import (
 )
 
 if TYPE_CHECKING:
-    from orderhub.testing.sims.shopify.api import SimulatedShopify
+    from orderhub.sims.shopify.shop import ShopifyShop
 
 __all__ = ["MAX_PAGE", "VISIBLE_DAYS", "Resolvers", "schema"]
 
@@ -162,7 +162,7 @@ def _by_id(record: ShopifyOrderRecord) -> tuple[Any, ...]:
 _SORTS = {"UPDATED_AT": _by_updated, "ID": _by_id}
 
 
-def _require(sim: SimulatedShopify, what: str, *scopes: str) -> None:
+def _require(sim: ShopifyShop, what: str, *scopes: str) -> None:
     if not set(scopes) & sim.scopes:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scopes[0]}` access scope.",
@@ -181,7 +181,7 @@ _WRITE_FULFILLMENT = (
 class Resolvers:
     """The root value (queries) and the mutation root of one simulated shop."""
 
-    def __init__(self, sim: SimulatedShopify) -> None:
+    def __init__(self, sim: ShopifyShop) -> None:
         self.sim = sim
         self._cache: dict[Any, tuple[int, list[ShopifyOrderRecord], list[list[Any]]]] = {}
 
