@@ -2,9 +2,10 @@
 
 Split by role: ``schema.graphql`` (the Admin API types orderhub uses), :mod:`.records` (what
 the store keeps), :mod:`.generation` (catalog and realistic orders), :mod:`.cost` (query
-cost and the leaky bucket), :mod:`.resolvers` (GraphQL answers and mutations),
-:mod:`.shop` (the store's state the resolvers use), :mod:`.helpers` (test and demo
-helpers) and :mod:`.api` (HTTP routes, tokens, throttling).
+cost and the leaky bucket), :mod:`.paging` (cursors and the ``orders`` search syntax),
+:mod:`.resolvers` (GraphQL answers and mutations), :mod:`.shop` (the store's state the
+resolvers use), :mod:`.helpers` (test and demo helpers) and :mod:`.api` (HTTP routes,
+tokens, throttling).
 """
 
 from orderhub.sims.shopify.api import SimulatedShopify
