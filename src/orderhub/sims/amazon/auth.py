@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from orderhub.sims.amazon.base import AmazonBase
 from orderhub.sims.amazon.records import TOKEN_PATH
-from orderhub.testing.sim import (
-    Route,
-    SimRequest,
-    SimResponse,
-    TokenStatus,
-    route,
-)
+from orderhub.testing.sim import Route, SimRequest, SimResponse, TokenStatus, route
 
 
 class AmazonAuth(AmazonBase):

@@ -22,12 +22,7 @@ from orderhub.sims.amazon.records import (
     MalformedKind,
 )
 from orderhub.sims.amazon.shipping import AmazonShipping
-from orderhub.testing.sim import (
-    LiveFeed,
-    creation_times,
-    modified_later,
-    whole_seconds,
-)
+from orderhub.testing.sim import LiveFeed, creation_times, modified_later, whole_seconds
 
 _ORDER_ID_PREFIX = {"na": ("111", "112", "113", "114", "701", "702"), "eu": ("028", "171", "202",
                     "203", "204", "205", "206", "302", "303", "304", "305", "306", "402", "403",

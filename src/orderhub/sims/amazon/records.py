@@ -11,9 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from orderhub.sdk.ratelimit import RateLimit
-from orderhub.testing.sim import (
-    SimRecord,
-)
+from orderhub.testing.sim import SimRecord
 
 SEARCH_PATH = "/orders/2026-01-01/orders"
 

@@ -22,10 +22,7 @@ from orderhub.sims.amazon.records import (
     _package_key,
 )
 from orderhub.sims.common import utc_seconds as _iso
-from orderhub.testing.sim import (
-    copy_json,
-    deep_merge,
-)
+from orderhub.testing.sim import copy_json, deep_merge
 
 _ZERO_DECIMAL_CURRENCIES = frozenset({"JPY"})
 

@@ -8,9 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from orderhub.testing.sim import (
-    SimRequest,
-)
+from orderhub.testing.sim import SimRequest
 
 # -- sandbox examples ---------------------------------------------------------------------------
 

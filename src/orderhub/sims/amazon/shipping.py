@@ -18,11 +18,7 @@ from orderhub.sims.amazon.records import (
 )
 from orderhub.sims.amazon.rendering import AmazonRendering
 from orderhub.sims.common import utc_seconds as _iso
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    route,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, route
 
 _POSITIVE_NUMBER = re.compile(r"^[0-9]+$")
 

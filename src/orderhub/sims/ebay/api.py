@@ -13,12 +13,7 @@ from orderhub.sims.ebay.base import _UNENCODED, _raw_param
 from orderhub.sims.ebay.errors import _errors, _FilterError, ebay_error
 from orderhub.sims.ebay.generation import EbayGeneration
 from orderhub.sims.ebay.records import API_PATH, EbayOrderRecord, _by_created, _parse_ts
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    offset_slice,
-    route,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, offset_slice, route
 
 _STATUS_FILTERS = {
     "{NOT_STARTED|IN_PROGRESS}": frozenset({"NOT_STARTED", "IN_PROGRESS"}),

@@ -7,14 +7,7 @@ from __future__ import annotations
 from orderhub.sims.ebay.errors import ACCESS_DENIED, INVALID_TOKEN, _errors
 from orderhub.sims.ebay.quota import EbayQuota
 from orderhub.sims.ebay.records import SCOPE, TOKEN_PATH
-from orderhub.testing.sim import (
-    IssuedToken,
-    Route,
-    SimRequest,
-    SimResponse,
-    TokenStatus,
-    route,
-)
+from orderhub.testing.sim import IssuedToken, Route, SimRequest, SimResponse, TokenStatus, route
 
 
 class EbayAuth(EbayQuota):

@@ -210,7 +210,7 @@ class EbayBase(SimulatedApi):
             400, ebay_error(error_id, message, long_message=long_message, parameters=parameters)
         )
 
-    # -- getOrder --------------------------------------------------------------------------------
+    # -- lookups ---------------------------------------------------------------------------------
 
     def _find(self, order_id: str) -> EbayOrderRecord | None:
         internal = self._by_order_id.get(order_id)

@@ -18,9 +18,7 @@ from orderhub.sims.ebay.records import (
     _fulfillment_status,
 )
 from orderhub.sims.ebay.shipping import EbayShipping
-from orderhub.testing.sim import (
-    whole_seconds,
-)
+from orderhub.testing.sim import whole_seconds
 
 
 class EbayChanges(EbayShipping):

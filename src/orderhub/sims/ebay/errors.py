@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderhub.testing.sim import (
-    SimResponse,
-)
+from orderhub.testing.sim import SimResponse
 
 # -- errors -------------------------------------------------------------------------------------
 

@@ -25,11 +25,7 @@ from orderhub.sims.ebay.records import (
     Listing,
     MalformedKind,
 )
-from orderhub.testing.sim import (
-    LiveFeed,
-    creation_times,
-    whole_seconds,
-)
+from orderhub.testing.sim import LiveFeed, creation_times, whole_seconds
 
 CATALOG: tuple[Listing, ...] = (
     Listing("364512345678", None, "CAM-35MM-VINTAGE", "Vintage 35mm Film Camera, tested",

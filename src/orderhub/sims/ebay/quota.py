@@ -5,9 +5,7 @@ from __future__ import annotations
 from orderhub.sims.ebay.base import EbayBase
 from orderhub.sims.ebay.errors import TOO_MANY_REQUESTS, _errors
 from orderhub.sims.ebay.records import ebay_day
-from orderhub.testing.sim import (
-    SimResponse,
-)
+from orderhub.testing.sim import SimResponse
 
 
 class EbayQuota(EbayBase):

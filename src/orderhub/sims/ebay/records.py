@@ -13,9 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orderhub.sims.common import cents as _money
-from orderhub.testing.sim import (
-    SimRecord,
-)
+from orderhub.testing.sim import SimRecord
 
 API_PATH = "/sell/fulfillment/v1"
 

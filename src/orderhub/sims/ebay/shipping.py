@@ -18,12 +18,7 @@ from orderhub.sims.ebay.records import (
     _parse_ts,
 )
 from orderhub.sims.ebay.rendering import EbayRendering
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    route,
-    whole_seconds,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, route, whole_seconds
 
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 

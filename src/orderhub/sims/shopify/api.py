@@ -35,18 +35,10 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.language import DocumentNode, FragmentDefinitionNode
 
-from orderhub.sims.shopify.cost import (
-    MAX_SINGLE_QUERY_COST,
-    query_cost,
-)
+from orderhub.sims.shopify.cost import MAX_SINGLE_QUERY_COST, query_cost
 from orderhub.sims.shopify.helpers import ShopifyHelpers
 from orderhub.sims.shopify.resolvers import schema
-from orderhub.testing.sim import (
-    Route,
-    SimRequest,
-    SimResponse,
-    route,
-)
+from orderhub.testing.sim import Route, SimRequest, SimResponse, route
 
 _BAD_TOKEN = (  # an error message, not a secret
     "[API] Invalid API key or access token (unrecognized login or wrong password)"  # noqa: S105

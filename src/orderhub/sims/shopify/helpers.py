@@ -11,13 +11,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from orderhub.sims.shopify import generation as gen
-from orderhub.sims.shopify.records import (
-    ShopifyOrderRecord,
-)
+from orderhub.sims.shopify.records import ShopifyOrderRecord
 from orderhub.sims.shopify.shop import ShopifyShop
-from orderhub.testing.sim import (
-    creation_times,
-)
+from orderhub.testing.sim import creation_times
 
 
 def _pick(rng: random.Random, mix: Sequence[tuple[str, int]]) -> str:

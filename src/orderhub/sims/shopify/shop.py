@@ -9,17 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from graphql import (
-    GraphQLError,
-)
+from graphql import GraphQLError
 from graphql.language import DocumentNode
 
 from orderhub.sdk.clock import Clock
 from orderhub.sims.shopify import generation as gen
-from orderhub.sims.shopify.cost import (
-    PLANS,
-    CostBucket,
-)
+from orderhub.sims.shopify.cost import PLANS, CostBucket
 from orderhub.sims.shopify.records import (
     FulfillmentOrderLine,
     FulfillmentOrderRecord,
@@ -28,11 +23,7 @@ from orderhub.sims.shopify.records import (
     Variant,
 )
 from orderhub.sims.shopify.resolvers import Resolvers
-from orderhub.testing.sim import (
-    OrderStore,
-    SimResponse,
-    SimulatedApi,
-)
+from orderhub.testing.sim import OrderStore, SimResponse, SimulatedApi
 
 DEFAULT_SCOPES = frozenset(
     {"read_orders", "read_products", "write_merchant_managed_fulfillment_orders"}

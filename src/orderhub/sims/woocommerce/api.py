@@ -15,12 +15,7 @@ from urllib.parse import urlencode
 from orderhub.sims.woocommerce.base import _as_bool, _as_int, _wp_list
 from orderhub.sims.woocommerce.products import WooProducts
 from orderhub.sims.woocommerce.records import WOO_STATUSES, WooOrderRecord, _by_created, _by_id
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    page_number_slice,
-    route,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, page_number_slice, route
 
 # The ``status`` list filter also takes ``any`` (every status except trash).
 _LIST_STATUSES = ("any", *WOO_STATUSES)

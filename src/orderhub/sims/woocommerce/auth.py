@@ -7,11 +7,7 @@ from __future__ import annotations
 import hmac
 
 from orderhub.sims.woocommerce.base import WooBase
-from orderhub.testing.sim import (
-    Route,
-    SimRequest,
-    SimResponse,
-)
+from orderhub.testing.sim import Route, SimRequest, SimResponse
 
 
 class WooAuth(WooBase):

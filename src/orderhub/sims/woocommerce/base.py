@@ -12,12 +12,7 @@ from typing import Any, Literal
 
 from orderhub.sdk.clock import Clock
 from orderhub.sims.woocommerce.records import WooNote, WooOrderRecord
-from orderhub.testing.sim import (
-    OrderStore,
-    SimRequest,
-    SimResponse,
-    SimulatedApi,
-)
+from orderhub.testing.sim import OrderStore, SimRequest, SimResponse, SimulatedApi
 
 
 def _wp_list(items: Sequence[str]) -> str:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from orderhub.sims.woocommerce.base import _as_bool, _wp_list
 from orderhub.sims.woocommerce.generation import WooGeneration
 from orderhub.sims.woocommerce.records import WooNote
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    route,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, route
 
 _NOTE_TYPES = ("any", "customer", "internal")
 

@@ -8,13 +8,7 @@ from typing import Any
 from orderhub.sims.woocommerce.base import _as_int
 from orderhub.sims.woocommerce.notes import WooNotes
 from orderhub.sims.woocommerce.records import CATALOG
-from orderhub.testing.sim import (
-    SimRequest,
-    SimResponse,
-    copy_json,
-    page_number_slice,
-    route,
-)
+from orderhub.testing.sim import SimRequest, SimResponse, copy_json, page_number_slice, route
 
 
 class WooProducts(WooNotes):

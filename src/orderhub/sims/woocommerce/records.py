@@ -9,9 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from orderhub.testing.sim import (
-    SimRecord,
-)
+from orderhub.testing.sim import SimRecord
 
 #: Every order status a store can report (``checkout-draft`` comes with the block checkout).
 WOO_STATUSES = (

@@ -22,10 +22,7 @@ from orderhub.sims.woocommerce.records import (
     _product_for,
     _wall,
 )
-from orderhub.testing.sim import (
-    copy_json,
-    deep_merge,
-)
+from orderhub.testing.sim import copy_json, deep_merge
 
 # Relative popularity of the catalog entries (the card without a SKU is rare).
 _WEIGHTS = (8, 12, 9, 6, 10, 6, 4, 4, 5, 5, 5, 3, 6, 1)
