@@ -18,8 +18,8 @@ import httpx
 import structlog
 
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 RESULTS = Path(__file__).parent / "results"

@@ -52,12 +52,12 @@ from orderhub import registry
 from orderhub.config import load_config
 from orderhub.logs import configure_logging, reset_logging
 from orderhub.sdk import SystemClock
+from orderhub.sims.amazon import SimulatedAmazon
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
 from orderhub.testing.db import temporary_schema
-from orderhub.testing.sims.amazon import SimulatedAmazon
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub.worker import scheduler
 from orderhub.worker.scheduler import PULLS, Worker, pool_sizes
 

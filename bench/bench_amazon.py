@@ -1,7 +1,7 @@
 """Amazon: API calls and simulated time of a backfill, against the rate-limit floor and against
 the per-order-items (Orders v0) approach; zero 429s when polling for a simulated day.
 
-Everything runs against the simulated Selling Partner API (``orderhub.testing.sims.amazon``)
+Everything runs against the simulated Selling Partner API (``orderhub.sims.amazon``)
 with its usage plans enforced, on a ``FakeClock``: the connector's rate-limit waits advance
 simulated time, so a four-hour backfill takes seconds of real time and the figures are
 exact, not noisy. The same run measures:
@@ -50,12 +50,12 @@ from orderhub.sdk import (
     format_utc,
     paginate,
 )
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.sync.window import chunks, plan_window
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 from orderhub_connectors.amazon.auth import lwa_auth
 

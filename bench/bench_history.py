@@ -31,12 +31,12 @@ from _support import ACCOUNT, woo_connector, write_result
 from sqlalchemy import Engine, func, insert, literal, select
 
 from orderhub.logs import configure_logging, reset_logging
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import LINES, ORDERS
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 GOAL = 1.2
 BATCH = 5000

@@ -1,6 +1,6 @@
 """Shopify: API calls and simulated time of a backfill against the cost-bucket floor.
 
-Runs against the simulated Shopify store (``orderhub.testing.sims.shopify``) with its query
+Runs against the simulated Shopify store (``orderhub.sims.shopify``) with its query
 cost and leaky bucket enforced for the chosen plan, on a ``FakeClock``: the connector's
 waits for the bucket advance simulated time, so an hour-long backfill takes seconds of real
 time and the figures are exact.
@@ -39,11 +39,11 @@ from sqlalchemy import func, select
 
 from orderhub.logs import configure_logging, reset_logging
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.shopify import PLANS, SimulatedShopify
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.shopify import PLANS, SimulatedShopify
 from orderhub_connectors.shopify import ShopifyConnector
 from orderhub_connectors.shopify.queries import ORDERS_PER_PAGE
 

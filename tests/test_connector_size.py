@@ -41,3 +41,10 @@ def test_the_first_party_connectors_are_measured() -> None:
     assert set(figures["connectors"]) >= {"amazon", "ebay", "woocommerce"}
     assert all(lines > 0 for lines in figures["connectors"].values())
     assert figures["scaffold"]["test_class"] > 0
+
+
+def test_the_simulators_are_a_room_of_their_own() -> None:
+    rooms = size.measure()["rooms"]
+    assert rooms["sims"] > 0 and rooms["testing"] > 0
+    # testing/ is measured without the simulators: it holds no sims/ folder any more.
+    assert not (size.ROOT / "src" / "orderhub" / "testing" / "sims").exists()

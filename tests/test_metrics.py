@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from orderhub.config import ConfigError, load_config
 from orderhub.metrics import MetricsConfig, WorkerMetrics
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 

@@ -8,6 +8,9 @@
 - Connectors import nothing from orderhub but ``orderhub.sdk`` (their simulator and tests
   may also use ``orderhub.testing``).
 - The core (``src/orderhub`` outside ``testing/``) never imports a concrete connector.
+- The first-party simulators (``src/orderhub/sims/``) import from orderhub only the SDK, the
+  simulator framework ``orderhub.testing.sim`` and each other, never a connector; the core
+  uses them only in ``orderhub demo``, and the test kit not at all.
 - Only ``src/orderhub/worker/`` imports APScheduler.
 
 Imports are read with ``ast``, so a mention in a docstring or comment does not count, and an
@@ -159,6 +162,41 @@ def test_the_core_never_imports_a_connector() -> None:
     )
 
 
+SIMS = SRC / "sims"
+SIM_IMPORTS = ("orderhub.sdk", "orderhub.testing.sim", "orderhub.sims")
+#: The only core modules that may use the first-party simulators.
+SIM_USERS = ("demo.py",)
+
+
+def test_the_simulators_import_no_connector_and_only_their_framework() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in python_files(SIMS)
+        for line, module in imports_of(path)
+        if _within(module, (FIRST_PARTY,))
+        or (_within(module, ("orderhub",)) and not _within(module, SIM_IMPORTS))
+    ]
+    assert not offenders, (
+        "a simulator may import only orderhub.sdk, orderhub.testing.sim and orderhub.sims:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_only_the_demo_uses_the_simulators() -> None:
+    # The conformance kit must stand without the first-party simulators, and the core
+    # reaches them only for `orderhub demo`.
+    offenders = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in python_files(SRC)
+        if SIMS not in path.parents and str(path.relative_to(SRC)) not in SIM_USERS
+        for line, module in imports_of(path)
+        if _within(module, ("orderhub.sims",))
+    ]
+    assert not offenders, "only src/orderhub/demo.py may import orderhub.sims:\n" + (
+        "\n".join(offenders)
+    )
+
+
 def test_only_the_worker_imports_apscheduler() -> None:
     offenders = [
         f"{path.relative_to(REPO)}:{line} imports {module}"
@@ -179,6 +217,10 @@ def test_the_checks_see_the_imports_they_look_for() -> None:
     assert any(m.startswith("apscheduler") for m in scheduler)
     woo = {m for _, m in imports_of(CONNECTORS / "woocommerce" / "connector.py")}
     assert "orderhub.sdk" in woo
+    demo = {m for _, m in imports_of(SRC / "demo.py")}
+    assert "orderhub.sims.woocommerce" in demo
+    amazon = {m for _, m in imports_of(SIMS / "amazon" / "api.py")}
+    assert "orderhub.testing.sim" in amazon
 
 
 def test_every_source_folder_is_a_package_so_the_wheel_ships_it() -> None:
@@ -196,4 +238,48 @@ def test_every_source_folder_is_a_package_so_the_wheel_ships_it() -> None:
     )
     assert not missing, "folders the wheel would leave out (add an __init__.py):\n" + "\n".join(
         missing
+    )
+
+
+def _declared_package_data() -> dict[str, list[str]]:
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared: dict[str, list[str]] = config["tool"]["setuptools"]["package-data"]
+    return declared
+
+
+def _matches(relative: Path, pattern: str) -> bool:
+    # setuptools globs: "*" stays within one folder, so compare part by part.
+    from fnmatch import fnmatchcase
+
+    wanted = Path(pattern).parts
+    return len(wanted) == len(relative.parts) and all(
+        fnmatchcase(part, glob) for part, glob in zip(relative.parts, wanted, strict=True)
+    )
+
+
+def test_every_data_file_beside_the_code_is_declared_package_data() -> None:
+    # A data file the package reads at run time (the Amazon simulator's sandbox examples,
+    # the Shopify simulator's schema) works from a checkout and is missing after
+    # `pip install .` unless pyproject.toml declares it as package data.
+    declared = _declared_package_data()
+    undeclared = []
+    for path in sorted(SRC.rglob("*")):
+        if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        owners = [folder for folder in path.parents if (folder / "__init__.py").is_file()]
+        if not any(
+            _matches(path.relative_to(owner), pattern)
+            for owner in owners
+            if owner == SRC or SRC in owner.parents
+            for pattern in [
+                *declared.get("*", []),
+                *declared.get(".".join(owner.relative_to(SRC.parent).parts), []),
+            ]
+        ):
+            undeclared.append(str(path.relative_to(REPO)))
+    assert not undeclared, (
+        "files the wheel would leave out (add their pattern to [tool.setuptools.package-data] "
+        "in pyproject.toml):\n" + "\n".join(undeclared)
     )

@@ -39,16 +39,16 @@ from orderhub.matching import import_catalog_csv
 from orderhub.sdk.clock import SystemClock
 from orderhub.shipping.record import PUSHES, SHIPMENTS, RecordedShipment, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
+from orderhub.sims.amazon import CATALOG as AMAZON_CATALOG
+from orderhub.sims.amazon import SimulatedAmazon
+from orderhub.sims.ebay import CATALOG as EBAY_CATALOG
+from orderhub.sims.ebay import SimulatedEbay
+from orderhub.sims.shopify import SimulatedShopify
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store import queries
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import LINES, ORDERS
 from orderhub.sync.pull import PullResult
-from orderhub.testing.sims.amazon import CATALOG as AMAZON_CATALOG
-from orderhub.testing.sims.amazon import SimulatedAmazon
-from orderhub.testing.sims.ebay import CATALOG as EBAY_CATALOG
-from orderhub.testing.sims.ebay import SimulatedEbay
-from orderhub.testing.sims.shopify import SimulatedShopify
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 if TYPE_CHECKING:
     from orderhub.cli.common import CliState

@@ -28,7 +28,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from orderhub.logs import get_redactor
 from orderhub.sdk import SystemClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 
 
 @dataclass

@@ -22,8 +22,8 @@ from typer.testing import CliRunner, Result
 from orderhub.cli import app
 from orderhub.logs import get_redactor, reset_logging
 from orderhub.sdk import SystemClock
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing.sim import SimServer
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 ORDERHUB_VARIABLES = (
     "ORDERHUB_CONFIG",

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from orderhub.config import AppConfig, load_config
 from orderhub.health import AccountHealth, account_health
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.sync.pull import PullResult, PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 KEY, SECRET = "ck_health_0a1b2c3d", "cs_health_4e5f6a7b"

@@ -19,8 +19,8 @@ from orderhub.matching import (
 )
 from orderhub.matching.index import ITEMS
 from orderhub.sdk import Connector, ConnectorContext, ConnectorSettings
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 from orderhub_connectors.woocommerce.connector import _variation_record
 

@@ -11,10 +11,10 @@ import structlog
 from sqlalchemy import Engine, select
 
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.ingest import LINES, ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 

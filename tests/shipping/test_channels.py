@@ -17,13 +17,13 @@ from orderhub.sdk import Connector, ConnectorContext
 from orderhub.shipping.push import PushRunner
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentError, ShipmentRequest
+from orderhub.sims.amazon import SimulatedAmazon
+from orderhub.sims.ebay import SimulatedEbay
+from orderhub.sims.shopify import SimulatedShopify
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault, SimRequest
-from orderhub.testing.sims.amazon import SimulatedAmazon
-from orderhub.testing.sims.ebay import SimulatedEbay
-from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 from orderhub_connectors.ebay import EbayConnector, EbaySettings
 from orderhub_connectors.shopify import ShopifyConnector, ShopifySettings

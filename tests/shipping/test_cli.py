@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from orderhub.cli import app
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.record import PUSHES, SHIPMENTS
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.db import make_engine, upgrade
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector
 
 runner = CliRunner()

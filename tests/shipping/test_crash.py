@@ -16,10 +16,10 @@ from orderhub.sdk import ConnectorContext, SystemClock
 from orderhub.shipping.push import PushRunner
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.db import make_engine, upgrade
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 TRACKING = "1Z999AA10123456784"

@@ -16,9 +16,9 @@ from orderhub.sdk import CarrierRule, ConnectorContext, PushResult, ShipmentDraf
 from orderhub.shipping.push import DUE, PushRunner, verify_pushes
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault, SimResponse
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 from .conftest import pull

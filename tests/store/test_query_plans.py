@@ -22,10 +22,10 @@ from orderhub.sdk import ConnectorContext
 from orderhub.shipping.push import PushRunner, verify_pushes
 from orderhub.shipping.record import record_shipments
 from orderhub.shipping.requests import ShipmentRequest
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store import queries
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 #: Tables whose size is set by configuration, not by time: one row per account or per

@@ -11,8 +11,8 @@ import pytest
 import structlog
 
 from orderhub.sdk import ConnectorContext
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
 
 

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.ingest import EVENTS, ORDERS, QUARANTINE, read_cursor
 from orderhub.store.runs import ACCOUNT_STATE, RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.db import POSTGRES_SKIP_REASON, postgres_url, temporary_store
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 from .conftest import ConnectorFactory
 

@@ -18,15 +18,15 @@ import pytest
 import structlog
 
 from orderhub.sdk import ConnectorContext, RateLimit, ShipmentDraft, ShipmentLine
-from orderhub.testing import FakeClock
-from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import (
+from orderhub.sims.amazon import (
     ALL_DATASETS,
     FULFILLMENT_STATUSES,
     SimulatedAmazon,
     extract_sandbox_examples,
     sandbox_examples,
 )
+from orderhub.testing import FakeClock
+from orderhub.testing.sim import Fault
 from orderhub.testing.specs import missing, spec_file
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

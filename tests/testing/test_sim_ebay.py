@@ -20,14 +20,14 @@ import pytest
 import structlog
 
 from orderhub.sdk import ConnectorContext, ShipmentDraft, ShipmentLine
-from orderhub.testing.clock import FakeClock
-from orderhub.testing.sim import Fault
-from orderhub.testing.sims.ebay import (
+from orderhub.sims.ebay import (
     SCOPE,
     SCOPE_READONLY,
     SimulatedEbay,
     ebay_day,
 )
+from orderhub.testing.clock import FakeClock
+from orderhub.testing.sim import Fault
 from orderhub.testing.specs import missing, spec_file
 from orderhub_connectors.ebay import EbayConnector, EbaySettings
 

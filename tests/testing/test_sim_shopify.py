@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from orderhub.sims.shopify import PLANS, SimulatedShopify
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.shopify import PLANS, SimulatedShopify
 from orderhub_connectors.shopify import queries as q
 
 TOKEN = "shpat_sim_test_token_0123456789"

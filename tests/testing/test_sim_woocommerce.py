@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from orderhub.sdk.ratelimit import RateLimit
+from orderhub.sims.woocommerce import CATALOG, WOO_STATUSES, SimulatedWooCommerce
 from orderhub.testing.clock import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.woocommerce import CATALOG, WOO_STATUSES, SimulatedWooCommerce
 from orderhub.testing.specs import missing, spec_file
 
 API = "/wp-json/wc/v3"

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, func, select
 from orderhub.config import AppConfig, load_config
 from orderhub.logs import get_redactor
 from orderhub.sdk import SystemClock
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.ingest import ORDERS
 from orderhub.store.runs import ACCOUNT_STATE
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 
 @dataclass

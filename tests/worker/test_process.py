@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.store.db import make_engine
 from orderhub.store.ingest import CURSORS, ORDERS
 from orderhub.store.runs import RUNS
 from orderhub.testing.sim import SimRequest, SimResponse, SimServer
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 
 from .conftest import Shop, account_toml, make_shop
 

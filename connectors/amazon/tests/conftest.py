@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import ConnectorBuilder
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 
 # The simulated seller's credentials: long and distinctive, so a leak into a log line or an

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from orderhub.sdk import AuthError, SyncWindow
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.store.runs import ACCOUNT_STATE, RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector
 
 from .conftest import ConnectorFactory

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from orderhub.sdk import OrderDraft, ShipmentDraft, ShipmentLine
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.testing.kit import ConnectorConformance, spread_times
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, US

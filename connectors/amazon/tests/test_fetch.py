@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from orderhub.sdk import RejectedError, SyncWindow, format_utc
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.amazon import SimulatedAmazon
 
 from .conftest import CA, US, ConnectorFactory
 

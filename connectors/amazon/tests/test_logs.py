@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 
 from orderhub.logs import configure_logging, get_redactor, reset_logging
 from orderhub.sdk import ConnectorError, ShipmentDraft, ShipmentLine
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import SimulatedAmazon
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, US, ConnectorFactory
 

@@ -30,13 +30,13 @@ from orderhub.sdk import (
     OrderStatus,
     validate_order,
 )
+from orderhub.sims.amazon import FULFILLMENT_STATUSES
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import (
     GuardedClock,
     fixture_files,
     load_fixture,
 )
-from orderhub.testing.sims.amazon import FULFILLMENT_STATUSES
 from orderhub_connectors.amazon import AmazonConnector
 from orderhub_connectors.amazon.mapping import STATUS_MAP
 

@@ -11,9 +11,9 @@ import pytest
 
 from orderhub.sdk import PushOutcome, RejectedError, ShipmentDraft, ShipmentLine
 from orderhub.sdk.carriers import broken_carrier_rule
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector
 
 from .conftest import US, ConnectorFactory

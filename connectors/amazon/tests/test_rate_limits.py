@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from orderhub.sdk import RateLimit, RateLimitedError, RetryPolicy, SyncWindow
+from orderhub.sims.amazon import USAGE_PLANS, SimulatedAmazon
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.amazon import USAGE_PLANS, SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector
 
 from .conftest import ConnectorFactory

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from orderhub.config import build_settings, check_config, load_config
-from orderhub.testing.sims import amazon as sim_amazon
+from orderhub.sims import amazon as sim_amazon
 from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
 from orderhub_connectors.amazon.marketplaces import MARKETPLACES
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Engine, func, select
 
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.store.ingest import EVENTS, LINES, ORDERS, QUARANTINE
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.amazon import SimulatedAmazon
 
 from .conftest import CA, US, ConnectorFactory
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import ConnectorBuilder
-from orderhub.testing.sims.ebay import SimulatedEbay
 from orderhub_connectors.ebay import EbayConnector
 
 # The simulated keyset and consent: long and distinctive, so a leak into a log line or an

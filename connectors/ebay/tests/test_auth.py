@@ -13,11 +13,11 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import Engine, select
 
 from orderhub.sdk import AuthError
+from orderhub.sims.ebay import SCOPE, SCOPE_READONLY, SimulatedEbay
 from orderhub.store.runs import ACCOUNT_STATE, RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.ebay import SCOPE, SCOPE_READONLY, SimulatedEbay
 from orderhub_connectors.ebay import EbayConnector, EbaySettings, refresh_token_warning
 
 from .conftest import ACCOUNT, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ConnectorFactory

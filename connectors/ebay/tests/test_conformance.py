@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.testing.kit import ConnectorConformance, spread_times
-from orderhub.testing.sims.ebay import SimulatedEbay
 from orderhub_connectors.ebay import EbayConnector
 
 CLIENT_ID = "orderhubK-KitApp-PRD-7c1e5a9b3-2d8f4e6a"

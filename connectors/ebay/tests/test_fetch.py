@@ -13,9 +13,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from orderhub.sdk import SyncWindow, TransientError
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault, RecordedRequest
-from orderhub.testing.sims.ebay import SimulatedEbay
 from orderhub_connectors.ebay.connector import ebay_time, orders_query
 
 from .conftest import ConnectorFactory

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from orderhub.logs import configure_logging, reset_logging
 from orderhub.sdk import RejectedError, ShipmentDraft, ShipmentLine
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.ebay import SimulatedEbay
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ConnectorFactory
 

@@ -18,9 +18,9 @@ from orderhub.sdk import (
     ShipmentLine,
     TransientError,
 )
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.ebay import SimulatedEbay
 
 from .conftest import ACCOUNT, ConnectorFactory
 from .spec import problems

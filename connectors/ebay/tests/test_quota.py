@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from orderhub.sdk import RateLimitedError, ShipmentDraft, ShipmentLine, SyncWindow
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.store.runs import ACCOUNT_STATE
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.ebay import SimulatedEbay
 from orderhub_connectors.ebay.quota import (
     DailyQuota,
     ebay_day,

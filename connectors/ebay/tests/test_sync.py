@@ -11,11 +11,11 @@ import httpx
 from sqlalchemy import Engine, func, select
 
 from orderhub.sdk import ShipmentDraft, ShipmentLine
+from orderhub.sims.ebay import SimulatedEbay
 from orderhub.store.ingest import EVENTS, LINES, ORDERS, QUARANTINE
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub.testing.sims.ebay import SimulatedEbay
 
 from .conftest import ACCOUNT, ConnectorFactory
 

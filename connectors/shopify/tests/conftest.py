@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from orderhub.sims.shopify import SimulatedShopify
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import ConnectorBuilder
-from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub_connectors.shopify import ShopifyConnector
 
 # Long and distinctive, so a leak into a log line cannot be missed.

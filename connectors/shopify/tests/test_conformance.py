@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orderhub.sims.shopify import SimulatedShopify
 from orderhub.testing.kit import ConnectorConformance, spread_times
 from orderhub.testing.sim import SimRequest
-from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub_connectors.shopify import ShopifyConnector
 
 CLIENT_ID = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"

@@ -23,9 +23,9 @@ from orderhub.sdk import (
     SyncWindow,
     TransientError,
 )
+from orderhub.sims.shopify import SimulatedShopify
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub.testing.sims.shopify import SimulatedShopify
 from orderhub_connectors.shopify import ShopifyConnector
 
 # The simulated store's credentials (as in conftest.py, which pytest does not make importable).

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import ConnectorBuilder
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector
 
 # The simulated shop's accepted credentials (tests read them back as sim.consumer_key and

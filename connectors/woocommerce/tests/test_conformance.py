@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orderhub.sims.woocommerce import SimulatedWooCommerce
 from orderhub.testing.kit import ConnectorConformance, spread_times
-from orderhub.testing.sims.woocommerce import SimulatedWooCommerce
 from orderhub_connectors.woocommerce import WooCommerceConnector
 
 KEY = "ck_5e0b7c2d9a4f4e1b8c3d6a7f0e2b9c41d8a6f3e2"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
-from orderhub.testing.sims.shopify.records import (
+from orderhub.sims.shopify.records import (
     FulfillmentOrderLine,
     FulfillmentOrderRecord,
     LineRecord,

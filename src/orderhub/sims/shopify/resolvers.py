@@ -1,6 +1,6 @@
 """The simulated shop's GraphQL resolvers: records rendered as the Admin API answers them,
-cursor paging, the ``orders`` search syntax, access scopes, and the two fulfillment
-mutations with Shopify's rules (``userErrors`` rather than exceptions for a refused input).
+access scopes, and the two fulfillment mutations with Shopify's rules (``userErrors``
+rather than exceptions for a refused input). Paging and search are in :mod:`.paging`.
 
 graphql-core's default resolver reads dict keys and calls callables with ``(info, **args)``,
 so an order is a dict whose nested connections are closures: only what a query selects is
@@ -9,11 +9,6 @@ rendered.
 
 from __future__ import annotations
 
-import base64
-import bisect
-import json
-import re
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -22,8 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, GraphQLSchema, build_schema
 
-from orderhub.testing.sims.shopify.generation import person
-from orderhub.testing.sims.shopify.records import (
+from orderhub.sims.shopify.generation import person
+from orderhub.sims.shopify.paging import (
+    MAX_PAGE,
+    SORTS,
+    by_created,
+    connection,
+    matches,
+    order_filter,
+)
+from orderhub.sims.shopify.records import (
     FulfillmentRecord,
     LineRecord,
     ShopifyOrderRecord,
@@ -32,14 +35,12 @@ from orderhub.testing.sims.shopify.records import (
 )
 
 if TYPE_CHECKING:
-    from orderhub.testing.sims.shopify.api import SimulatedShopify
+    from orderhub.sims.shopify.shop import ShopifyShop
 
 __all__ = ["MAX_PAGE", "VISIBLE_DAYS", "Resolvers", "schema"]
 
-MAX_PAGE = 250
 #: Without ``read_all_orders`` only orders created in the last 60 days are visible.
 VISIBLE_DAYS = 60
-_TERM = re.compile(r"""(\w+):(>=|<=|>|<)?('[^']*'|"[^"]*"|\S+)""")
 
 
 @cache
@@ -59,110 +60,7 @@ def _amount(value: Decimal) -> str:
     return text if "." in text else f"{text}.0"
 
 
-def _cursor(key: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
-
-
-def _uncursor(value: str) -> list[Any]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(value.encode()))
-    except (ValueError, TypeError) as exc:
-        raise GraphQLError("Invalid cursor for current pagination sort.") from exc
-    if not isinstance(decoded, list):
-        raise GraphQLError("Invalid cursor for current pagination sort.")
-    return decoded
-
-
-def connection(
-    items: Sequence[Any],
-    keys: Sequence[list[Any]],
-    args: dict[str, Any],
-    render: Callable[[Any], Any],
-) -> dict[str, Any]:
-    """A Relay connection over ``items`` (sorted by ``keys``), with ``first``/``after`` or
-    ``last``/``before`` as Shopify pages them (one of first and last is required, at most
-    250 each)."""
-    first, last = args.get("first"), args.get("last")
-    if first is None and last is None:
-        raise GraphQLError("you must provide one of first or last")
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and not 0 <= value <= MAX_PAGE:
-            raise GraphQLError(f"The {name} argument must be between 0 and {MAX_PAGE}.")
-    lo, hi = 0, len(items)
-    if args.get("after"):
-        lo = bisect.bisect_right(keys, _uncursor(args["after"]))
-    if args.get("before"):
-        hi = bisect.bisect_left(keys, _uncursor(args["before"]))
-    if args.get("reverse"):
-        raise GraphQLError("reverse is not simulated")
-    if first is not None:
-        start, stop = lo, min(hi, lo + first)
-    else:
-        start, stop = max(lo, hi - int(last or 0)), hi
-    chosen = [render(item) for item in items[start:stop]]
-    cursors = [_cursor(key) for key in keys[start:stop]]
-    return {
-        "nodes": chosen,
-        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, chosen, strict=True)],
-        "pageInfo": {
-            "hasNextPage": stop < hi,
-            "hasPreviousPage": start > lo,
-            "startCursor": cursors[0] if cursors else None,
-            "endCursor": cursors[-1] if cursors else None,
-        },
-    }
-
-
-def _search_time(raw: str) -> datetime:
-    text = raw.strip("'\"")
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise GraphQLError(f"Invalid search value: {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def order_filter(query: str | None) -> tuple[tuple[str, str, datetime], ...]:
-    """The ``updated_at`` / ``created_at`` comparisons of an ``orders`` search query (terms
-    joined by ``AND`` or spaces). Other terms are ignored, as Shopify ignores fields it does
-    not filter on."""
-    found = []
-    for name, op, value in _TERM.findall(query or ""):
-        if name in ("updated_at", "created_at"):
-            found.append((name, op or "=", _search_time(value)))
-    return tuple(found)
-
-
-def _keep(record: ShopifyOrderRecord, terms: tuple[tuple[str, str, datetime], ...]) -> bool:
-    for name, op, value in terms:
-        have = record.modified if name == "updated_at" else record.created
-        if not {
-            ">=": have >= value,
-            "<=": have <= value,
-            ">": have > value,
-            "<": have < value,
-            "=": have == value,
-        }[op]:
-            return False
-    return True
-
-
-def _by_updated(record: ShopifyOrderRecord) -> tuple[Any, ...]:
-    return (record.modified.timestamp(), record.id)
-
-
-def _by_created(record: ShopifyOrderRecord) -> tuple[Any, ...]:
-    return (record.created.timestamp(), record.id)
-
-
-def _by_id(record: ShopifyOrderRecord) -> tuple[Any, ...]:
-    return (record.id,)
-
-
-_SORTS = {"UPDATED_AT": _by_updated, "ID": _by_id}
-
-
-def _require(sim: SimulatedShopify, what: str, *scopes: str) -> None:
+def _require(sim: ShopifyShop, what: str, *scopes: str) -> None:
     if not set(scopes) & sim.scopes:
         raise GraphQLError(
             f"Access denied for {what} field. Required access: `{scopes[0]}` access scope.",
@@ -181,7 +79,7 @@ _WRITE_FULFILLMENT = (
 class Resolvers:
     """The root value (queries) and the mutation root of one simulated shop."""
 
-    def __init__(self, sim: SimulatedShopify) -> None:
+    def __init__(self, sim: ShopifyShop) -> None:
         self.sim = sim
         self._cache: dict[Any, tuple[int, list[ShopifyOrderRecord], list[list[Any]]]] = {}
 
@@ -221,9 +119,9 @@ class Resolvers:
         key = (sort, terms, "read_all_orders" in self.sim.scopes, self.sim.clock.now().date())
         hit = self._cache.get(key)
         if hit is None or hit[0] != store.version:
-            sort_key = _SORTS.get(sort, _by_created)
+            sort_key = SORTS.get(sort, by_created)
             records = sorted(
-                (r for r in store if self._visible(r) and _keep(r, terms)), key=sort_key
+                (r for r in store if self._visible(r) and matches(r, terms)), key=sort_key
             )
             hit = (store.version, records, [list(sort_key(r)) for r in records])
             self._cache = {key: hit}
