@@ -72,6 +72,7 @@ from orderhub.matching.resolve import (
     resolve_external_orders,
     resolve_order_ids,
     resolve_orders,
+    resolve_written,
 )
 from orderhub.matching.settings import MatchingConfig
 from orderhub.matching.suggest import Suggester, Suggestion
@@ -128,6 +129,7 @@ __all__ = [
     "resolve_external_orders",
     "resolve_order_ids",
     "resolve_orders",
+    "resolve_written",
     "scope_of",
     "set_mappings",
     "sync_catalog",
