@@ -377,18 +377,21 @@ def _apply(
     rewrite.extend(key for key in stored if key not in seen)
     statements.execute_many(connection, sql.delete_component, rewrite)
     statements.execute_many(connection, sql.delete_resolution, rewrite)
-    statements.execute_many(connection, sql.insert_resolutions, new_resolutions)
-    statements.execute_many(connection, sql.insert_components, new_parts)
+    statements.insert_rows(connection, sql, "insert_resolutions", new_resolutions)
+    statements.insert_rows(connection, sql, "insert_components", new_parts)
 
-    flags = []
+    flags: dict[bool, list[int]] = {True: [], False: []}
     for order_id, order in orders.items():
         now_waiting = waiting[order_id]
         if now_waiting:
             counts.awaiting += 1
         if order.awaiting != now_waiting:
-            flags.append((now_waiting, order_id))
+            flags[now_waiting].append(order_id)
             if not now_waiting:
                 counts.released += 1
-    statements.execute_many(connection, sql.set_awaiting, flags)
+    # At most two statements a page: the orders now awaiting a mapping, and those released.
+    for flag, ids in flags.items():
+        if ids:
+            statements.execute(connection, *sql.set_awaiting(flag, ids))
     counts.orders += len(orders)
     return counts

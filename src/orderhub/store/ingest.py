@@ -16,6 +16,7 @@ import json as jsonlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -156,22 +157,30 @@ def _quarantine_upsert(dialect: str) -> Any:
     )
 
 
+_ADDRESS_FIELDS = (
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
+)
+_address_parts = attrgetter(*_ADDRESS_FIELDS)
+
+
 def _address(address: Address | None) -> dict[str, str] | None:
+    """The stored form of an address: its non-empty parts, in the fields' order."""
     if address is None:
         return None
-    values = {
-        "name": address.name,
-        "company": address.company,
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "region": address.region,
-        "postal_code": address.postal_code,
-        "country": address.country,
-        "phone": address.phone,
-        "email": address.email,
+    return {
+        key: value
+        for key, value in zip(_ADDRESS_FIELDS, _address_parts(address), strict=True)
+        if value is not None
     }
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def _order_row(account_id: str, channel: str, item: IncomingOrder, now: datetime) -> dict[str, Any]:
@@ -311,9 +320,10 @@ class _PageWriter:
 
         to_write = new + [item for item, _ in changed]
         now = to_time(self.now)
-        statements.execute_many(
+        statements.insert_rows(
             connection,
-            sql.upsert_order,
+            sql,
+            "upsert_order",
             [_order_values(sql, account_id, self.channel, item, now) for item in to_write],
         )
 
@@ -346,8 +356,8 @@ class _PageWriter:
         for item, row in changed:
             kind = "status_changed" if row[3] != item.draft.status.value else "updated"
             events.append(self._event(sql, ids, item, (kind, row[3]), now))
-        statements.execute_many(connection, sql.insert_lines, line_rows)
-        statements.execute_many(connection, sql.insert_events, events)
+        statements.insert_rows(connection, sql, "insert_lines", line_rows)
+        statements.insert_rows(connection, sql, "insert_events", events)
         counts.created += len(new)
         counts.updated += len(changed)
         counts.written.extend(item.draft.external_id for item in to_write)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 #: Columns of ``orders`` the page writer binds, in order.
 ORDER_COLUMNS = (
@@ -87,6 +88,29 @@ RESOLUTION_COLUMNS = (
 )
 COMPONENT_COLUMNS = ("order_id", "line_external_id", "position", "catalog_sku", "quantity", "via")
 
+#: PostgreSQL array types of the bound columns, for the one-statement bulk form.
+_PG_TYPES = {
+    "fulfilled_by_channel": "boolean",
+    "total": "numeric",
+    "unit_price": "numeric",
+    "placed_at": "timestamptz",
+    "channel_updated_at": "timestamptz",
+    "first_seen_at": "timestamptz",
+    "last_changed_at": "timestamptz",
+    "occurred_at": "timestamptz",
+    "recorded_at": "timestamptz",
+    "resolved_at": "timestamptz",
+    "buyer": "json",
+    "ship_to": "json",
+    "identifiers": "json",
+    "order_id": "bigint",
+    "mapping_id": "bigint",
+    "run_id": "bigint",
+    "position": "integer",
+    "quantity": "integer",
+    "quantity_shipped": "integer",
+}
+
 
 def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is None:
@@ -128,8 +152,11 @@ class Dialect:
     insert_components: str
     delete_resolution: str
     delete_component: str
-    set_awaiting: str
     upsert_cursor: str
+    #: The page writes as one statement each on PostgreSQL (``INSERT .. SELECT FROM
+    #: unnest(array, ..)``): one round trip and one statement for the whole page, where
+    #: ``executemany`` (even pipelined) costs the server a statement per row.
+    bulk: dict[str, str]
 
     def marks(self, count: int) -> str:
         """``?, ?, ?`` (or ``%s, ..``) for an ``IN`` list of ``count`` values."""
@@ -174,6 +201,10 @@ class Dialect:
         )
         return sql, [now, account_id, *values]
 
+    def set_awaiting(self, flag: bool, order_ids: Sequence[int]) -> tuple[str, list[Any]]:
+        clause, values = self.in_list("id", order_ids)
+        return f"UPDATE orders SET awaiting_mapping = {self.mark} WHERE {clause}", [flag, *values]
+
     def stored_resolutions(self, order_ids: Sequence[int]) -> tuple[str, list[Any]]:
         clause, values = self.in_list("order_id", order_ids)
         sql = (
@@ -195,6 +226,15 @@ class Dialect:
 @functools.cache
 def _marks(mark: str, count: int) -> str:
     return ", ".join([mark] * count)
+
+
+def _unnest(insert: str, columns: Sequence[str]) -> str:
+    """``insert`` (an ``INSERT .. VALUES (%s, ..) [ON CONFLICT ..]``) reading one array
+    per column instead of one row of values."""
+    head, _, rest = insert.partition(" VALUES (")
+    _, _, tail = rest.partition(")")
+    arrays = ", ".join(f"%s::{_PG_TYPES.get(column, 'text')}[]" for column in columns)
+    return f"{head} SELECT * FROM unnest({arrays}){tail}"
 
 
 def _insert(table: str, columns: Sequence[str], mark: str) -> str:
@@ -220,19 +260,40 @@ def dialect(name: str) -> Dialect:
         + " WHERE orders.content_hash != excluded.content_hash"
         " AND orders.channel_updated_at <= excluded.channel_updated_at"
     )
+    inserts = {
+        "upsert_order": (upsert_order, ORDER_COLUMNS),
+        "insert_lines": (_insert("order_lines", LINE_COLUMNS, mark), LINE_COLUMNS),
+        "insert_events": (_insert("order_events", EVENT_COLUMNS, mark), EVENT_COLUMNS),
+        "insert_resolutions": (
+            _insert("line_resolutions", RESOLUTION_COLUMNS, mark),
+            RESOLUTION_COLUMNS,
+        ),
+        "insert_components": (
+            _insert("line_components", COMPONENT_COLUMNS, mark),
+            COMPONENT_COLUMNS,
+        ),
+    }
+    # The orders stay on executemany (pipelined by psycopg): their arrays would carry
+    # each payload's whole JSON text, which costs far more to quote and parse as an array
+    # literal than the statements it saves (measured: 33 ms instead of 7 ms a page).
+    bulk = {
+        key: _unnest(sql, columns)
+        for key, (sql, columns) in inserts.items()
+        if postgres and key != "upsert_order"
+    }
     return Dialect(
         name=name,
+        bulk=bulk,
         mark=mark,
         time=_postgres_time if postgres else _sqlite_time,
         money=_postgres_money if postgres else _sqlite_money,
-        upsert_order=upsert_order,
-        insert_lines=_insert("order_lines", LINE_COLUMNS, mark),
-        insert_events=_insert("order_events", EVENT_COLUMNS, mark),
-        insert_resolutions=_insert("line_resolutions", RESOLUTION_COLUMNS, mark),
-        insert_components=_insert("line_components", COMPONENT_COLUMNS, mark),
+        upsert_order=inserts["upsert_order"][0],
+        insert_lines=inserts["insert_lines"][0],
+        insert_events=inserts["insert_events"][0],
+        insert_resolutions=inserts["insert_resolutions"][0],
+        insert_components=inserts["insert_components"][0],
         delete_resolution=_delete_line_rows("line_resolutions", mark),
         delete_component=_delete_line_rows("line_components", mark),
-        set_awaiting=f"UPDATE orders SET awaiting_mapping = {mark} WHERE id = {mark}",
         upsert_cursor=(
             _insert("sync_cursors", ("account_id", "stream", "position", "updated_at"), mark)
             + " ON CONFLICT (account_id, stream) DO UPDATE SET position = excluded.position,"
@@ -251,6 +312,33 @@ def execute(connection: Connection, sql: str, parameters: Sequence[Any] = ()) ->
 
 
 def execute_many(connection: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """One statement for every row of ``rows`` (the driver's ``executemany``)."""
-    if rows:
-        connection.exec_driver_sql(sql, list(rows))
+    """One statement for every row of ``rows``: the driver's own ``executemany`` (which
+    psycopg pipelines), on a cursor of the connection's current transaction."""
+    if not rows:
+        return
+    driver_error = connection.dialect.loaded_dbapi.Error
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except driver_error as exc:
+        # The same exception SQLAlchemy would raise (callers tell refusals by it), without
+        # the parameters: they are buyer data.
+        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
+    finally:
+        cursor.close()
+
+
+def insert_rows(
+    connection: Connection, sql: Dialect, statement: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Write ``rows`` with the dialect's insert ``statement`` (a field name of
+    :class:`Dialect`, e.g. ``"insert_lines"``): one ``unnest`` statement on PostgreSQL,
+    the driver's ``executemany`` elsewhere. Either way the rows and the conflict rule are
+    the same."""
+    if not rows:
+        return
+    bulk = sql.bulk.get(statement)
+    if bulk is None:
+        execute_many(connection, getattr(sql, statement), rows)
+    else:
+        connection.exec_driver_sql(bulk, tuple(list(column) for column in zip(*rows, strict=True)))
