@@ -39,19 +39,21 @@ from orderhub.matching.index import (
     index_for,
     scope_of,
 )
-from orderhub.matching.mappings import (
+from orderhub.matching.mapping_files import (
     MAPPING_COLUMNS,
     HistoryEntry,
-    MappingChange,
-    MappingRequest,
-    MappingResult,
     MappingView,
-    delete_mapping,
-    describe_components,
     import_mappings_csv,
     list_mappings,
     mapping_history,
     parse_mapping_csv,
+)
+from orderhub.matching.mappings import (
+    MappingChange,
+    MappingRequest,
+    MappingResult,
+    delete_mapping,
+    describe_components,
     set_mappings,
 )
 from orderhub.matching.normalise import SkuRules, normalise_gtin, normalise_sku
