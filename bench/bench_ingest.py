@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -78,8 +79,10 @@ from orderhub.store.ingest import (
     ingest_page,
 )
 from orderhub.store.tables import Order, OrderLine
+from orderhub.sync import pull as pull_module
 from orderhub.sync.pull import PullResult, PullRunner
 from orderhub.testing import FakeClock
+from orderhub.testing.db import temporary_schema
 from orderhub_connectors.woocommerce.mapping import to_draft
 
 TARGET_RATIO = 0.5
@@ -167,10 +170,20 @@ def _normalised(page: Page) -> list[IncomingOrder]:
 def run_orderhub(
     pages: Sequence[Page], directory: Path, name: str, now: datetime
 ) -> tuple[float, float, dict[str, Any]]:
+    """Both orderhub passes on a fresh SQLite store (see :func:`run_orderhub_on`)."""
+    engine = _store(directory, name)
+    try:
+        return run_orderhub_on(engine, pages, now)
+    finally:
+        engine.dispose()
+
+
+def run_orderhub_on(
+    engine: Engine, pages: Sequence[Page], now: datetime
+) -> tuple[float, float, dict[str, Any]]:
     """Both orderhub passes on a fresh store: (first pass seconds, second pass seconds,
     checks). The payloads go through the same ``_commit`` the pull runner calls per page."""
     clock = FakeClock(now)
-    engine = _store(directory, name)
     connector = woo_connector(clock, _NoNetwork())
     try:
         runner = PullRunner(engine, connector, trigger="cli")
@@ -187,23 +200,53 @@ def run_orderhub(
             )
         log = structlog.get_logger()
         passes: list[tuple[float, IngestCounts]] = []
-        for _ in range(2):
-            result = PullResult(run_id=run_id, account_id=ACCOUNT, outcome="running")
-            start = time.perf_counter()
-            for page in pages:
-                # The runner's own per-page step (normalise, ingest, commit), minus the
-                # fetch: the pages are already in memory.
-                runner._commit(page, run_id, result, log, cursor=None)
-            passes.append((time.perf_counter() - start, result.counts))
+        matching = _MatchingTimer()
+        with matching:
+            for _ in range(2):
+                result = PullResult(run_id=run_id, account_id=ACCOUNT, outcome="running")
+                matching.seconds.append(0.0)
+                start = time.perf_counter()
+                for page in pages:
+                    # The runner's own per-page step (normalise, ingest, commit), minus the
+                    # fetch: the pages are already in memory.
+                    runner._commit(page, run_id, result, log, cursor=None)
+                passes.append((time.perf_counter() - start, result.counts))
         checks = {
             "first_pass": _counts(passes[0][1]),
             "second_pass": _counts(passes[1][1]),
             "stored": _count(engine),
+            # SKU matching's share of the first pass (inside its page transactions).
+            "matching_seconds": round(matching.seconds[0], 4),
+            "matching_share": round(matching.seconds[0] / passes[0][0], 4),
         }
         return passes[0][0], passes[1][0], checks
     finally:
         connector.close()
-        engine.dispose()
+
+
+class _MatchingTimer:
+    """Times the pull runner's SKU matching call (``resolve_written``) while active: the
+    one function is wrapped, so what is timed is exactly what matching costs a page."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._original: Any = None
+
+    def __enter__(self) -> _MatchingTimer:
+        original = self._original = pull_module.resolve_written
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[-1] += time.perf_counter() - start
+
+        pull_module.resolve_written = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pull_module.resolve_written = self._original
 
 
 def _counts(counts: IngestCounts) -> dict[str, int]:
@@ -225,19 +268,25 @@ class _NoNetwork(httpx.BaseTransport):
 def run_store_only(
     items: Sequence[Sequence[IncomingOrder]], directory: Path, name: str, now: datetime
 ) -> float:
-    """The store's write path alone: ``ingest_page`` per page from orders normalised before
-    the clock starts, one transaction per page (what the baseline gets: ready rows)."""
     engine = _store(directory, name)
     try:
-        start = time.perf_counter()
-        for page in items:
-            with engine.begin() as connection:
-                ingest_page(
-                    connection, account_id=ACCOUNT, channel=CHANNEL, orders=page, now=now, run_id=1
-                )
-        return time.perf_counter() - start
+        return run_store_only_on(engine, items, now)
     finally:
         engine.dispose()
+
+
+def run_store_only_on(
+    engine: Engine, items: Sequence[Sequence[IncomingOrder]], now: datetime
+) -> float:
+    """The store's write path alone: ``ingest_page`` per page from orders normalised before
+    the clock starts, one transaction per page (what the baseline gets: ready rows)."""
+    start = time.perf_counter()
+    for page in items:
+        with engine.begin() as connection:
+            ingest_page(
+                connection, account_id=ACCOUNT, channel=CHANNEL, orders=page, now=now, run_id=1
+            )
+    return time.perf_counter() - start
 
 
 def run_normalise_only(pages: Sequence[Page]) -> float:
@@ -373,6 +422,114 @@ def run_raw(prepared: Sequence[_RawPage], directory: Path, name: str) -> tuple[f
         connection.close()
 
 
+# -- PostgreSQL leg -------------------------------------------------------------------------
+
+PG_UPSERT_ORDER = UPSERT_ORDER.replace("?", "%s")
+PG_UPSERT_LINE = UPSERT_LINE.replace("?", "%s")
+
+
+def _pg_value(value: Any) -> Any:
+    """A value as psycopg takes it for the store's PostgreSQL columns: times as aware
+    datetimes (timestamptz), money as Decimal (numeric), JSON as ``json.dumps`` text."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+def raw_pg_rows(pages: Sequence[Page], now: datetime) -> list[_RawPage]:
+    """:func:`raw_rows` with PostgreSQL's values. Not timed."""
+    prepared = []
+    for page in pages:
+        orders, external_ids, lines = [], [], []
+        for item in _normalised(page):
+            draft = item.draft
+            row = _order_row(ACCOUNT, CHANNEL, item, now)
+            orders.append(tuple(_pg_value(row[c]) for c in ORDER_COLUMNS))
+            external_ids.append(draft.external_id)
+            for line in _line_rows(0, draft):
+                lines.append(
+                    (draft.external_id, tuple(_pg_value(line[c]) for c in LINE_COLUMNS[1:]))
+                )
+        prepared.append(_RawPage(orders, external_ids, lines))
+    return prepared
+
+
+def run_raw_pg(prepared: Sequence[_RawPage], engine: Engine) -> float:
+    """The PostgreSQL baseline: plain psycopg on a fresh migrated schema, per page one
+    transaction of an ``executemany`` upsert of the orders (psycopg pipelines it), one
+    ``SELECT external_id, id .. = ANY(..)`` for the ids, an ``executemany`` upsert of the
+    lines, ``COMMIT``: the SQLite baseline's statements with PostgreSQL's placeholders."""
+    pooled = engine.raw_connection()
+    try:
+        connection: Any = pooled.driver_connection
+        connection.commit()
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            for page in prepared:
+                cursor.executemany(PG_UPSERT_ORDER, page.orders)
+                cursor.execute(
+                    "SELECT external_id, id FROM orders WHERE account_id = %s "
+                    "AND external_id = ANY(%s)",
+                    (ACCOUNT, page.external_ids),
+                )
+                ids = dict(cursor.fetchall())
+                cursor.executemany(
+                    PG_UPSERT_LINE,
+                    [(ids[external_id], *values) for external_id, values in page.lines],
+                )
+                connection.commit()
+        return time.perf_counter() - start
+    finally:
+        pooled.close()
+
+
+def _stored_rows(engine: Engine) -> tuple[list[Any], list[Any]]:
+    order_sql = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders ORDER BY external_id"
+    line_sql = (
+        f"SELECT o.external_id, {', '.join('l.' + c for c in LINE_COLUMNS[1:])} "
+        "FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        "ORDER BY o.external_id, l.external_id"
+    )
+    with engine.connect() as connection:
+        orders = [tuple(row) for row in connection.exec_driver_sql(order_sql)]
+        lines = [tuple(row) for row in connection.exec_driver_sql(line_sql)]
+    return orders, lines
+
+
+def run_postgres(
+    url: str,
+    pages: Sequence[Page],
+    normalised: Sequence[Sequence[IncomingOrder]],
+    now: datetime,
+    repeat: int,
+    sizes: tuple[int, int],
+) -> list[Measurement]:
+    """The PostgreSQL leg: the baseline, the whole orderhub path and the store alone, each
+    on a fresh schema of the same server, alternating per round like the SQLite paths."""
+    prepared = raw_pg_rows(pages, now)
+    n, lines = sizes
+    raw = Measurement("raw-psycopg", n, lines)
+    whole = Measurement("orderhub-pg", n, lines)
+    unchanged = Measurement("orderhub-pg-unchanged", n, lines)
+    store = Measurement("orderhub-pg-store-only", n, lines)
+    for attempt in range(repeat):
+        print(f"PostgreSQL run {attempt + 1}/{repeat} ...", file=sys.stderr)
+        with temporary_schema(url, prefix="orderhub_bench") as raw_engine:
+            raw.seconds.append(run_raw_pg(prepared, raw_engine))
+            with temporary_schema(url, prefix="orderhub_bench") as engine:
+                first, second, checks = run_orderhub_on(engine, pages, now)
+                whole.seconds.append(first)
+                unchanged.seconds.append(second)
+                if attempt == 0:
+                    checks["same_rows_as_raw"] = _stored_rows(engine) == _stored_rows(raw_engine)
+                    whole.check = checks
+        with temporary_schema(url, prefix="orderhub_bench") as engine:
+            store.seconds.append(run_store_only_on(engine, normalised, now))
+    for measurement in (whole, unchanged, store):
+        measurement.baseline = raw
+    return [whole, unchanged, store, raw]
+
+
 # -- reference paths ------------------------------------------------------------------------
 
 
@@ -479,6 +636,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         default=2_000,
         help="orders for the slow reference paths (default 2000; 0 skips them)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ORDERHUB_TEST_DATABASE_URL"),
+        help="a PostgreSQL server for the PostgreSQL leg, which runs in throw-away schemas "
+        "(default $ORDERHUB_TEST_DATABASE_URL; without one the leg is skipped)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
     args = parser.parse_args(argv)
@@ -549,8 +712,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
                 reference.baseline = raw_subset
                 references.append(reference)
 
+    postgres: list[Measurement] = []
+    if args.database_url:
+        postgres = run_postgres(args.database_url, pages, normalised, now, args.repeat, (n, lines))
+        postgres[-1].baseline = postgres[-1]
     gc.unfreeze()
-    table = [orderhub, unchanged, store, normalise, raw, *references]
+    table = [orderhub, unchanged, store, normalise, raw, *references, *postgres]
     _print_table(table, raw)
     ratio = orderhub.orders_per_s / raw.orders_per_s
     store_ratio = store.orders_per_s / raw.orders_per_s
@@ -560,6 +727,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     verdict = "meets" if ratio >= TARGET_RATIO else "misses"
     print(f"\norderhub / raw = {ratio:.2f}x ({verdict} the {TARGET_RATIO}x target)")
     print(f"store write path alone / raw = {store_ratio:.2f}x")
+    share = orderhub.check["matching_share"]
+    print(
+        f"SKU matching: {share:.0%} of the orderhub path's time per page "
+        f"({orderhub.check['matching_seconds'] / len(pages) * 1000:.2f} ms a page; target <= 20%)"
+    )
     print(
         "orderhub / (normalise-only + raw), a baseline that normalises too = "
         f"{normalising_baseline_ratio:.2f}x"
@@ -579,6 +751,17 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         "normalising_baseline_ratio": round(normalising_baseline_ratio, 4),
         "paths": [m.as_dict(raw) for m in table],
     }
+    if postgres:
+        pg_ratio = postgres[0].ratio(raw)
+        pg_verdict = "meets" if pg_ratio >= TARGET_RATIO else "misses"
+        print(
+            f"PostgreSQL: orderhub / raw psycopg = {pg_ratio:.2f}x ({pg_verdict} the "
+            f"{TARGET_RATIO}x target); store alone {postgres[2].ratio(raw):.2f}x; same rows: "
+            f"{postgres[0].check.get('same_rows_as_raw')}; SKU matching "
+            f"{postgres[0].check['matching_share']:.0%} of the path"
+        )
+        result["postgres_ratio"] = round(pg_ratio, 4)
+        result["postgres_meets_target"] = pg_ratio >= TARGET_RATIO
     path = write_result("ingest", result, args.output, argv)
     print(f"result written to {path}", file=sys.stderr)
     return result
@@ -586,11 +769,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
 
 def _print_table(table: Sequence[Measurement], baseline: Measurement) -> None:
     print(
-        f"\n{'path':<20} {'orders':>8} {'seconds':>9} {'orders/s':>10} {'rows/s':>10} {'ratio':>7}"
+        f"\n{'path':<24} {'orders':>8} {'seconds':>9} {'orders/s':>10} {'rows/s':>10} {'ratio':>7}"
     )
     for m in table:
         print(
-            f"{m.path:<20} {m.orders:>8} {m.best:>9.3f} {m.orders_per_s:>10,.0f} "
+            f"{m.path:<24} {m.orders:>8} {m.best:>9.3f} {m.orders_per_s:>10,.0f} "
             f"{m.rows_per_s:>10,.0f} {m.ratio(baseline):>6.2f}x"
         )
 

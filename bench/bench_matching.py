@@ -10,8 +10,10 @@ item appears in several spellings), as in a real order history.
 
 ``resolver``
     ``MatchingIndex.resolve`` over every line: the in-memory core the sync path uses
-    (normalising, scope lookups, strip rules, identifiers; nothing cached per SKU, so a
-    history with fewer distinct SKUs is no faster).
+    (normalising, scope lookups, strip rules, identifiers), on a freshly built index each
+    run, so its per-SKU memo starts empty and fills during the run (a repeated SKU costs
+    one lookup; every catalog item appears in several spellings, so most lines are the
+    first sighting of their spelling in the first pass).
 ``dict-lookup`` (baseline)
     One ``dict.get`` of each line's SKU in a dict of the catalog: the least any resolver
     does. The resolver figures are also given as a ratio to it.
@@ -21,9 +23,10 @@ item appears in several spellings), as in a real order history.
 ``store``
     The sync path on SQLite (and PostgreSQL when ``ORDERHUB_TEST_DATABASE_URL`` is set):
     pages of orders written with ``ingest_page`` alone, then with ``ingest_page`` +
-    ``resolve_orders`` in the same transaction (a fresh store each, the catalog and mappings
-    in it); the difference is what matching adds per page. Loading the index from the store
-    (once per catalog or mapping change in a worker) is timed on its own.
+    ``resolve_written`` (what the pull runner calls) in the same transaction (a fresh store
+    each, the catalog and mappings in it); the difference is what matching adds per page.
+    Loading the index from the store (once per catalog or mapping change in a worker) is
+    timed on its own.
 ``suggestions``
     ``Suggester.suggest`` for unresolved SKUs (typos and reordered words of catalog SKUs,
     with a title), against the catalog; the result records how often the SKU it came from
@@ -47,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from _support import write_result
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 
 from orderhub.matching import (
     CatalogRecord,
@@ -61,16 +64,18 @@ from orderhub.matching import (
     index_for,
     normalise_gtin,
     normalise_sku,
-    resolve_orders,
+    resolve_written,
 )
 from orderhub.matching.resolve import bump_revision
 from orderhub.sdk import LineDraft, OrderDraft, OrderStatus
-from orderhub.store.ingest import ORDERS, IncomingOrder, canonical_json, ingest_page
+from orderhub.store.ingest import IncomingOrder, canonical_json, ingest_page
 from orderhub.store.tables import SkuMapping, SkuMappingComponent, metadata
 from orderhub.testing import FakeClock
 from orderhub.testing.db import postgres_url, temporary_store
 
 TARGET_LINES_PER_S = 100_000
+#: Matching's share of the ingest path's time per page (ingest + resolve), at most.
+TARGET_SHARE = 0.2
 TARGET_SUGGEST_SECONDS = 5.0
 CONFIG = MatchingConfig(strip_prefixes=("AMZ-",), strip_suffixes=("-FBA",))
 ACCOUNTS = ("amz-eu", "amz-us", "shop")
@@ -341,21 +346,17 @@ def run_pages(
     start = time.perf_counter()
     for page in pages:
         with engine.begin() as connection:
-            ingest_page(connection, account_id=account, channel=channel, orders=page, now=now)
+            written = ingest_page(
+                connection, account_id=account, channel=channel, orders=page, now=now
+            )
             if resolve:
-                ids = list(
-                    connection.execute(
-                        select(ORDERS.c.id).where(
-                            ORDERS.c.account_id == account,
-                            ORDERS.c.external_id.in_([o.draft.external_id for o in page]),
-                        )
-                    ).scalars()
-                )
-                counts = resolve_orders(
+                # What the pull runner does: resolve the orders the page wrote, from the
+                # page writer's drafts.
+                counts = resolve_written(
                     connection,
                     account_id=account,
                     channel=channel,
-                    order_ids=ids,
+                    orders=written.stored,
                     now=now,
                     config=CONFIG,
                 )
@@ -405,6 +406,8 @@ def run_db(
             "ingest_resolve_lines_per_s": round(n_lines / both),
             "resolve_ms_per_page": round((both - ingest) / len(pages) * 1000, 3),
             "resolve_share_of_page": round((both - ingest) / both, 3),
+            "target_share_of_page": TARGET_SHARE,
+            "meets_share_target": (both - ingest) / both <= TARGET_SHARE,
             "check": checks,
         }
     )
@@ -500,10 +503,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     seconds: list[float] = []
     methods: Counter[str] = Counter()
     for _ in range(args.repeat):
+        # A fresh index each run: its per-SKU memo starts empty, as after a catalog change.
+        index = build_index(catalog, mappings)
         start = time.perf_counter()
         methods = run_resolver(index, lines)
         seconds.append(time.perf_counter() - start)
     best = min(seconds)
+    # The same lines again on the last run's index: every SKU is in its memo now, as for a
+    # shop whose orders repeat the SKUs already seen since the last catalog change.
+    start = time.perf_counter()
+    run_resolver(index, lines)
+    warm = time.perf_counter() - start
+    paths.append(
+        {
+            "path": "resolver-warm",
+            "lines": len(lines),
+            "seconds": [round(warm, 4)],
+            "lines_per_s": round(len(lines) / warm),
+            "ratio_to_dict_lookup": round(base_seconds / warm, 3),
+        }
+    )
     paths.append(
         {
             "path": "resolver",
@@ -564,7 +583,8 @@ def _print(result: dict[str, Any], path: Path) -> None:
             f"  store {item['database']:<10} ingest {item['ingest_lines_per_s']:>8,} lines/s, "
             f"ingest+resolve {item['ingest_resolve_lines_per_s']:>8,} lines/s "
             f"(+{item['resolve_ms_per_page']} ms per page, "
-            f"{item['resolve_share_of_page']:.0%} of the page); index load "
+            f"{item['resolve_share_of_page']:.0%} of the page, target "
+            f"<= {item['target_share_of_page']:.0%}); index load "
             f"{item['index_load_seconds']} s"
         )
     s = result["suggestions"]

@@ -42,7 +42,8 @@ def test_matching_benchmark_runs_and_resolves_as_generated(tmp_path: Path) -> No
     result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
     assert result["benchmark"] == "matching"
     paths = {path["path"]: path for path in result["paths"]}
-    assert set(paths) == {"resolver", "dict-lookup"}
+    assert set(paths) == {"resolver", "resolver-warm", "dict-lookup"}
+    assert paths["resolver-warm"]["lines_per_s"] > 0
     resolver = paths["resolver"]
     assert resolver["methods_as_generated"] is True
     assert set(resolver["methods"]) == {

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from orderhub.testing.db import postgres_url
+
 pytestmark = pytest.mark.slow
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -44,7 +46,9 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
 
     assert result["benchmark"] == "ingest"
     paths = {path["path"]: path for path in result["paths"]}
-    assert set(paths) == {
+    # The PostgreSQL leg runs when the tests have a server (ORDERHUB_TEST_DATABASE_URL).
+    postgres = {"orderhub-pg", "orderhub-pg-unchanged", "orderhub-pg-store-only", "raw-psycopg"}
+    expected = {
         "orderhub",
         "orderhub-unchanged",
         "orderhub-store-only",
@@ -53,6 +57,13 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         "orm-per-row",
         "select-then-write",
     }
+    assert set(paths) == (expected | postgres if postgres_url() else expected)
+    if postgres_url():
+        pg_check = paths["orderhub-pg"]["check"]
+        assert pg_check["same_rows_as_raw"] is True
+        assert pg_check["stored"]["orders"] == 300
+        assert pg_check["second_pass"]["unchanged"] == 300
+        assert result["postgres_ratio"] == pytest.approx(paths["orderhub-pg"]["ratio"])
     for path in paths.values():
         assert path["orders_per_s"] > 0
         assert path["rows_per_s"] > path["orders_per_s"]  # every order has lines

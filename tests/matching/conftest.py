@@ -21,6 +21,7 @@ from orderhub.matching import (
     ResolveCounts,
     apply_catalog,
     resolve_orders,
+    resolve_written,
     set_mappings,
 )
 from orderhub.matching.resolve import LINE_COMPONENTS, RESOLUTIONS
@@ -87,16 +88,29 @@ def sync_page(
     channel: str = CHANNEL,
     config: MatchingConfig | None = None,
     now: datetime = T0,
+    reread: bool = False,
 ) -> ResolveCounts:
-    """What the sync engine does with a page: ingest, then resolve, in one transaction."""
+    """What the sync engine does with a page: ingest, then resolve, in one transaction.
+
+    ``reread`` resolves with :func:`resolve_orders` from what the store holds instead of
+    the sync engine's :func:`resolve_written` from what the page writer holds."""
     with engine.begin() as connection:
-        ingest_page(
+        counts = ingest_page(
             connection,
             account_id=account,
             channel=channel,
             orders=[incoming(draft) for draft in orders],
             now=now,
         )
+        if not reread:
+            return resolve_written(
+                connection,
+                account_id=account,
+                channel=channel,
+                orders=counts.stored,
+                now=now,
+                config=config,
+            )
         ids = list(
             connection.execute(
                 select(ORDERS.c.id).where(

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, func, select
 
 from orderhub.matching import (
@@ -12,6 +16,7 @@ from orderhub.matching import (
     MatchingConfig,
     resolve_all,
     resolve_external_orders,
+    resolve_order_ids,
 )
 from orderhub.matching.resolve import LINE_COMPONENTS, RESOLUTIONS
 from orderhub.sdk import OrderStatus
@@ -220,3 +225,54 @@ def test_the_worker_index_follows_changes_made_elsewhere(store_engine: Engine) -
     catalog(store_engine, "NEW-SKU")
     sync_page(store_engine, [order("2", line("a", "NEW-SKU"))])
     assert resolutions(store_engine, "2")["a"].method == "exact"
+
+
+_SKUS = ("MUG", "mug", "BLUE-TEE-M", "blue tee m", "GIFT", "UNKNOWN", None)
+_STATUSES = (OrderStatus.UNSHIPPED, OrderStatus.SHIPPED, OrderStatus.PENDING)
+_page_orders = st.lists(
+    st.tuples(
+        st.integers(0, 5),  # order number: pages meet the same orders again
+        st.sampled_from(_STATUSES),
+        st.lists(st.tuples(st.sampled_from(_SKUS), st.integers(1, 3)), min_size=1, max_size=3),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pages=st.lists(_page_orders, min_size=1, max_size=4), catalog_grows=st.booleans())
+def test_the_sync_paths_resolution_is_what_resolving_from_the_store_gives(
+    store_engine: Engine, pages: list[Any], catalog_grows: bool
+) -> None:
+    # The sync engine resolves from the page writer's drafts (resolve_written) instead of
+    # reading the page back: resolving every order again from the store must change
+    # nothing, for new, changed, unchanged and frozen orders and changes between pages.
+    account = f"shop-{uuid.uuid4().hex[:8]}"
+    catalog(store_engine, "MUG", "BLUE-TEE-M", "CAP")
+    mapping(store_engine, "GIFT", ("MUG", 2), ("CAP", 1), account=account)
+    for number, page in enumerate(pages):
+        if catalog_grows and number == 1:
+            catalog(store_engine, "MUG", "BLUE-TEE-M", "CAP", "UNKNOWN")
+        drafts = {}
+        for external, status, lines in page:
+            drafts[str(external)] = order(
+                str(external),
+                *(line(f"l{i}", sku, quantity) for i, (sku, quantity) in enumerate(lines)),
+                status=status,
+                minutes=number,
+            )
+        sync_page(store_engine, list(drafts.values()), account=account, now=T0 + timedelta(number))
+    with store_engine.begin() as connection:
+        ids = connection.execute(select(ORDERS.c.id).where(ORDERS.c.account_id == account))
+        again = resolve_order_ids(connection, list(ids.scalars()), now=T0 + timedelta(days=9))
+    assert (again.written, again.released) == (0, 0)
+    with store_engine.connect() as connection:
+        awaiting_now = connection.execute(
+            select(func.count())
+            .select_from(ORDERS)
+            .where(ORDERS.c.account_id == account, ORDERS.c.awaiting_mapping)
+        ).scalar_one()
+    assert awaiting_now == again.awaiting

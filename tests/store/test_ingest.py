@@ -226,3 +226,52 @@ def test_money_and_times_round_trip_exactly(store_engine: Engine) -> None:
         row = connection.execute(select(ORDERS)).one()
     assert row.total == Decimal("1234567.8912")
     assert row.channel_updated_at == order.updated_at
+
+
+def test_rows_written_as_plain_sql_are_what_sqlalchemy_writes(store_engine: Engine) -> None:
+    # The page writer binds driver-ready values itself (orderhub.store.statements): an
+    # order written by SQLAlchemy's own types must be indistinguishable from one it wrote.
+    order, raw = draft("plain", lines=1)
+    bare = replace(
+        order,
+        buyer=None,
+        ship_to=Address(name="Ana", city="Lisboa"),
+        lines=(replace(order.lines[0], identifiers={}, unit_price=None),),
+    )
+    text, digest = canonical_json(raw)
+    with store_engine.begin() as connection:
+        ingest_page(
+            connection,
+            account_id="shop",
+            channel="woocommerce",
+            orders=[IncomingOrder(bare, text, digest)],
+            now=T0,
+        )
+        # The same order through SQLAlchemy's column types, under another id.
+        row = dict(
+            connection.execute(select(ORDERS).where(ORDERS.c.external_id == "plain")).one()._mapping
+        )
+        line = dict(connection.execute(select(LINES)).one()._mapping)
+        del row["id"], line["id"]
+        connection.execute(ORDERS.insert(), {**row, "external_id": "orm"})
+        orm_id = connection.execute(
+            select(ORDERS.c.id).where(ORDERS.c.external_id == "orm")
+        ).scalar_one()
+        connection.execute(LINES.insert(), {**line, "order_id": orm_id})
+        stored = {
+            external_id: (tuple(order_row[2:]), tuple(line_row[2:]))
+            for external_id in ("plain", "orm")
+            for order_row in connection.exec_driver_sql(
+                "SELECT id, external_id, channel, status, total, placed_at, "
+                "channel_updated_at, buyer, ship_to, first_seen_at FROM orders "
+                f"WHERE external_id = '{external_id}'"
+            )
+            for line_row in connection.exec_driver_sql(
+                "SELECT id, order_id, sku, quantity, unit_price, total, identifiers "
+                f"FROM order_lines WHERE order_id = {order_row[0]}"
+            )
+        }
+    assert stored["plain"] == stored["orm"]
+    assert row["buyer"] is None and line["identifiers"] is None and line["unit_price"] is None
+    assert row["ship_to"] == {"name": "Ana", "city": "Lisboa"}
+    assert row["placed_at"] == T0 and row["total"] == Decimal("12.50")

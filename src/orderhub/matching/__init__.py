@@ -39,19 +39,21 @@ from orderhub.matching.index import (
     index_for,
     scope_of,
 )
-from orderhub.matching.mappings import (
+from orderhub.matching.mapping_files import (
     MAPPING_COLUMNS,
     HistoryEntry,
-    MappingChange,
-    MappingRequest,
-    MappingResult,
     MappingView,
-    delete_mapping,
-    describe_components,
     import_mappings_csv,
     list_mappings,
     mapping_history,
     parse_mapping_csv,
+)
+from orderhub.matching.mappings import (
+    MappingChange,
+    MappingRequest,
+    MappingResult,
+    delete_mapping,
+    describe_components,
     set_mappings,
 )
 from orderhub.matching.normalise import SkuRules, normalise_gtin, normalise_sku
@@ -72,6 +74,7 @@ from orderhub.matching.resolve import (
     resolve_external_orders,
     resolve_order_ids,
     resolve_orders,
+    resolve_written,
 )
 from orderhub.matching.settings import MatchingConfig
 from orderhub.matching.suggest import Suggester, Suggestion
@@ -128,6 +131,7 @@ __all__ = [
     "resolve_external_orders",
     "resolve_order_ids",
     "resolve_orders",
+    "resolve_written",
     "scope_of",
     "set_mappings",
     "sync_catalog",

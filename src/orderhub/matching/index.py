@@ -43,6 +43,8 @@ COMPONENTS: Table = metadata.tables[SkuMappingComponent.__tablename__]
 REVISION: Table = metadata.tables[MatchingRevision.__tablename__]
 
 GLOBAL = "global"
+#: Entries an index's per-SKU memo holds at most (about 200 bytes each).
+MEMO_LIMIT = 100_000
 
 
 class Method(StrEnum):
@@ -131,8 +133,11 @@ class MatchingIndex:
     """Everything resolution needs, in memory. Build with :meth:`build` (or
     :func:`index_for` from a store). It never changes once built, so threads may share it.
 
-    Resolving costs a normalisation and a few dictionary lookups per line (no per-SKU
-    cache: it would cost more memory than it saves time, see ``bench/bench_matching.py``)."""
+    Resolving costs a normalisation and a few dictionary lookups per line the first time a
+    SKU is seen in an account and channel; after that, one lookup in a per-SKU memo. The
+    memo lives as long as the index, i.e. until the catalog, the mappings or the rules
+    change (a new index is built then), and stops growing at :data:`MEMO_LIMIT` entries,
+    so memory stays bounded whatever the order history."""
 
     catalog: frozenset[str]
     by_key: dict[str, str]
@@ -146,6 +151,15 @@ class MatchingIndex:
     _by_external: dict[str, dict[str, MappingSpec]] = field(default_factory=dict)
     _exact: dict[str, Resolution] = field(default_factory=dict)
     _normalised: dict[str, Resolution] = field(default_factory=dict)
+    # Per-SKU memos: the SKU-step outcome by account, channel and SKU (nested: no key to
+    # build per line), and SKU keys by SKU. Once full they stop growing (a history with
+    # more distinct SKUs than the limit keeps its first ones; emptying and refilling would
+    # cost more than it saves).
+    # Filled by the threads that share the index (single dict operations, safe under the
+    # GIL); an entry is a pure function of the index's contents, so a race only repeats work.
+    _memo: dict[str, dict[str, dict[str, Resolution | _Miss]]] = field(default_factory=dict)
+    _memo_size: int = 0
+    _keys: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -244,7 +258,18 @@ class MatchingIndex:
         """Resolve one line (per unit of the line) in the documented order."""
         reason = "the line has no SKU"
         if sku:
-            hit = self._by_sku(account_id, channel, sku)
+            by_channel = self._memo.get(account_id)
+            if by_channel is None:
+                by_channel = self._memo[account_id] = {}
+            memo = by_channel.get(channel)
+            if memo is None:
+                memo = by_channel[channel] = {}
+            hit = memo.get(sku)
+            if hit is None:
+                hit = self._by_sku(account_id, channel, sku)
+                if self._memo_size < MEMO_LIMIT:
+                    memo[sku] = hit
+                    self._memo_size += 1
             if isinstance(hit, Resolution):
                 return hit
             reason = hit.reason
@@ -255,8 +280,17 @@ class MatchingIndex:
             reason += "; no catalog identifier matches its channel ids"
         return Resolution(Method.UNRESOLVED, (), reason)
 
+    def sku_key(self, sku: str) -> str:
+        """``normalise_sku(sku)``, remembered (bounded like the resolution memo)."""
+        key = self._keys.get(sku)
+        if key is None:
+            key = normalise_sku(sku)
+            if len(self._keys) < MEMO_LIMIT:
+                self._keys[sku] = key
+        return key
+
     def _by_sku(self, account_id: str, channel: str, sku: str) -> Resolution | _Miss:
-        key = normalise_sku(sku)
+        key = self.sku_key(sku)
         scoped = self._by_external.get(key)
         if scoped is not None:
             for scope in (account_scope(account_id), channel_scope(channel), GLOBAL):

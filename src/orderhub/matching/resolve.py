@@ -15,17 +15,18 @@ their unresolved (or never resolved) lines are resolved again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, select
 
 from orderhub.matching.index import REVISION, MatchingIndex, Method, index_for
-from orderhub.matching.normalise import SkuRules, normalise_sku
+from orderhub.matching.normalise import SkuRules
 from orderhub.matching.settings import MatchingConfig
-from orderhub.store.ingest import LINES, ORDERS, dialect_insert
+from orderhub.store import statements
+from orderhub.store.ingest import LINES, ORDERS, WrittenOrder, dialect_insert
 from orderhub.store.tables import LineComponent, LineResolution, metadata
 
 RESOLUTIONS: Table = metadata.tables[LineResolution.__tablename__]
@@ -198,6 +199,73 @@ def _resolve(
     return counts
 
 
+def resolve_written(
+    connection: Connection,
+    *,
+    account_id: str,
+    channel: str,
+    orders: Sequence[WrittenOrder],
+    now: datetime,
+    config: MatchingConfig | None = None,
+) -> ResolveCounts:
+    """:func:`resolve_orders` for the orders ``ingest_page`` just created or changed
+    (``IngestCounts.stored``), from what the page writer already holds: the lines, status
+    and flag of every order come from its draft, so only a changed order's previous
+    resolutions are read back (a new order has none). The sync engine's per-page call."""
+    counts = ResolveCounts()
+    if not orders:
+        return counts
+    index = index_for(connection, SkuRules.from_config(config))
+    for chunk in _chunks(orders):
+        targets = {
+            order.order_id: _Target(account_id, channel, order.draft.status.value, order.awaiting)
+            for order in chunk
+        }
+        lines = [
+            (order.order_id, line.external_id, line.sku, line.quantity, line.identifiers or None)
+            for order in chunk
+            for line in order.draft.lines
+        ]
+        changed = [order.order_id for order in chunk if not order.new]
+        stored, parts = _read_stored(connection, changed) if changed else ({}, {})
+        counts.add(
+            _apply(
+                connection, targets, lines=lines, stored=stored, parts=parts, now=now, index=index
+            )
+        )
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """An order being resolved, as the pass needs it."""
+
+    account_id: str
+    channel: str
+    status: str
+    awaiting: bool
+
+
+# (order id, the channel's line id, SKU, quantity, the line's channel ids)
+_Line = tuple[int, str, str | None, int, Mapping[str, str] | None]
+
+
+def _read_stored(
+    connection: Connection, order_ids: Sequence[int]
+) -> tuple[dict[_Key, _Stored], dict[_Key, list[tuple[str, int, str | None]]]]:
+    """The current resolutions of the orders' lines, and their components."""
+    sql = statements.for_connection(connection)
+    stored: dict[_Key, _Stored] = {
+        (row[0], row[1]): (row[2], row[3], row[4], row[5], row[6])
+        for row in statements.execute(connection, *sql.stored_resolutions(order_ids))
+    }
+    parts: dict[_Key, list[tuple[str, int, str | None]]] = {}
+    if stored:
+        for row in statements.execute(connection, *sql.stored_components(order_ids)):
+            parts.setdefault((row[0], row[1]), []).append((row[2], row[3], row[4]))
+    return stored, parts
+
+
 def _resolve_chunk(
     connection: Connection,
     order_ids: Sequence[int],
@@ -207,7 +275,6 @@ def _resolve_chunk(
     account_id: str | None,
     lock: bool,
 ) -> ResolveCounts:
-    counts = ResolveCounts()
     query = select(
         ORDERS.c.id,
         ORDERS.c.account_id,
@@ -222,68 +289,53 @@ def _resolve_chunk(
         # order: wait for its page to commit, then read what it wrote. (The worker holds
         # these rows already, from the ingest of its page; SQLite runs one writer at a time.)
         query = query.order_by(ORDERS.c.id).with_for_update(of=ORDERS)
-    orders = {row.id: row for row in connection.execute(query)}
-    if not orders:
-        return counts
-    ids = list(orders)
-    lines = connection.execute(
-        select(
-            LINES.c.order_id,
-            LINES.c.external_id,
-            LINES.c.sku,
-            LINES.c.quantity,
-            LINES.c.identifiers,
-        ).where(LINES.c.order_id.in_(ids))
-    ).all()
-    stored: dict[_Key, _Stored] = {
-        (row.order_id, row.line_external_id): (
-            row.sku_key,
-            row.method,
-            row.mapping_id,
-            row.scope,
-            row.matched,
-        )
-        for row in connection.execute(
-            select(
-                RESOLUTIONS.c.order_id,
-                RESOLUTIONS.c.line_external_id,
-                RESOLUTIONS.c.sku_key,
-                RESOLUTIONS.c.method,
-                RESOLUTIONS.c.mapping_id,
-                RESOLUTIONS.c.scope,
-                RESOLUTIONS.c.matched,
-            ).where(RESOLUTIONS.c.order_id.in_(ids))
-        )
+    orders = {
+        row.id: _Target(row.account_id, row.channel, row.status, bool(row.awaiting_mapping))
+        for row in connection.execute(query)
     }
-    parts: dict[_Key, list[tuple[str, int, str | None]]] = {}
-    if stored:
+    if not orders:
+        return ResolveCounts()
+    ids = list(orders)
+    lines: list[_Line] = [
+        (row.order_id, row.external_id, row.sku, row.quantity, row.identifiers)
         for row in connection.execute(
             select(
-                LINE_COMPONENTS.c.order_id,
-                LINE_COMPONENTS.c.line_external_id,
-                LINE_COMPONENTS.c.catalog_sku,
-                LINE_COMPONENTS.c.quantity,
-                LINE_COMPONENTS.c.via,
-            )
-            .where(LINE_COMPONENTS.c.order_id.in_(ids))
-            .order_by(
-                LINE_COMPONENTS.c.order_id,
-                LINE_COMPONENTS.c.line_external_id,
-                LINE_COMPONENTS.c.position,
-            )
-        ):
-            parts.setdefault((row.order_id, row.line_external_id), []).append(
-                (row.catalog_sku, row.quantity, row.via)
-            )
+                LINES.c.order_id,
+                LINES.c.external_id,
+                LINES.c.sku,
+                LINES.c.quantity,
+                LINES.c.identifiers,
+            ).where(LINES.c.order_id.in_(ids))
+        )
+    ]
+    stored, parts = _read_stored(connection, ids)
+    return _apply(connection, orders, lines=lines, stored=stored, parts=parts, now=now, index=index)
 
-    waiting: dict[int, bool] = dict.fromkeys(ids, False)
+
+def _apply(
+    connection: Connection,
+    orders: dict[int, _Target],
+    *,
+    lines: Iterable[_Line],
+    stored: dict[_Key, _Stored],
+    parts: dict[_Key, list[tuple[str, int, str | None]]],
+    now: datetime,
+    index: MatchingIndex,
+) -> ResolveCounts:
+    """Resolve ``lines`` against ``index``, then write what changed in bulk: one
+    ``executemany`` per statement (deletes, resolutions, components, flags)."""
+    sql = statements.for_connection(connection)
+    resolved_at = sql.time(now)
+    counts = ResolveCounts()
+    waiting: dict[int, bool] = dict.fromkeys(orders, False)
     seen: set[_Key] = set()
     rewrite: list[_Key] = []
-    new_resolutions: list[dict[str, Any]] = []
-    new_parts: list[dict[str, Any]] = []
-    for line in lines:
-        order = orders[line.order_id]
-        key: _Key = (line.order_id, line.external_id)
+    new_resolutions: list[tuple[Any, ...]] = []
+    new_parts: list[tuple[Any, ...]] = []
+    resolve, sku_key = index.resolve, index.sku_key
+    for order_id, line_id, sku, quantity, identifiers in lines:
+        order = orders[order_id]
+        key: _Key = (order_id, line_id)
         seen.add(key)
         counts.lines += 1
         before = stored.get(key)
@@ -295,86 +347,51 @@ def _resolve_chunk(
             counts.kept += 1
             counts.resolved += 1
             continue
-        sku = line.sku
-        result = index.resolve(order.account_id, order.channel, sku, line.identifiers)
+        result = resolve(order.account_id, order.channel, sku, identifiers)
         if result.resolved:
             counts.resolved += 1
         else:
             counts.unresolved += 1
-            waiting[line.order_id] = True
+            waiting[order_id] = True
         after: _Stored = (
-            normalise_sku(sku) if sku else None,
+            sku_key(sku) if sku else None,
             result.method.value,
             result.mapping_id,
             result.scope,
             result.matched,
         )
-        quantity = line.quantity
         components: _Parts = tuple(
             (part.sku, part.quantity * quantity, part.via) for part in result.components
         )
-        if before == after and tuple(parts.get(key, ())) == components:
-            continue
         if before is not None:
+            if before == after and tuple(parts.get(key, ())) == components:
+                continue
             rewrite.append(key)
         counts.written += 1
-        new_resolutions.append(
-            {
-                "order_id": key[0],
-                "line_external_id": key[1],
-                "sku_key": after[0],
-                "method": after[1],
-                "mapping_id": after[2],
-                "scope": after[3],
-                "matched": after[4],
-                "resolved_at": now,
-            }
-        )
+        new_resolutions.append((order_id, line_id, *after, resolved_at))
         new_parts.extend(
-            {
-                "order_id": key[0],
-                "line_external_id": key[1],
-                "position": position,
-                "catalog_sku": sku_,
-                "quantity": qty,
-                "via": via,
-            }
-            for position, (sku_, qty, via) in enumerate(components, start=1)
+            (order_id, line_id, position, *component)
+            for position, component in enumerate(components, start=1)
         )
     # Lines the channel removed from an order leave their resolution behind: drop it.
     rewrite.extend(key for key in stored if key not in seen)
-    if rewrite:
-        params = [{"o": order_id, "l": line_id} for order_id, line_id in rewrite]
-        for table in (LINE_COMPONENTS, RESOLUTIONS):
-            connection.execute(
-                delete(table).where(
-                    and_(
-                        table.c.order_id == bindparam("o"),
-                        table.c.line_external_id == bindparam("l"),
-                    )
-                ),
-                params,
-            )
-    if new_resolutions:
-        connection.execute(RESOLUTIONS.insert(), new_resolutions)
-    if new_parts:
-        connection.execute(LINE_COMPONENTS.insert(), new_parts)
+    statements.execute_many(connection, sql.delete_component, rewrite)
+    statements.execute_many(connection, sql.delete_resolution, rewrite)
+    statements.insert_rows(connection, sql, "insert_resolutions", new_resolutions)
+    statements.insert_rows(connection, sql, "insert_components", new_parts)
 
-    flags = []
+    flags: dict[bool, list[int]] = {True: [], False: []}
     for order_id, order in orders.items():
         now_waiting = waiting[order_id]
         if now_waiting:
             counts.awaiting += 1
-        if bool(order.awaiting_mapping) != now_waiting:
-            flags.append({"o": order_id, "a": now_waiting})
+        if order.awaiting != now_waiting:
+            flags[now_waiting].append(order_id)
             if not now_waiting:
                 counts.released += 1
-    if flags:
-        connection.execute(
-            update(ORDERS)
-            .where(ORDERS.c.id == bindparam("o"))
-            .values(awaiting_mapping=bindparam("a")),
-            flags,
-        )
+    # At most two statements a page: the orders now awaiting a mapping, and those released.
+    for flag, ids in flags.items():
+        if ids:
+            statements.execute(connection, *sql.set_awaiting(flag, ids))
     counts.orders += len(orders)
     return counts

@@ -169,6 +169,9 @@ def validate_order(draft: OrderDraft) -> list[str]:
         problems.append("order has no lines")
     seen: set[str] = set()
     for index, line in enumerate(draft.lines, start=1):
+        if _line_is_valid(line, seen):
+            seen.add(line.external_id)
+            continue
         where = f"line {index} ({line.external_id or 'no id'})"
         if not line.external_id:
             problems.append(f"{where}: line id is empty")
@@ -184,3 +187,18 @@ def validate_order(draft: OrderDraft) -> list[str]:
             if value is not None and (not isinstance(value, Decimal) or value < 0):
                 problems.append(f"{where}: {money} {value!r} is not a non-negative Decimal")
     return problems
+
+
+def _line_is_valid(line: LineDraft, seen: set[str]) -> bool:
+    """The common case of :func:`validate_order`'s line checks, without building the
+    messages (the detailed checks run, and name the problems, only when this fails)."""
+    unit_price, total, quantity = line.unit_price, line.total, line.quantity
+    return (
+        bool(line.external_id)
+        and line.external_id not in seen
+        and isinstance(quantity, int)
+        and quantity > 0
+        and line.quantity_shipped >= 0
+        and (unit_price is None or (isinstance(unit_price, Decimal) and unit_price >= 0))
+        and (total is None or (isinstance(total, Decimal) and total >= 0))
+    )

@@ -14,6 +14,7 @@ from orderhub.sdk.drafts import Address
 from orderhub.sdk.errors import MalformedRecordError
 
 _CENT = Decimal("0.01")
+_ADDRESS_FIELDS = frozenset(Address.__slots__)
 
 
 def parse_money(value: Any, field: str) -> Decimal:
@@ -144,7 +145,8 @@ def clean_text(value: Any) -> str | None:
     missing or blank. For optional text fields (names, titles, SKUs, address parts)."""
     if value is None:
         return None
-    text = str(value).strip()
+    # Most values are already text: skip str() for them (the hot path of every mapping).
+    text = (value if type(value) is str else str(value)).strip()
     return text or None
 
 
@@ -164,11 +166,16 @@ def clean_address(**fields: Any) -> Address | None:
     ``phone``, ``email``), each passed through :func:`clean_text`; ``None`` when every one
     is empty, so a channel that sends an empty address gives no address at all. The
     country is upper-cased (ISO 3166-1 alpha-2 codes are; ``"gb"`` is ``"GB"``)."""
-    cleaned = {name: clean_text(value) for name, value in fields.items()}
-    if cleaned.get("country"):
-        cleaned["country"] = str(cleaned["country"]).upper()
-    address = Address(**cleaned)
-    return None if address == Address() else address
+    if not _ADDRESS_FIELDS.issuperset(fields):
+        Address(**fields)  # raises the TypeError naming the unknown field
+    cleaned = {}
+    for name, value in fields.items():
+        if value is not None:
+            text = clean_text(value)
+            if text is not None:
+                cleaned[name] = text.upper() if name == "country" else text
+    # Only the non-empty parts are passed: an address of nothing is no address at all.
+    return Address(**cleaned) if cleaned else None
 
 
 def unit_price_from_total(total: Decimal | None, quantity: int) -> Decimal | None:

@@ -16,13 +16,16 @@ import json as jsonlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.sdk.drafts import Address, OrderDraft
+from orderhub.store import statements
+from orderhub.store.statements import json_text
 from orderhub.store.tables import (
     Order,
     OrderEvent,
@@ -31,7 +34,6 @@ from orderhub.store.tables import (
     SyncCursor,
     metadata,
 )
-from orderhub.store.types import UTCDateTime
 
 ORDERS: Table = metadata.tables[Order.__tablename__]
 LINES: Table = metadata.tables[OrderLine.__tablename__]
@@ -93,6 +95,17 @@ class CursorMove:
     position: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenOrder:
+    """An order a page created or changed, as it now is in the store. ``awaiting`` is its
+    ``awaiting_mapping`` flag before the page (False for a new order)."""
+
+    order_id: int
+    draft: OrderDraft
+    new: bool
+    awaiting: bool
+
+
 @dataclass(slots=True)
 class IngestCounts:
     created: int = 0
@@ -102,6 +115,9 @@ class IngestCounts:
     #: external ids of the orders this page created or changed (the ones SKU matching must
     #: resolve again); not carried over by :meth:`add`.
     written: list[str] = field(default_factory=list)
+    #: the same orders with their row ids and drafts, for SKU matching without reading
+    #: back what was just written; not carried over by :meth:`add` either.
+    stored: list[WrittenOrder] = field(default_factory=list)
 
     def add(self, other: IngestCounts) -> None:
         self.created += other.created
@@ -121,27 +137,9 @@ def _dialect_insert(dialect: str, table: Table) -> Any:
     return sqlite.insert(table)
 
 
-# The page writer's statements are built once (per dialect where they differ), with the
-# page's values as parameters: building a statement and its cache key anew for every page
-# costs about as much as the database work for its rows.
-
-
-@functools.cache
-def _order_upsert(dialect: str) -> Any:
-    stmt = _dialect_insert(dialect, ORDERS)
-    excluded = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[ORDERS.c.account_id, ORDERS.c.external_id],
-        set_={
-            column.name: excluded[column.name]
-            for column in ORDERS.columns
-            if column.name not in ("id", "account_id", "external_id", "first_seen_at")
-        },
-        where=and_(
-            ORDERS.c.content_hash != excluded.content_hash,
-            ORDERS.c.channel_updated_at <= excluded.channel_updated_at,
-        ),
-    )
+# The page's orders, lines, events and cursor go through plain SQL with driver-ready
+# values (orderhub.store.statements); the quarantine upsert, rare, stays a SQLAlchemy
+# construct, built once per dialect.
 
 
 @functools.cache
@@ -159,47 +157,30 @@ def _quarantine_upsert(dialect: str) -> Any:
     )
 
 
-_INSERT_LINES = LINES.insert()
-_INSERT_EVENTS = EVENTS.insert()
-_PAGE_ORDERS = and_(
-    ORDERS.c.account_id == bindparam("account"),
-    ORDERS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+_ADDRESS_FIELDS = (
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
 )
-_SELECT_EXISTING = select(
-    ORDERS.c.external_id,
-    ORDERS.c.id,
-    ORDERS.c.content_hash,
-    ORDERS.c.status,
-    ORDERS.c.channel_updated_at,
-).where(_PAGE_ORDERS)
-_SELECT_IDS = select(ORDERS.c.external_id, ORDERS.c.id).where(_PAGE_ORDERS)
-_RESOLVE_QUARANTINE = (
-    update(QUARANTINE)
-    .where(
-        QUARANTINE.c.account_id == bindparam("account"),
-        QUARANTINE.c.external_id.in_(bindparam("external_ids", expanding=True)),
-        QUARANTINE.c.resolved_at.is_(None),
-    )
-    .values(resolved_at=bindparam("now", type_=UTCDateTime()))
-)
+_address_parts = attrgetter(*_ADDRESS_FIELDS)
 
 
 def _address(address: Address | None) -> dict[str, str] | None:
+    """The stored form of an address: its non-empty parts, in the fields' order."""
     if address is None:
         return None
-    values = {
-        "name": address.name,
-        "company": address.company,
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "region": address.region,
-        "postal_code": address.postal_code,
-        "country": address.country,
-        "phone": address.phone,
-        "email": address.email,
+    return {
+        key: value
+        for key, value in zip(_ADDRESS_FIELDS, _address_parts(address), strict=True)
+        if value is not None
     }
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def _order_row(account_id: str, channel: str, item: IncomingOrder, now: datetime) -> dict[str, Any]:
@@ -242,6 +223,34 @@ def _line_rows(order_id: int, draft: OrderDraft) -> list[dict[str, Any]]:
         }
         for position, line in enumerate(draft.lines, start=1)
     ]
+
+
+def _order_values(
+    sql: statements.Dialect, account_id: str, channel: str, item: IncomingOrder, now: Any
+) -> tuple[Any, ...]:
+    """:func:`_order_row` as the driver's parameters (``statements.ORDER_COLUMNS``)."""
+    draft = item.draft
+    to_time = sql.time
+    return (
+        account_id,
+        channel,
+        draft.external_id,
+        draft.display_id,
+        draft.marketplace,
+        draft.status.value,
+        draft.channel_status,
+        draft.fulfilled_by_channel,
+        draft.currency,
+        sql.money(draft.total),
+        to_time(draft.placed_at),
+        to_time(draft.updated_at),
+        json_text(_address(draft.buyer)),
+        json_text(_address(draft.ship_to)),
+        item.raw,
+        item.content_hash,
+        now,
+        now,
+    )
 
 
 def ingest_page(
@@ -288,11 +297,11 @@ class _PageWriter:
 
     def write_orders(self, latest: dict[str, IncomingOrder], counts: IngestCounts) -> None:
         connection, account_id = self.connection, self.account_id
+        sql = statements.for_connection(connection)
+        to_time = sql.time
         existing = {
-            row.external_id: row
-            for row in connection.execute(
-                _SELECT_EXISTING, {"account": account_id, "external_ids": list(latest)}
-            )
+            row[0]: row
+            for row in statements.execute(connection, *sql.page_orders(account_id, list(latest)))
         }
         new: list[IncomingOrder] = []
         changed: list[tuple[IncomingOrder, Any]] = []
@@ -300,11 +309,9 @@ class _PageWriter:
             row = existing.get(external_id)
             if row is None:
                 new.append(item)
-            elif (
-                row.content_hash == item.content_hash
-                or item.draft.updated_at < row.channel_updated_at
-            ):
+            elif row[2] == item.content_hash or to_time(item.draft.updated_at) < row[4]:
                 # Same content, or an older snapshot than the one stored: nothing to write.
+                # (Stored times compare as stored: sortable UTC text on SQLite.)
                 counts.unchanged += 1
             else:
                 changed.append((item, row))
@@ -312,64 +319,80 @@ class _PageWriter:
             return
 
         to_write = new + [item for item, _ in changed]
-        connection.execute(
-            _order_upsert(connection.dialect.name),
-            [_order_row(account_id, self.channel, item, self.now) for item in to_write],
+        now = to_time(self.now)
+        statements.insert_rows(
+            connection,
+            sql,
+            "upsert_order",
+            [_order_values(sql, account_id, self.channel, item, now) for item in to_write],
         )
 
-        ids = {external_id: row.id for external_id, row in existing.items()}
+        ids = {external_id: row[1] for external_id, row in existing.items()}
         if new:
-            ids.update(
-                (row.external_id, row.id)
-                for row in connection.execute(
-                    _SELECT_IDS,
-                    {
-                        "account": account_id,
-                        "external_ids": [item.draft.external_id for item in new],
-                    },
-                )
-            )
+            query = sql.order_ids(account_id, [item.draft.external_id for item in new])
+            ids.update(statements.execute(connection, *query).all())
         if changed:
-            connection.execute(
-                delete(LINES).where(LINES.c.order_id.in_([row.id for _, row in changed]))
-            )
-        line_rows: list[dict[str, Any]] = []
+            statements.execute(connection, *sql.delete_lines([row[1] for _, row in changed]))
+        money = sql.money
+        line_rows: list[tuple[Any, ...]] = []
         for item in to_write:
-            line_rows.extend(_line_rows(ids[item.draft.external_id], item.draft))
-        events = [self._event(ids, item, "created", None) for item in new]
+            order_id = ids[item.draft.external_id]
+            line_rows.extend(
+                (
+                    order_id,
+                    position,
+                    line.external_id,
+                    line.sku,
+                    line.title,
+                    line.quantity,
+                    line.quantity_shipped,
+                    money(line.unit_price),
+                    money(line.total),
+                    json_text(dict(line.identifiers) if line.identifiers else None),
+                )
+                for position, line in enumerate(item.draft.lines, start=1)
+            )
+        events = [self._event(sql, ids, item, ("created", None), now) for item in new]
         for item, row in changed:
-            kind = "status_changed" if row.status != item.draft.status.value else "updated"
-            events.append(self._event(ids, item, kind, row.status))
-        if line_rows:
-            connection.execute(_INSERT_LINES, line_rows)
-        connection.execute(_INSERT_EVENTS, events)
+            kind = "status_changed" if row[3] != item.draft.status.value else "updated"
+            events.append(self._event(sql, ids, item, (kind, row[3]), now))
+        statements.insert_rows(connection, sql, "insert_lines", line_rows)
+        statements.insert_rows(connection, sql, "insert_events", events)
         counts.created += len(new)
         counts.updated += len(changed)
         counts.written.extend(item.draft.external_id for item in to_write)
-        # A record that was quarantined and now reads cleanly is resolved.
-        connection.execute(
-            _RESOLVE_QUARANTINE,
-            {
-                "account": account_id,
-                "external_ids": [item.draft.external_id for item in to_write],
-                "now": self.now,
-            },
+        counts.stored.extend(
+            WrittenOrder(ids[item.draft.external_id], item.draft, True, False) for item in new
         )
+        counts.stored.extend(
+            WrittenOrder(row[1], item.draft, False, bool(row[5])) for item, row in changed
+        )
+        # A record that was quarantined and now reads cleanly is resolved.
+        written = [item.draft.external_id for item in to_write]
+        statements.execute(connection, *sql.resolve_quarantine(now, account_id, written))
 
     def _event(
-        self, ids: dict[str, int], item: IncomingOrder, kind: str, from_status: str | None
-    ) -> dict[str, Any]:
-        return {
-            "order_id": ids[item.draft.external_id],
-            "account_id": self.account_id,
-            "kind": kind,
-            "from_status": from_status,
-            "to_status": item.draft.status.value,
-            "channel_status": item.draft.channel_status,
-            "occurred_at": item.draft.updated_at,
-            "recorded_at": self.now,
-            "run_id": self.run_id,
-        }
+        self,
+        sql: statements.Dialect,
+        ids: dict[str, int],
+        item: IncomingOrder,
+        change: tuple[str, str | None],
+        now: Any,
+    ) -> tuple[Any, ...]:
+        """An event row; ``change`` is its kind and the status the order had before."""
+        draft = item.draft
+        kind, from_status = change
+        return (
+            ids[draft.external_id],
+            self.account_id,
+            kind,
+            from_status,
+            draft.status.value,
+            draft.channel_status,
+            sql.time(draft.updated_at),
+            now,
+            self.run_id,
+        )
 
     def write_quarantine(self, records: Sequence[IncomingQuarantine]) -> None:
         unique = {record.payload_hash: record for record in records}
@@ -396,15 +419,12 @@ class _PageWriter:
 def _move_cursor(
     connection: Connection, account_id: str, cursor: CursorMove, now: datetime
 ) -> None:
-    stmt = dialect_insert(connection, CURSORS).values(
-        account_id=account_id, stream=cursor.stream, position=cursor.position, updated_at=now
+    sql = statements.for_connection(connection)
+    statements.execute(
+        connection,
+        sql.upsert_cursor,
+        (account_id, cursor.stream, sql.time(cursor.position), sql.time(now)),
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CURSORS.c.account_id, CURSORS.c.stream],
-        set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
-        where=CURSORS.c.position < stmt.excluded.position,
-    )
-    connection.execute(stmt)
 
 
 def read_cursor(connection: Connection, account_id: str, stream: str) -> datetime | None:

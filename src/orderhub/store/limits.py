@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import String, Table
@@ -135,8 +136,101 @@ def _identifier_problems(prefix: str, identifiers: Mapping[Any, Any]) -> list[st
     return problems
 
 
+_ORDER_TEXT_ITEMS = tuple(_ORDER_TEXT.items())
+_ADDRESS_PARTS = attrgetter(
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
+)
+_SKU_LIMIT = _LINE_TEXT["sku"]
+_LINE_ID_LIMIT = _LINE_TEXT["external_id"]
+
+
+def _fits(draft: OrderDraft) -> bool:
+    """Whether ``draft`` certainly fits the store: the common case, checked in one pass
+    with exact types and one scan of all its text at once (NUL, then valid UTF-8 unless
+    it is ASCII). False sends the draft through the detailed checks, which name the
+    problems (or find none: this check may refuse a draft that fits, never the reverse)."""
+    texts: list[str] = []
+    add = texts.append
+    for name, limit in _ORDER_TEXT_ITEMS:
+        value = getattr(draft, name)
+        if value is None:
+            if name == "external_id":
+                return False
+            continue
+        if type(value) is not str or (limit is not None and len(value) > limit):
+            return False
+        add(value)
+    if not _money_fits(draft.total):
+        return False
+    for address in (draft.buyer, draft.ship_to):
+        if address is not None:
+            for value in _ADDRESS_PARTS(address):
+                if value is not None:
+                    if type(value) is not str:
+                        return False
+                    add(value)
+    for line in draft.lines:
+        line_id, sku, title = line.external_id, line.sku, line.title
+        if type(line_id) is not str or (
+            _LINE_ID_LIMIT is not None and len(line_id) > _LINE_ID_LIMIT
+        ):
+            return False
+        add(line_id)
+        if sku is not None:
+            if type(sku) is not str or (_SKU_LIMIT is not None and len(sku) > _SKU_LIMIT):
+                return False
+            add(sku)
+        if title is not None:
+            if type(title) is not str:
+                return False
+            add(title)
+        for number in (line.quantity, line.quantity_shipped):
+            if type(number) is not int or not INT_MIN <= number <= INT_MAX:
+                return False
+        if not (_money_fits(line.unit_price) and _money_fits(line.total)):
+            return False
+        identifiers = line.identifiers
+        if identifiers:
+            if type(identifiers) is not dict:
+                return False
+            for key, value in identifiers.items():
+                if type(key) is not str or type(value) is not str:
+                    return False
+                add(key)
+                add(value)
+    joined = "".join(texts)
+    if "\x00" in joined:
+        return False
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _money_fits(value: Any) -> bool:
+    return value is None or (
+        type(value) is Decimal and value.is_finite() and -MONEY_LIMIT < value < MONEY_LIMIT
+    )
+
+
 def store_problems(draft: OrderDraft) -> list[str]:
     """Every reason the store's columns would refuse ``draft`` (empty when it fits)."""
+    return [] if _fits(draft) else detailed_problems(draft)
+
+
+def detailed_problems(draft: OrderDraft) -> list[str]:
+    """:func:`store_problems` without the fast path: every check, one field at a time."""
     problems = _texts(
         "", ((name, getattr(draft, name), limit) for name, limit in _ORDER_TEXT.items())
     )

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
-from orderhub.matching import MatchingConfig, resolve_external_orders
+from orderhub.matching import MatchingConfig, resolve_written
 from orderhub.sdk.clock import Interrupted
 from orderhub.sdk.connector import Connector, SyncWindow
 from orderhub.sdk.drafts import validate_order
@@ -339,15 +339,15 @@ class PullRunner:
                 run_id=run_id,
                 cursor=CursorMove(ORDERS_STREAM, cursor) if cursor is not None else None,
             )
-            if counts.written:
+            if counts.stored:
                 # SKU matching in the same transaction: an order is never stored without
                 # its lines resolved (or flagged as awaiting a mapping). Unchanged orders
                 # keep their resolution: mapping and catalog changes re-resolve on their own.
-                resolved = resolve_external_orders(
+                resolved = resolve_written(
                     connection,
                     account_id=self.account_id,
                     channel=self.channel,
-                    external_ids=counts.written,
+                    orders=counts.stored,
                     now=now,
                     config=self.matching,
                 )
