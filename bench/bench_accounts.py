@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import _replicas
 from _support import write_result
 from sqlalchemy import Engine, select
 
@@ -231,13 +232,10 @@ class _KeepsNothing(dict[Any, Any]):
         return None
 
 
-def one_leg(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the worker once in this process; the leg's figures."""
-    if args.pool_threads:
-        scheduler.MAX_PULL_THREADS = args.pool_threads
-    if args.variant == "before":
-        registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
-    clock = SystemClock()
+def build_accounts(
+    args: argparse.Namespace, clock: SystemClock
+) -> tuple[dict[str, Any], list[str], dict[str, str], dict[str, str]]:
+    """The simulators, configuration sections, secrets and channel of every account."""
     amazon = min(args.amazon, args.accounts)
     sims: dict[str, Any] = {}
     sections: list[str] = []
@@ -260,6 +258,18 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
             + "\n".join(body[1:])
             + "\n"
         )
+    return sims, sections, env, channels
+
+
+def one_leg(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the worker once in this process; the leg's figures."""
+    if args.pool_threads:
+        scheduler.MAX_PULL_THREADS = args.pool_threads
+    if args.variant == "before":
+        registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
+    clock = SystemClock()
+    amazon = min(args.amazon, args.accounts)
+    sims, sections, env, channels = build_accounts(args, clock)
     shops = [sims[a] for a, c in channels.items() if c == "woocommerce"]
     results: list[PullResult] = []
     results_lock = threading.Lock()
@@ -426,6 +436,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--database-url", help="also run on PostgreSQL (a schema per leg)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="also run N replica processes (PostgreSQL)"
+    )
+    parser.add_argument("--replica-accounts", type=int, default=1000)
+    parser.add_argument("--replica-interval", type=int, default=60, help="s, replicas leg")
+    parser.add_argument("--replica-duration", type=float, default=240.0)
+    parser.add_argument("--kill-at", type=float, default=100.0, help="SIGKILL one replica")
+    parser.add_argument("--only-replicas", action="store_true", help="skip the one-process legs")
+    parser.add_argument("--replica-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--status-file", help=argparse.SUPPRESS)
     parser.add_argument("--one-leg", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="orderhub", help=argparse.SUPPRESS)
@@ -436,6 +457,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "uncached connector lookups), each a leg of its own",
     )
     args = parser.parse_args(argv)
+    if args.replica_child:
+        args.accounts = int(args.accounts)
+        configure_logging(level="error", fmt="json", stream=sys.stderr)
+        _replicas.run_child(args, build_accounts, _proc_status)
+        return {}
     if args.one_leg:
         args.accounts = int(args.accounts)
         args.pool_threads = int(args.pool_threads or 0)
@@ -458,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     caps = [0] + [int(c) for c in args.pool_threads.split(",") if c.strip()]
     legs = []
+    if args.only_replicas:
+        stores = []
     for store, extra in stores:
         for size in (int(s) for s in args.accounts.split(",")):
             for variant in (v.strip() for v in args.variants.split(",") if v.strip()):
@@ -469,8 +497,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     leg["pool_cap"] = cap or scheduler.MAX_PULL_THREADS
                     legs.append(leg)
                     _print([leg])
+    if args.replicas:
+        # The child's jitter defaults to 10% of its own interval, like the others'.
+        replica_common = _without(
+            _without(_without(common, "--interval"), "--duration"), "--jitter"
+        )
+        leg = _replicas.run_parent(args, __file__, replica_common, analyse, _quantiles)
+        legs.append(leg)
+        shown = ("lag_ratio", "lag_ratio_outside_takeover", "starved", "never_pulled")
+        shown += ("double_pulls", "takeover_s", "not_taken_over", "per_process")
+        print(json.dumps({key: leg[key] for key in shown}))
     print()
-    _print(legs)
+    _print([leg for leg in legs if "pull_threads" in leg])
     result = {"goal_lag_p99": GOAL_P99, "starved_after_intervals": STARVED_AFTER, "legs": legs}
     if args.database_url:
         result["database"] = "postgresql"  # the URL itself may carry a password
@@ -479,6 +517,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     print(f"result: {path}")
     return result
+
+
+def _without(argv: list[str], option: str) -> list[str]:
+    """``argv`` without ``option`` and its value."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item == option:
+            skip = True
+            continue
+        out.append(item)
+    return out
 
 
 def _safe_argv(argv: list[str]) -> list[str]:
