@@ -52,6 +52,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A pull holds one connection for its account lock and takes a second for each of its
+    # transactions, so the worker's pull pool needs about two per busy thread (SQLAlchemy's
+    # default of 5 + 10 made pull threads queue for connections, bench/bench_accounts.py).
+    # Connections beyond pool_size are opened only when needed and closed after use.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
 
 
