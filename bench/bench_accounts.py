@@ -359,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--replica-duration", type=float, default=240.0)
     parser.add_argument("--kill-at", type=float, default=100.0, help="SIGKILL one replica")
     parser.add_argument("--only-replicas", action="store_true", help="skip the one-process legs")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL legs only")
     parser.add_argument("--replica-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
     parser.add_argument("--status-file", help=argparse.SUPPRESS)
@@ -397,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     stores = [("sqlite", [])] + (
         [("postgresql", ["--database-url", args.database_url])] if args.database_url else []
     )
+    if args.skip_sqlite:
+        stores = stores[1:]
     caps = [0] + [int(c) for c in args.pool_threads.split(",") if c.strip()]
     legs = []
     if args.only_replicas:
