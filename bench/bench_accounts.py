@@ -29,7 +29,6 @@ run, to show what the cap costs.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -45,6 +44,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import _replicas
+from _lag import GOAL_P99, STARVED_AFTER, analyse, quantiles
 from _support import write_result
 from sqlalchemy import Engine, select
 
@@ -61,8 +62,6 @@ from orderhub.testing.db import temporary_schema
 from orderhub.worker import scheduler
 from orderhub.worker.scheduler import PULLS, Worker, pool_sizes
 
-GOAL_P99 = 1.1
-STARVED_AFTER = 2.0
 URL = "http://127.0.0.1/"  # in-process transports answer whatever the host
 AMAZON = {"client_id": "amzn1.application-oa2-client.bench", "secret": "amzn1.oa2-cs.v1.b"}
 SKUS = ("BLUE-TEE-M", "MUG-WHITE", "HOODIE-GRY-L")
@@ -141,89 +140,6 @@ def _proc_status() -> dict[str, int]:
     return out
 
 
-def _quantiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"n": 0, "p50": None, "p95": None, "p99": None, "max": None}
-    ordered = sorted(values)
-
-    def q(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 4)
-
-    return {"n": len(ordered), "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": q(1.0)}
-
-
-def analyse(
-    runs: list[dict[str, Any]],
-    accounts: dict[str, str],
-    interval: float,
-    started: datetime,
-    ended: datetime,
-) -> dict[str, Any]:
-    """The figures of one leg from its ``sync_runs`` rows; ``accounts`` maps account ids
-    to their channel."""
-    by_account: dict[str, list[dict[str, Any]]] = {account: [] for account in accounts}
-    for run in runs:
-        by_account[run["account_id"]].append(run)
-    gaps: dict[str, list[float]] = {"woocommerce": [], "amazon": []}
-    first_ms: list[float] = []
-    later_ms: list[float] = []
-    amazon_run_s: list[float] = []
-    starved: list[str] = []
-    never: list[str] = []
-    double = 0
-    busy = 0.0
-    for account, rows in by_account.items():
-        channel = accounts[account]
-        rows.sort(key=lambda r: r["started_at"])
-        if not rows:
-            never.append(account)
-            continue
-        starts = [r["started_at"] for r in rows]
-        account_gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
-        gaps[channel].extend(g / interval for g in account_gaps)
-        # The time since the last start counts too: an account stuck behind a queue has no
-        # next run to measure a gap to.
-        silent = max([*account_gaps, (ended - starts[-1]).total_seconds()])
-        if channel == "woocommerce" and silent > STARVED_AFTER * interval:
-            starved.append(account)
-        for previous, current in itertools.pairwise(rows):
-            if previous["finished_at"] is None or current["started_at"] < previous["finished_at"]:
-                double += 1
-        for position, row in enumerate(rows):
-            end = row["finished_at"] or ended
-            seconds = (end - row["started_at"]).total_seconds()
-            busy += seconds
-            if channel == "amazon":
-                amazon_run_s.append(seconds)
-            elif row["finished_at"] is not None:
-                (first_ms if position == 0 else later_ms).append(seconds * 1000)
-    window = (ended - started).total_seconds()
-    return {
-        "runs": len(runs),
-        "runs_by_channel": _count(accounts, by_account, len),
-        "pulled_by_channel": _count(accounts, by_account, lambda rows: int(bool(rows))),
-        "runs_finished": sum(1 for r in runs if r["finished_at"] is not None),
-        "lag_ratio": _quantiles(gaps["woocommerce"]),
-        "amazon_lag_ratio": _quantiles(gaps["amazon"]),
-        "amazon_run_s": _quantiles(amazon_run_s),
-        "starved": len(starved),
-        "starved_examples": starved[:5],
-        "never_pulled": len(never),
-        "double_pulls": double,
-        "first_pull_ms": _quantiles(first_ms),
-        "pull_ms": _quantiles(later_ms),
-        "busy_thread_seconds": round(busy, 1),
-        "window_s": round(window, 1),
-    }
-
-
-def _count(accounts: dict[str, str], by_account: dict[str, Any], of: Any) -> dict[str, int]:
-    out = dict.fromkeys(sorted(set(accounts.values())), 0)
-    for account, rows in by_account.items():
-        out[accounts[account]] += of(rows)
-    return out
-
-
 class _KeepsNothing(dict[Any, Any]):
     """A cache that forgets: the registry as it was before it kept loaded classes."""
 
@@ -231,13 +147,10 @@ class _KeepsNothing(dict[Any, Any]):
         return None
 
 
-def one_leg(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the worker once in this process; the leg's figures."""
-    if args.pool_threads:
-        scheduler.MAX_PULL_THREADS = args.pool_threads
-    if args.variant == "before":
-        registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
-    clock = SystemClock()
+def build_accounts(
+    args: argparse.Namespace, clock: SystemClock
+) -> tuple[dict[str, Any], list[str], dict[str, str], dict[str, str]]:
+    """The simulators, configuration sections, secrets and channel of every account."""
     amazon = min(args.amazon, args.accounts)
     sims: dict[str, Any] = {}
     sections: list[str] = []
@@ -260,6 +173,18 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
             + "\n".join(body[1:])
             + "\n"
         )
+    return sims, sections, env, channels
+
+
+def one_leg(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the worker once in this process; the leg's figures."""
+    if args.pool_threads:
+        scheduler.MAX_PULL_THREADS = args.pool_threads
+    if args.variant == "before":
+        registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
+    clock = SystemClock()
+    amazon = min(args.amazon, args.accounts)
+    sims, sections, env, channels = build_accounts(args, clock)
     shops = [sims[a] for a, c in channels.items() if c == "woocommerce"]
     results: list[PullResult] = []
     results_lock = threading.Lock()
@@ -365,7 +290,7 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
         "rss_mb_max": round(max([s["rss_kb"] for s in samples] or [0]) / 1024, 1),
         "stop_s": round(stop_s, 2),
         "health_checks": len(health_s),
-        "health_check_s": _quantiles(health_s),
+        "health_check_s": quantiles(health_s),
         "health_busy_share": round(sum(health_s) / window, 3),
         "met": {
             "lag_p99": figures["lag_ratio"]["p99"] is not None
@@ -426,6 +351,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--database-url", help="also run on PostgreSQL (a schema per leg)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="also run N replica processes (PostgreSQL)"
+    )
+    parser.add_argument("--replica-accounts", type=int, default=1000)
+    parser.add_argument("--replica-interval", type=int, default=60, help="s, replicas leg")
+    parser.add_argument("--replica-duration", type=float, default=240.0)
+    parser.add_argument("--kill-at", type=float, default=100.0, help="SIGKILL one replica")
+    parser.add_argument("--only-replicas", action="store_true", help="skip the one-process legs")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL legs only")
+    parser.add_argument("--replica-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--status-file", help=argparse.SUPPRESS)
     parser.add_argument("--one-leg", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="orderhub", help=argparse.SUPPRESS)
@@ -436,6 +373,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "uncached connector lookups), each a leg of its own",
     )
     args = parser.parse_args(argv)
+    if args.replica_child:
+        args.accounts = int(args.accounts)
+        configure_logging(level="error", fmt="json", stream=sys.stderr)
+        _replicas.run_child(args, build_accounts, _proc_status)
+        return {}
     if args.one_leg:
         args.accounts = int(args.accounts)
         args.pool_threads = int(args.pool_threads or 0)
@@ -456,8 +398,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     stores = [("sqlite", [])] + (
         [("postgresql", ["--database-url", args.database_url])] if args.database_url else []
     )
+    if args.skip_sqlite:
+        stores = stores[1:]
     caps = [0] + [int(c) for c in args.pool_threads.split(",") if c.strip()]
     legs = []
+    if args.only_replicas:
+        stores = []
     for store, extra in stores:
         for size in (int(s) for s in args.accounts.split(",")):
             for variant in (v.strip() for v in args.variants.split(",") if v.strip()):
@@ -469,8 +415,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     leg["pool_cap"] = cap or scheduler.MAX_PULL_THREADS
                     legs.append(leg)
                     _print([leg])
+    if args.replicas:
+        # The child's jitter defaults to 10% of its own interval, like the others'.
+        replica_common = _without(
+            _without(_without(common, "--interval"), "--duration"), "--jitter"
+        )
+        leg = _replicas.run_parent(args, __file__, replica_common, analyse, quantiles)
+        legs.append(leg)
+        shown = ("lag_ratio", "lag_ratio_outside_takeover", "starved", "never_pulled")
+        shown += ("double_pulls", "takeover_s", "not_taken_over", "per_process")
+        print(json.dumps({key: leg[key] for key in shown}))
     print()
-    _print(legs)
+    _print([leg for leg in legs if "pull_threads" in leg])
     result = {"goal_lag_p99": GOAL_P99, "starved_after_intervals": STARVED_AFTER, "legs": legs}
     if args.database_url:
         result["database"] = "postgresql"  # the URL itself may carry a password
@@ -479,6 +435,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     print(f"result: {path}")
     return result
+
+
+def _without(argv: list[str], option: str) -> list[str]:
+    """``argv`` without ``option`` and its value."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item == option:
+            skip = True
+            continue
+        out.append(item)
+    return out
 
 
 def _safe_argv(argv: list[str]) -> list[str]:

@@ -64,3 +64,28 @@ def test_accounts_benchmark_reports_every_account_of_every_store(tmp_path: Path)
         assert leg["double_pulls"] == 0
         assert leg["threads_max"] >= 5 and leg["rss_mb_max"] > 0
         assert set(leg["met"]) == {"lag_p99", "starved", "double_pulls"}
+
+
+def test_the_replicas_leg_shares_the_accounts_and_takes_over_a_killed_replica(
+    tmp_path: Path,
+) -> None:
+    url = postgres_url()
+    if url is None:
+        pytest.skip("the replicas leg needs PostgreSQL (ORDERHUB_TEST_DATABASE_URL)")
+    result = run_bench(
+        tmp_path,
+        *("--only-replicas", "--replicas", "2", "--replica-accounts", "6"),
+        *("--amazon", "1", "--amazon-orders", "150", "--orders", "5"),
+        *("--replica-interval", "10", "--replica-duration", "30", "--kill-at", "12"),
+        *("--new-per-second", "1", "--database-url", url),
+    )
+    (leg,) = result["legs"]
+    assert url not in json.dumps(result)
+    assert (leg["replicas"], leg["accounts"]) == (2, 6)
+    assert len(leg["per_process"]) == 2
+    # The killed replica held accounts; the other took every one of them over.
+    assert leg["victim_held"] >= 1
+    assert leg["not_taken_over"] == 0
+    assert leg["takeover_s"]["n"] == leg["victim_held"]
+    assert leg["double_pulls"] == 0 and leg["never_pulled"] == 0
+    assert set(leg["met"]) == {"lag_p99", "starved", "double_pulls", "takeover"}

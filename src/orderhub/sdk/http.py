@@ -161,6 +161,8 @@ class HttpClient:
         self._default_rate_limit = default_rate_limit
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
+        # The operation each thread sent last: what its next request most likely uses.
+        self._sent = threading.local()
         self._secrets = tuple(s for s in secrets if s)
         self._classify = classify
         self._rate_limit_from_response = rate_limit_from_response
@@ -220,6 +222,16 @@ class HttpClient:
             created = TokenBucket(limit, self.clock)
             self._buckets[operation] = created
             return created
+
+    def next_wait(self) -> float:
+        """Seconds the calling thread's next request of the operation it sent last would
+        wait for a token (0 when one is there, or nothing was sent yet). The sync engine
+        asks between pages, to give its thread back instead of sleeping through a long
+        wait."""
+        operation = getattr(self._sent, "operation", None)
+        with self._lock:
+            bucket = self._buckets.get(operation) if operation is not None else None
+        return bucket.wait_time() if bucket is not None else 0.0
 
     def request(
         self,
@@ -485,6 +497,7 @@ class HttpClient:
         log_url = redact_url(request.url.raw_path.decode("ascii", "replace"), self._secrets)
 
         bucket = self.bucket(operation)
+        self._sent.operation = operation
         waited = bucket.acquire() if bucket is not None else 0.0
         with self._lock:
             self.stats.waited += waited

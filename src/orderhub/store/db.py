@@ -2,11 +2,15 @@
 
 SQLite (the default) runs in WAL mode with a busy timeout, and every transaction starts
 with ``BEGIN IMMEDIATE`` so two writers queue for the lock instead of failing halfway with
-"database is locked". PostgreSQL goes through psycopg 3.
+"database is locked". Reads that write nothing go through :func:`reading`: a deferred
+``BEGIN`` that takes no write lock (WAL readers never wait for a writer, nor hold one up).
+PostgreSQL goes through psycopg 3.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +18,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from orderhub.files import private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: Execution option of a connection whose transactions only read (see :func:`reading`).
+READ_ONLY = "orderhub_read_only"
 
 
 class SchemaOutOfDateError(RuntimeError):
@@ -46,6 +52,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A pull holds one connection for its account lock and takes a second for each of its
+    # transactions, so the worker's pull pool needs about two per busy thread (SQLAlchemy's
+    # default of 5 + 10 made pull threads queue for connections, bench/bench_accounts.py).
+    # Connections beyond pool_size are opened only when needed and closed after use.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
 
 
@@ -63,7 +75,25 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A transaction that only reads: on SQLite a deferred ``BEGIN`` (one consistent
+    snapshot, no write lock, so the pulls' writes go on beside it); on PostgreSQL a
+    ``READ ONLY`` transaction. Writing inside it fails on PostgreSQL and may fail with
+    "database is locked" on SQLite: write in an ``engine.begin()`` of its own."""
+    with (
+        engine.connect().execution_options(**{READ_ONLY: True}) as connection,
+        connection.begin(),
+    ):
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        yield connection
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -477,6 +477,21 @@ class WorkerHeartbeat(SQLModel, table=True):
     accounts: list[str] | None = Field(default=None, sa_type=JSON)
 
 
+class AccountLease(SQLModel, table=True):
+    """Which worker process pulls an account, until when (replicas on one PostgreSQL).
+
+    The holder renews its leases well before ``expires_at``; a lease past it is free, so
+    the accounts of a replica that died are taken over by the others (``store/leases.py``).
+    """
+
+    __tablename__ = "account_leases"
+
+    account_id: str = Field(primary_key=True, max_length=128)
+    holder: str | None = Field(default=None, max_length=64, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    acquired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class Alert(SQLModel, table=True):
     """One problem of one account that people were (or are being) told about.
 

@@ -57,7 +57,7 @@ class PullResult:
 
     run_id: int | None
     account_id: str
-    outcome: str  # succeeded | failed | interrupted | skipped
+    outcome: str  # succeeded | failed | interrupted | skipped | waiting
     window: SyncWindow | None = None
     fetched: int = 0
     pages: int = 0
@@ -76,10 +76,40 @@ class PullResult:
     #: sum over the chunk's listings; None while any listing announced none).
     window_read: int = 0
     window_total: int | None = None
+    #: A ``waiting`` run: seconds until its token bucket allows the next request, and its
+    #: state, for :meth:`PullRunner.resume`.
+    resume_in: float | None = None
+    parked: ParkedPull | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.outcome in ("succeeded", "skipped")
+
+
+@dataclass(eq=False)
+class ParkedPull:
+    """A run between two of its steps: where it is in its window, and the channel's
+    records paused at the next one. Held by the worker while the run ``waiting``, with no
+    thread (the records' generator resumes in whichever thread runs it next)."""
+
+    run_id: int
+    result: PullResult
+    log: Any
+    before: tuple[int, int, int, int]
+    chunks: Iterator[SyncWindow]
+    chunk: SyncWindow | None = None
+    pending_chunk: SyncWindow | None = None
+    records: Iterator[dict[str, Any]] | None = None
+    batch: list[dict[str, Any]] = field(default_factory=list)
+    listings: dict[int, ListingProgress] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Let the channel's generator run its cleanup (a paused listing)."""
+        records, self.records = self.records, None
+        close = getattr(records, "close", None)
+        if close is not None:
+            with suppress(Exception):
+                close()
 
 
 class PullRunner:
@@ -91,6 +121,11 @@ class PullRunner:
     the channel received (with the total it announced, see
     :class:`~orderhub.sdk.progress.ListingProgress`), a page committed (the CLI's
     progress bar).
+
+    ``park_after`` (seconds; the worker sets it) lets a run give its thread back: when the
+    next request would wait longer than that for its token bucket, the run commits the
+    page in hand and returns ``waiting`` with :attr:`PullResult.resume_in` and its state;
+    :meth:`resume` goes on from the next record. Without it a run sleeps through the wait.
     """
 
     def __init__(
@@ -102,8 +137,10 @@ class PullRunner:
         trigger: str = "schedule",
         progress: Callable[[PullResult], None] | None = None,
         matching: MatchingConfig | None = None,
+        park_after: float | None = None,
     ) -> None:
         self.engine = engine
+        self.park_after = park_after
         self.progress = progress
         self.matching = matching
         self.connector = connector
@@ -114,18 +151,44 @@ class PullRunner:
         self.channel = connector.name
 
     def run(self, *, since: datetime | None = None) -> PullResult:
+        """One pull. With ``park_after`` set, a run whose next request would wait longer
+        than that for a token comes back as ``waiting`` (see :meth:`resume`)."""
         with self._account_lock() as acquired:
             if not acquired:
-                structlog.get_logger().info(
-                    "sync.skipped",
-                    account=self.account_id,
-                    channel=self.channel,
-                    reason="another worker is syncing this account",
-                )
-                return PullResult(run_id=None, account_id=self.account_id, outcome="skipped")
-            return self._run(since)
+                return self._skipped()
+            return self._advance(self._begin(since))
 
-    def _run(self, since: datetime | None) -> PullResult:
+    def resume(self, parked: ParkedPull) -> PullResult:
+        """Go on with a run that came back ``waiting``, from the record where it stopped
+        (its run row, counters and window are the same run's)."""
+        with self._account_lock() as acquired:
+            if not acquired:
+                # Someone else pulls the account now: this run ends here, nothing lost.
+                self.abandon(parked)
+                return self._skipped()
+            return self._advance(parked)
+
+    def abandon(self, parked: ParkedPull) -> PullResult:
+        """End a ``waiting`` run as ``interrupted`` (the worker stops, or another replica
+        took the account): its committed pages stay, the next run reads from the cursor."""
+        parked.close()
+        result = parked.result
+        result.outcome = "interrupted"
+        stats = self.connector.http.stats
+        result.pages = stats.pages - parked.before[3]
+        self._finish(parked.run_id, result, stats, parked.before, parked.log)
+        return result
+
+    def _skipped(self) -> PullResult:
+        structlog.get_logger().info(
+            "sync.skipped",
+            account=self.account_id,
+            channel=self.channel,
+            reason="another worker is syncing this account",
+        )
+        return PullResult(run_id=None, account_id=self.account_id, outcome="skipped")
+
+    def _begin(self, since: datetime | None) -> ParkedPull:
         connector = self.connector
         now = self.clock.now()
         with self.engine.begin() as connection:
@@ -160,7 +223,6 @@ class PullRunner:
             account=self.account_id, channel=self.channel, run_id=run_id
         )
         stats = connector.http.stats
-        before = (stats.requests, stats.retries, stats.throttled, stats.pages)
         log.info(
             "sync.started",
             window_start=window.start.isoformat(),
@@ -168,24 +230,35 @@ class PullRunner:
             cursor=cursor.isoformat() if cursor else None,
         )
         result.window_count = _chunk_count(window, connector.max_window)
-        listings: dict[int, ListingProgress] = {}
+        return ParkedPull(
+            run_id=run_id,
+            result=result,
+            log=log,
+            before=(stats.requests, stats.retries, stats.throttled, stats.pages),
+            chunks=iter(chunks(window, connector.max_window)),
+        )
+
+    def _advance(self, state: ParkedPull) -> PullResult:
+        """Read on from where ``state`` is, to the end of the window or to a long wait."""
+        connector = self.connector
+        result = state.result
+        result.outcome = "running"
+        result.resume_in = None
+        stats = connector.http.stats
 
         def on_listing(seen: ListingProgress) -> None:
-            listings[seen.listing] = seen
-            result.window_read = sum(item.read for item in listings.values())
-            totals = [item.total for item in listings.values()]
+            state.listings[seen.listing] = seen
+            result.window_read = sum(item.read for item in state.listings.values())
+            totals = [item.total for item in state.listings.values()]
             result.window_total = None if None in totals else sum(t or 0 for t in totals)
             self._report(result)
 
         try:
             with connector.http.watching_listings(on_listing):
-                for number, chunk in enumerate(chunks(window, connector.max_window), 1):
-                    listings.clear()
-                    result.window_number = number
-                    result.window_read, result.window_total = 0, None
-                    self._report(result)
-                    self._pull_chunk(chunk, run_id, result, log)
-            result.outcome = "succeeded"
+                while self._read_on(state):
+                    pass
+            if result.outcome == "running":
+                result.outcome = "succeeded"
         except Interrupted:
             result.outcome = "interrupted"
         except ConnectorError as exc:
@@ -201,24 +274,65 @@ class PullRunner:
                 "This is a bug in orderhub or the connector, not in your data: report it "
                 "with this log line. Nothing was lost; the next run retries from the cursor."
             )
-            log.exception("sync.crashed", error_kind="internal", fix=result.fix)
+            state.log.exception("sync.crashed", error_kind="internal", fix=result.fix)
         finally:
-            result.pages = stats.pages - before[3]
-            self._finish(run_id, result, stats, before, log)
+            result.pages = stats.pages - state.before[3]
+            if result.outcome == "waiting":
+                result.parked = state
+                state.log.info("sync.waiting", resume_in=result.resume_in, fetched=result.fetched)
+            else:
+                state.close()
+                self._finish(state.run_id, result, stats, state.before, state.log)
         return result
 
-    def _pull_chunk(self, chunk: SyncWindow, run_id: int, result: PullResult, log: Any) -> None:
+    def _read_on(self, state: ParkedPull) -> bool:
+        """One step: begin the next window chunk, or read a chunk's records up to the end
+        of a page. False when the run is done or waits (``result.outcome``)."""
         connector = self.connector
-        batch: list[dict[str, Any]] = []
-        for raw in connector.fetch_orders(chunk):
-            batch.append(raw)
+        result = state.result
+        if state.records is None:
+            chunk, state.pending_chunk = state.pending_chunk, None
+            if chunk is None:
+                chunk = next(state.chunks, None)
+            if chunk is None:
+                return False
+            if self._waits(state):
+                # Nothing of the chunk is read yet: asked again when the bucket allows.
+                state.pending_chunk = chunk
+                return False
+            state.chunk, state.batch = chunk, []
+            state.listings.clear()
+            result.window_number += 1
+            result.window_read, result.window_total = 0, None
+            self._report(result)
+            state.records = iter(connector.fetch_orders(chunk))
+        for raw in state.records:
+            state.batch.append(raw)
             result.fetched += 1
-            if len(batch) >= connector.page_size:
-                self._commit(batch, run_id, result, log, cursor=None)
-                batch = []
+            if len(state.batch) >= connector.page_size:
+                self._commit(state.batch, state.run_id, result, state.log, cursor=None)
+                state.batch = []
                 if self.stop is not None and self.stop.is_set():
                     raise Interrupted("shutdown requested")
-        self._commit(batch, run_id, result, log, cursor=chunk.end)
+                # Between pages, the generator is paused at a record: a safe place to give
+                # the thread back for a long token wait and to go on later.
+                return not self._waits(state)
+        assert state.chunk is not None
+        self._commit(state.batch, state.run_id, result, state.log, cursor=state.chunk.end)
+        state.records, state.batch = None, []
+        return True
+
+    def _waits(self, state: ParkedPull) -> bool:
+        """Whether the next request would wait longer than ``park_after``: then the run
+        comes back ``waiting`` with the seconds to wait."""
+        if self.park_after is None:
+            return False
+        wait = self.connector.http.next_wait()
+        if wait <= self.park_after:
+            return False
+        state.result.outcome = "waiting"
+        state.result.resume_in = wait
+        return True
 
     def _commit(
         self,

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
@@ -28,6 +29,7 @@ from typing import Any
 import httpx
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
@@ -38,7 +40,7 @@ from orderhub.alerts.engine import evaluate
 from orderhub.config import AccountConfig, AppConfig, ConfigError
 from orderhub.health import (
     account_health,
-    awaiting_mapping_total,
+    awaiting_mapping_totals,
     credential_expiry_date,
     worker_instances,
 )
@@ -53,10 +55,11 @@ from orderhub.sdk.connector import Capability, Connector
 from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
-from orderhub.store import heartbeats, runs
+from orderhub.store import heartbeats, leases, runs
+from orderhub.store.db import reading
 from orderhub.store.heartbeats import new_instance_id
 from orderhub.store.retention import purge
-from orderhub.sync.pull import PullResult, PullRunner
+from orderhub.sync.pull import ParkedPull, PullResult, PullRunner
 
 HEARTBEAT_EVERY = 15.0
 _BUG_FIX = (
@@ -69,9 +72,15 @@ RESULTS_KEPT = 50
 
 # Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
 # long outbox drain or a slow catalog never holds the thread a pull is waiting for.
-PULLS, PUSHES, HOUSEKEEPING = "pulls", "pushes", "default"
-MAX_PULL_THREADS = 8
+PULLS, PUSHES, HOUSEKEEPING, LEASING = "pulls", "pushes", "default", "leases"
+MAX_PULL_THREADS = 32
+#: Accounts per pull thread beyond the first 8 (a pull of a small change costs 40-150 ms,
+#: so 16 accounts at the shortest interval keep a thread about 10-25% busy).
+ACCOUNTS_PER_PULL_THREAD = 16
 MAX_PUSH_THREADS = 4
+#: A pull whose next request would wait longer than this for its token bucket gives its
+#: thread back and is resumed when the bucket allows (seconds).
+PARK_AFTER = 2.0
 HOUSEKEEPING_THREADS = 2
 FIRST_RUN_SPACING = timedelta(seconds=1)
 
@@ -80,11 +89,23 @@ def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
     """Threads of each kind of work's pool, sized to the accounts that need it."""
     jobs = list(jobs)
     pushing = sum(1 for job in jobs if job.pushes)
+    # Pulls waiting for tokens give their thread back, so the pool serves the pulls that
+    # work: one thread per account up to 8, then one per ACCOUNTS_PER_PULL_THREAD (the
+    # executor starts threads only when they are needed).
+    pulls = max(min(8, len(jobs)), -(-len(jobs) // ACCOUNTS_PER_PULL_THREAD))
     return {
-        PULLS: max(1, min(MAX_PULL_THREADS, len(jobs))),
+        PULLS: max(1, min(MAX_PULL_THREADS, pulls)),
         PUSHES: max(1, min(MAX_PUSH_THREADS, pushing)),
         HOUSEKEEPING: HOUSEKEEPING_THREADS,
+        LEASING: 1,
     }
+
+
+def lease_ttl_for(accounts: Iterable[AccountConfig]) -> timedelta:
+    """How long an account lease lasts: half the shortest poll interval (3 s to 60 s), so
+    a dead replica's accounts are taken over within one interval (renewed every third)."""
+    shortest = min((a.interval for a in accounts), default=timedelta(minutes=1))
+    return min(timedelta(seconds=60), max(timedelta(seconds=3), shortest / 2))
 
 
 def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
@@ -127,6 +148,9 @@ class AccountJob:
     push_lock: threading.Lock = field(default_factory=threading.Lock)
     catalog_lock: threading.Lock = field(default_factory=threading.Lock)
     push_results: deque[PushRunResult] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
+    #: A pull that gave its thread back while its token bucket refills (resumed by the
+    #: account's next pull job, which is moved to when the bucket allows).
+    parked: ParkedPull | None = None
 
 
 class Worker:
@@ -149,6 +173,8 @@ class Worker:
         transports: Mapping[str, httpx.BaseTransport] | None = None,
         on_result: Callable[[PullResult], None] | None = None,
         heartbeat_every: float = HEARTBEAT_EVERY,
+        leasing: bool | None = None,
+        lease_ttl: timedelta | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -175,6 +201,10 @@ class Worker:
         self._build_lock = threading.Lock()
         self.log = structlog.get_logger()
         self._scheduler: BackgroundScheduler | None = None
+        # Replicas on one PostgreSQL share the accounts by leases; SQLite is one process.
+        self.leasing = engine.dialect.name == "postgresql" if leasing is None else leasing
+        self.lease_ttl = lease_ttl or lease_ttl_for(config.enabled_accounts)
+        self.held: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -185,45 +215,25 @@ class Worker:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         now = datetime.now(UTC)
-        for index, (account_id, job) in enumerate(self.jobs.items()):
-            interval = job.account.interval
-            jitter = job.account.jitter or timedelta(0)
-            scheduler.add_job(
-                self.pull,
-                IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter.total_seconds()),
-                args=[account_id],
-                id=f"pull:{account_id}",
-                name=f"pull {account_id}",
-                executor=PULLS,
-                next_run_time=now + first_run_offset(index, len(self.jobs), interval),
-            )
         shipping = self.config.shipping
-        for index, (account_id, job) in enumerate(self.jobs.items()):
-            if not job.pushes:
-                continue
+        with self.engine.begin() as connection:
+            heartbeats.register(connection, self.instance_id, accounts=sorted(self.jobs), now=now)
+            if self.leasing:
+                leases.ensure_rows(connection, self.jobs, now=now)
+        self.last_beat = now
+        self._scheduler = scheduler
+        if self.leasing:
+            self.renew_leases()
             scheduler.add_job(
-                self.push,
-                IntervalTrigger(seconds=shipping.push_interval.total_seconds(), jitter=1.0),
-                args=[account_id],
-                id=f"push:{account_id}",
-                name=f"push {account_id}",
-                executor=PUSHES,
-                next_run_time=now + timedelta(seconds=index + 2),
+                self.renew_leases,
+                IntervalTrigger(seconds=self.lease_ttl.total_seconds() / 3),
+                id="leases",
+                name="account leases",
+                executor=LEASING,
+                next_run_time=now + self.lease_ttl / 3,
             )
-        for index, (account_id, job) in enumerate(self.jobs.items()):
-            if not job.catalog:
-                continue
-            scheduler.add_job(
-                self.sync_catalog,
-                IntervalTrigger(
-                    seconds=self.config.matching.catalog_interval.total_seconds(), jitter=5.0
-                ),
-                args=[account_id],
-                id=f"catalog:{account_id}",
-                name=f"catalog {account_id}",
-                executor=HOUSEKEEPING,
-                next_run_time=now + timedelta(seconds=index + 1),
-            )
+        else:
+            self._schedule(list(self.jobs), now, spread=None)
         if shipping.inbox is not None:
             scheduler.add_job(
                 self.scan_inbox,
@@ -253,11 +263,7 @@ class Worker:
         register_job_accounts(
             {account_id: job.account.connector for account_id, job in self.jobs.items()}
         )
-        with self.engine.begin() as connection:
-            heartbeats.register(connection, self.instance_id, accounts=sorted(self.jobs), now=now)
-        self.last_beat = now
         scheduler.start()
-        self._scheduler = scheduler
         self._metrics_server = self.metrics.serve(
             self.config.metrics, healthz=self.healthz, readyz=self.readyz
         )
@@ -272,6 +278,101 @@ class Worker:
             threads=pool_sizes(self.jobs.values()),
         )
 
+    def _schedule(self, accounts: list[str], now: datetime, *, spread: timedelta | None) -> None:
+        """Add the pull, push and catalog jobs of ``accounts``: first pulls spread over one
+        interval (or over ``spread``: accounts taken over from a replica run soon)."""
+        scheduler = self._scheduler
+        assert scheduler is not None
+        shipping = self.config.shipping
+        for index, account_id in enumerate(accounts):
+            job = self.jobs[account_id]
+            interval = job.account.interval
+            jitter = job.account.jitter or timedelta(0)
+            scheduler.add_job(
+                self.pull,
+                IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter.total_seconds()),
+                args=[account_id],
+                id=f"pull:{account_id}",
+                name=f"pull {account_id}",
+                executor=PULLS,
+                next_run_time=now + first_run_offset(index, len(accounts), spread or interval),
+                replace_existing=True,
+            )
+            if job.pushes:
+                scheduler.add_job(
+                    self.push,
+                    IntervalTrigger(seconds=shipping.push_interval.total_seconds(), jitter=1.0),
+                    args=[account_id],
+                    id=f"push:{account_id}",
+                    name=f"push {account_id}",
+                    executor=PUSHES,
+                    next_run_time=now + timedelta(seconds=index + 2),
+                    replace_existing=True,
+                )
+            if job.catalog:
+                scheduler.add_job(
+                    self.sync_catalog,
+                    IntervalTrigger(
+                        seconds=self.config.matching.catalog_interval.total_seconds(), jitter=5.0
+                    ),
+                    args=[account_id],
+                    id=f"catalog:{account_id}",
+                    name=f"catalog {account_id}",
+                    executor=HOUSEKEEPING,
+                    next_run_time=now + timedelta(seconds=index + 1),
+                    replace_existing=True,
+                )
+
+    def _unschedule(self, account_id: str) -> None:
+        scheduler = self._scheduler
+        if scheduler is not None:
+            for kind in ("pull", "push", "catalog"):
+                with suppress(JobLookupError):
+                    scheduler.remove_job(f"{kind}:{account_id}")
+        self._abandon_parked(self.jobs[account_id])
+
+    def renew_leases(self) -> None:
+        """Renew this replica's account leases, take free ones up to its share, give back
+        the surplus, and schedule what changed (PostgreSQL). Never raises."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as connection:
+                if not heartbeats.beat(connection, self.instance_id, now=now):
+                    heartbeats.register(
+                        connection, self.instance_id, accounts=sorted(self.jobs), now=now
+                    )
+                claim = leases.renew(
+                    connection,
+                    self.instance_id,
+                    list(self.jobs),
+                    now=now,
+                    ttl=self.lease_ttl,
+                    held=self.held,
+                )
+        except SQLAlchemyError as exc:
+            # The leases run out if this goes on; the pull lock still keeps two replicas
+            # from pulling one account at once.
+            self._heartbeat_failed(exc, "the worker retries; its leases expire meanwhile.")
+            return
+        self.last_beat = now
+        first, self.held = not self.held, set(claim.held)
+        for account_id in sorted(claim.lost):
+            self._unschedule(account_id)
+        if claim.gained:
+            # The first claim spreads its first pulls over one interval; accounts taken over
+            # from a replica that died or gave them back are late already: run them soon.
+            self._schedule(sorted(claim.gained), now, spread=None if first else self.lease_ttl / 3)
+        if claim.gained or claim.lost:
+            self.log.info(
+                "worker.leases_changed",
+                instance=self.instance_id,
+                held=len(claim.held),
+                gained=len(claim.gained),
+                lost=len(claim.lost),
+                share=claim.share,
+                replicas=claim.replicas,
+            )
+
     def stop(self) -> None:
         """Stop taking work, let running pulls commit their page, and return."""
         if self.stop_event.is_set() and self._scheduler is None:
@@ -280,6 +381,8 @@ class Worker:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        for job in self.jobs.values():
+            self._abandon_parked(job)
         self.health_wake.set()
         if self._health_thread is not None:
             # At most one message is in flight (bounded by its destination's timeout); do
@@ -289,6 +392,8 @@ class Worker:
         try:
             with self.engine.begin() as connection:
                 heartbeats.unregister(connection, self.instance_id)
+                if self.leasing:
+                    leases.release(connection, self.instance_id, now=datetime.now(UTC))
         except SQLAlchemyError as exc:
             self._heartbeat_failed(exc, "`orderhub health` shows stale rows.")
         if self._metrics_server is not None:
@@ -376,12 +481,15 @@ class Worker:
         Never raises."""
         try:
             now = datetime.now(UTC)
-            with self.engine.begin() as connection:
+            # Read every account in a few grouped statements, in a transaction that takes
+            # no write lock (SQLite), then write the alerts in a short one of their own: the
+            # evaluation never holds up the pulls (bench/bench_accounts.py).
+            with reading(self.engine) as connection:
                 accounts = account_health(connection, self.config, now)
                 instances = worker_instances(connection, now)
-                mapping = {
-                    a.account: awaiting_mapping_total(connection, a.account) for a in accounts
-                }
+                totals = awaiting_mapping_totals(connection)
+            mapping = {a.account: totals.get(a.account, 0) for a in accounts}
+            with self.engine.begin() as connection:
                 evaluate(connection, accounts, self.config.alerts, now)
             self.metrics.record_health(
                 HealthSnapshot(
@@ -423,9 +531,19 @@ class Worker:
             connector = self._connector(job)
             if connector is None:
                 return None
-            result = PullRunner(
-                self.engine, connector, stop=self.stop_event, matching=self.config.matching
-            ).run()
+            runner = PullRunner(
+                self.engine,
+                connector,
+                stop=self.stop_event,
+                matching=self.config.matching,
+                park_after=PARK_AFTER,
+            )
+            parked, job.parked = job.parked, None
+            result = runner.resume(parked) if parked is not None else runner.run()
+            if result.outcome == "waiting":
+                job.parked = result.parked
+                self._resume_at(account_id, result.resume_in or PARK_AFTER)
+                return result
             previous = job.results[-1] if job.results else None
             job.results.append(result)
             self.metrics.record_pull(account_id, connector.name, result, time.time())
@@ -462,6 +580,31 @@ class Worker:
             return None
         finally:
             job.lock.release()
+
+    def _resume_at(self, account_id: str, seconds: float) -> None:
+        """Move the account's next pull to when its token bucket allows the request."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        when = datetime.now(UTC) + timedelta(seconds=seconds)
+        with suppress(JobLookupError):
+            scheduler.modify_job(f"pull:{account_id}", next_run_time=when)
+
+    def _abandon_parked(self, job: AccountJob) -> None:
+        """End a waiting pull's run as interrupted (stop, or the account's lease lost)."""
+        parked, job.parked = job.parked, None
+        if parked is None or job.connector is None:
+            return
+        try:
+            PullRunner(self.engine, job.connector).abandon(parked)
+        except Exception:
+            self.log.exception(
+                "worker.job_crashed",
+                account=job.account.id,
+                channel=job.account.connector,
+                error_kind="internal",
+                fix=_BUG_FIX,
+            )
 
     def push(self, account_id: str) -> PushRunResult | None:
         """One scheduled drain of one account's outbox. Never raises."""
