@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from orderhub.sims.amazon import SimulatedAmazon
 from orderhub.store.ingest import ORDERS
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import ConnectorBuilder
-from orderhub.testing.sims.amazon import SimulatedAmazon
 from orderhub_connectors.amazon import AmazonConnector
 
 CLIENT_ID = "amzn1.application-oa2-client.parked0123456789abcdef"
