@@ -78,6 +78,7 @@ from orderhub.store.ingest import (
     canonical_json,
     ingest_page,
 )
+from orderhub.store.statements import LINE_COLUMNS, ORDER_COLUMNS
 from orderhub.store.tables import Order, OrderLine
 from orderhub.sync import pull as pull_module
 from orderhub.sync.pull import PullResult, PullRunner
@@ -300,38 +301,9 @@ def run_normalise_only(pages: Sequence[Page]) -> float:
 
 # -- raw sqlite3 baseline -------------------------------------------------------------------
 
-ORDER_COLUMNS = (
-    "account_id",
-    "channel",
-    "external_id",
-    "display_id",
-    "marketplace",
-    "status",
-    "channel_status",
-    "fulfilled_by_channel",
-    "currency",
-    "total",
-    "placed_at",
-    "channel_updated_at",
-    "buyer",
-    "ship_to",
-    "raw",
-    "content_hash",
-    "first_seen_at",
-    "last_changed_at",
-)
-LINE_COLUMNS = (
-    "order_id",
-    "position",
-    "external_id",
-    "sku",
-    "title",
-    "quantity",
-    "quantity_shipped",
-    "unit_price",
-    "total",
-    "identifiers",
-)
+# The baseline writes the same columns as orderhub's page writer (ORDER_COLUMNS, LINE_COLUMNS
+# from orderhub.store.statements), so the rows can be compared one to one.
+
 _KEPT = ("id", "account_id", "external_id", "first_seen_at")
 UPSERT_ORDER = (
     f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "

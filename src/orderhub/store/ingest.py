@@ -15,6 +15,7 @@ import hashlib
 import json as jsonlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -157,18 +158,8 @@ def _quarantine_upsert(dialect: str) -> Any:
     )
 
 
-_ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "email",
-)
+#: Address fields in their declared order (the stored JSON keeps that order).
+_ADDRESS_FIELDS = tuple(item.name for item in dataclass_fields(Address))
 _address_parts = attrgetter(*_ADDRESS_FIELDS)
 
 

@@ -12,6 +12,7 @@ reasons. Messages name the field and the limit, never the value (it may be buyer
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
@@ -111,19 +112,8 @@ def _texts(prefix: str, values: Iterable[tuple[str, Any, int | None]]) -> list[s
 def _address_problems(prefix: str, address: Address | None) -> list[str]:
     if address is None:
         return []
-    fields = (
-        "name",
-        "company",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "phone",
-        "email",
-    )
-    return _texts(prefix, ((name, getattr(address, name), None) for name in fields))
+    names = (item.name for item in dataclass_fields(address))
+    return _texts(prefix, ((name, getattr(address, name), None) for name in names))
 
 
 def _identifier_problems(prefix: str, identifiers: Mapping[Any, Any]) -> list[str]:
