@@ -35,12 +35,11 @@ Daily call limits
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -51,6 +50,7 @@ from orderhub.sdk import (
     ConnectorContext,
     ConnectorError,
     CredentialExpiry,
+    DailyQuota,
     OffsetPaginator,
     OrderDraft,
     Page,
@@ -63,13 +63,21 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
+    already_shipped_error,
+    check_shipment,
     error_entries,
+    expiry_field,
+    find_by_tracking,
+    id_from_location,
+    ordered_lines,
+    over_shipped,
+    plain_tracking,
     read_window,
+    units_shipped,
 )
 
 from .mapping import needs_cancel_detail, to_draft
-from .quota import DailyQuota
-from .settings import SCOPE, EbaySettings, refresh_token_warning
+from .settings import SCOPE, EbaySettings, refresh_token_expiry, refresh_token_warning
 
 GET_ORDERS = "getOrders"
 GET_ORDER = "getOrder"
@@ -81,8 +89,8 @@ PAGE_LIMIT = 200
 # Waits after a 429 without Retry-After: a throttle that passes is over by then, and a
 # used-up daily quota costs only three calls before the run gives up.
 _THROTTLE_PAUSES = (60.0, 300.0)
-_TRACKING_SEPARATORS = re.compile(r"[\s\-]+")
-_ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
+# Where a fulfillment carries its tracking number (the id is the number on eBay's side).
+_TRACKING_KEYS = ("shipmentTrackingNumber", "fulfillmentId")
 
 REAUTHORISE_FIX = (
     "eBay no longer accepts this account's refresh token (revoked by the seller, expired "
@@ -91,6 +99,19 @@ REAUTHORISE_FIX = (
     "(connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable named "
     "by refresh_token_env, update refresh_token_expires_on and restart the worker."
 )
+# What a 401 or 403 that survived one token renewal means, and what to check first.
+_AUTH_REFUSALS = {
+    401: (
+        "eBay refuses the access token even after renewing it",
+        "Check that client_id, client_secret and the refresh token all belong to the same "
+        "keyset and to the configured environment (production or sandbox). ",
+    ),
+    403: (
+        "the token lacks permission",
+        "The seller's consent must include the sell.fulfillment scope (the read-only scope "
+        "cannot upload tracking). ",
+    ),
+}
 
 # Reasons and fixes for createShippingFulfillment's documented 400 errors.
 _PUSH_ERRORS: Mapping[str, tuple[str, str]] = {
@@ -150,20 +171,6 @@ def orders_query(start: datetime, end: datetime, *, limit: int, offset: int) -> 
     return f"filter={encode_filter(criterion)}&limit={limit}&offset={offset}"
 
 
-def normalise_tracking_number(value: str) -> str:
-    """The tracking number without spaces and dashes (eBay accepts letters and digits only).
-    Raises ValueError when something else is left."""
-    cleaned = _TRACKING_SEPARATORS.sub("", value or "")
-    if not cleaned:
-        raise ValueError("the tracking number is empty")
-    if not _ALPHANUMERIC.match(cleaned):
-        raise ValueError(
-            "the tracking number contains characters other than letters and digits "
-            "(eBay accepts only those; spaces and dashes are removed for you)"
-        )
-    return cleaned
-
-
 def _error_ids(response: httpx.Response) -> list[int]:
     return [e["errorId"] for e in error_entries(response) if isinstance(e.get("errorId"), int)]
 
@@ -173,10 +180,8 @@ def _token_expired(response: httpx.Response) -> bool:
     return response.status_code == 401 and 1001 in _error_ids(response)
 
 
-def _in(seconds: float) -> str:
-    minutes = max(0, int(seconds // 60))
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+def _order_path(order_id: str, *rest: str) -> str:
+    return "/".join(("order", quote(order_id, safe=""), *rest))
 
 
 class _OrderPages(OffsetPaginator):
@@ -188,21 +193,17 @@ class _OrderPages(OffsetPaginator):
         self._window = window
         self._params: dict[str, Any] = {}
 
-    def _url(self) -> str:
-        limit, offset = int(self._params["limit"]), int(self._params["offset"])
-        query = orders_query(self._window.start, self._window.end, limit=limit, offset=offset)
-        return f"order?{query}"
+    def _at(self, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self._params = params
+        query = orders_query(self._window.start, self._window.end, **params)
+        return f"order?{query}", {}
 
     def first(self, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-        _, self._params = super().first({})
-        return self._url(), {}
+        return self._at(super().first({})[1])
 
     def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
         following = super().next(replace(page, params=self._params))
-        if following is None:
-            return None
-        self._params = following[1]
-        return self._url(), {}
+        return None if following is None else self._at(following[1])
 
     def describe(self, url: str, params: Mapping[str, Any]) -> str:
         return f"offset {self._params.get('offset')}"
@@ -237,11 +238,16 @@ class EbayConnector(Connector[EbaySettings]):
 
     def __init__(self, context: ConnectorContext[EbaySettings]) -> None:
         super().__init__(context)
+        self.label = f"eBay account {self.account_id}"
+        # eBay's day of call limits ends at midnight US Pacific time (the default day).
         self.quota = DailyQuota(
             limit=self.settings.daily_call_limit,
             reserve=self.settings.daily_reserve,
             clock=self.clock,
-            account_id=self.account_id,
+            label=f"{self.label}: ",
+            calls_name="eBay API calls",
+            raise_fix="raise the limit with eBay's Application Growth Check and set "
+            "daily_call_limit to the new value",
         )
         self._throttle_streak = 0
 
@@ -254,7 +260,7 @@ class EbayConnector(Connector[EbaySettings]):
         return RefreshTokenAuth(
             # Every API request counts against the daily quota; token requests do not.
             on_send=lambda request: self.quota.record(),
-            label=f"eBay account {self.account_id}: ",
+            label=f"{self.label}: ",
             token_url=self.settings.resolved_token_url,
             refresh_token=self.settings.refresh_token.get_secret_value(),
             client_id=self.settings.client_id.get_secret_value(),
@@ -268,40 +274,22 @@ class EbayConnector(Connector[EbaySettings]):
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         status = response.status_code
-        if status != 429:
-            self._throttle_streak = 0
         if status == 429:
             return self._throttled(response)
-        where = f"{response.request.method} {response.request.url.path}"
-        if status == 401:
-            return AuthError(
-                f"eBay account {self.account_id}: {where} answered HTTP 401 "
-                f"(errorIds {_error_ids(response) or 'none'}): eBay refuses the access token "
-                "even after renewing it",
-                fix=(
-                    "Check that client_id, client_secret and the refresh token all belong to "
-                    "the same keyset and to the configured environment (production or "
-                    "sandbox). " + REAUTHORISE_FIX
-                ),
-                status=status,
-            )
-        if status == 403:
-            return AuthError(
-                f"eBay account {self.account_id}: {where} answered HTTP 403 "
-                f"(errorIds {_error_ids(response) or 'none'}): the token lacks permission",
-                fix=(
-                    "The seller's consent must include the sell.fulfillment scope (the "
-                    "read-only scope cannot upload tracking). " + REAUTHORISE_FIX
-                ),
-                status=status,
-            )
-        return None
+        self._throttle_streak = 0
+        if status not in _AUTH_REFUSALS:
+            return None
+        what, fix = _AUTH_REFUSALS[status]
+        return AuthError(
+            f"{self.label}: {response.request.method} {response.request.url.path} answered "
+            f"HTTP {status} (errorIds {_error_ids(response) or 'none'}): {what}",
+            fix=fix + REAUTHORISE_FIX,
+            status=status,
+        )
 
     def _throttled(self, response: httpx.Response) -> RateLimitedError:
         self._throttle_streak += 1
         ids = _error_ids(response)
-        where = f"{response.request.method} {response.request.url.path}"
-        now = self.clock.now()
         reset = self.quota.resets_at()
         retry_after: float | None
         if "retry-after" in response.headers:
@@ -311,17 +299,16 @@ class EbayConnector(Connector[EbaySettings]):
         else:
             # Still refused after the pauses: eBay's day quota is used up. Waiting until the
             # reset is what eBay allows; the HTTP helper gives up at once when that is far.
-            retry_after = max(1.0, (reset - now).total_seconds())
+            retry_after = max(1.0, (reset - self.clock.now()).total_seconds())
         reason = (
             "errorId 2001, the request limit has been reached"
             if 2001 in ids
-            else (f"errorIds {ids or 'none'}")
+            else f"errorIds {ids or 'none'}"
         )
         return RateLimitedError(
-            f"eBay account {self.account_id}: {where} answered HTTP 429 ({reason}); orderhub "
-            f"counted {self.quota.used()} of {self.quota.limit} calls today, and eBay's day "
-            f"resets at {reset:%Y-%m-%d %H:%M} UTC (midnight US Pacific time, in "
-            f"{_in((reset - now).total_seconds())})",
+            f"{self.label}: {response.request.method} {response.request.url.path} answered "
+            f"HTTP 429 ({reason}); orderhub counted {self.quota.used()} of {self.quota.limit} "
+            f"calls today, and eBay's day resets at {self.quota.reset_text()}",
             fix=(
                 "Nothing is lost: orderhub waits and tries again, then the next run goes on. "
                 "If it persists, another application may be using this keyset's daily quota, "
@@ -338,9 +325,7 @@ class EbayConnector(Connector[EbaySettings]):
     def attention(self, now: datetime) -> str | None:
         """A warning for ``orderhub status`` when the refresh token expires within 30 days
         (per ``refresh_token_expires_on``), else None."""
-        return refresh_token_warning(
-            self.settings.refresh_token_expires_on, now, account_id=self.account_id
-        )
+        return self.settings_attention(self.settings, now, self.account_id)
 
     @classmethod
     def settings_attention(
@@ -348,21 +333,7 @@ class EbayConnector(Connector[EbaySettings]):
     ) -> str | None:
         """:meth:`attention` without building a connector: ``settings`` may be the raw
         settings table of the configuration (secrets need not be set)."""
-        if isinstance(settings, EbaySettings):
-            expires = settings.refresh_token_expires_on
-        else:
-            value = settings.get("refresh_token_expires_on")
-            try:
-                expires = EbaySettings.model_validate(
-                    {
-                        "client_id": "-",
-                        "client_secret": "-",
-                        "refresh_token": "-",
-                        "refresh_token_expires_on": value,
-                    }
-                ).refresh_token_expires_on
-            except ValueError:
-                return None  # config check reports the bad date
+        expires = expiry_field(settings, "refresh_token_expires_on")
         return refresh_token_warning(expires, now, account_id=account_id)
 
     @classmethod
@@ -370,31 +341,7 @@ class EbayConnector(Connector[EbaySettings]):
         cls, settings: Mapping[str, Any] | EbaySettings
     ) -> CredentialExpiry | None:
         """The refresh token's end of life, from ``refresh_token_expires_on``."""
-        if isinstance(settings, EbaySettings):
-            expires = settings.refresh_token_expires_on
-        else:
-            try:
-                expires = EbaySettings.model_validate(
-                    {
-                        "client_id": "-",
-                        "client_secret": "-",
-                        "refresh_token": "-",
-                        "refresh_token_expires_on": settings.get("refresh_token_expires_on"),
-                    }
-                ).refresh_token_expires_on
-            except ValueError:
-                return None
-        if expires is None:
-            return None
-        return CredentialExpiry(
-            expires_on=expires,
-            what="the eBay refresh token",
-            fix=(
-                "Get a new refresh token with the authorization-code grant (connectors/ebay/"
-                "README.md, 'Getting the refresh token'), put it in the variable named by "
-                "refresh_token_env, update refresh_token_expires_on and restart the worker."
-            ),
-        )
+        return refresh_token_expiry(expiry_field(settings, "refresh_token_expires_on"))
 
     # -- orders in -----------------------------------------------------------------------
 
@@ -415,7 +362,7 @@ class EbayConnector(Connector[EbaySettings]):
             record_id="orderId",
             before_page=lambda: self.quota.ensure("pull"),
             log=self.log,
-            label=f"eBay account {self.account_id}: ",
+            label=f"{self.label}: ",
             loop_fix="Check for a proxy or cache between orderhub and eBay that ignores the "
             "offset parameter (api_base_url).",
         ):
@@ -430,7 +377,7 @@ class EbayConnector(Connector[EbaySettings]):
             return raw  # quarantined by to_order
         self.quota.ensure("pull")
         try:
-            detail = self.http.get_json(GET_ORDER, f"order/{quote(order_id, safe='')}")
+            detail = self.http.get_json(GET_ORDER, _order_path(order_id))
         except RejectedError as exc:
             self.log.warning("ebay.cancel_detail_unavailable", order_id=order_id, error=exc.message)
             return raw
@@ -450,179 +397,97 @@ class EbayConnector(Connector[EbaySettings]):
 
         Raises ``RejectedError`` without sending when a line asks for more units than eBay
         still has unshipped because other fulfillments (entered in Seller Hub, or eBay's own)
-        already cover them."""
+        already cover them: eBay would only answer 400 with errorId 32600 "Invalid input
+        data". That check costs one ``getOrder`` call, and only when a line of the shipment
+        already appears in a fulfillment."""
         order_id = shipment.order_external_id
-        body = self._fulfillment_body(shipment)
-        tracking = str(body["trackingNumber"])
-
+        where = f"{self.label}, order {order_id}"
+        tracking = check_shipment(
+            shipment, label=self.label, channel="eBay", carriers="USPS, UPS, FedEx"
+        )
         fulfillments = self._fulfillments(order_id)
-        existing = _with_tracking(fulfillments, tracking)
+        existing = find_by_tracking(fulfillments, tracking, keys=_TRACKING_KEYS)
         if existing is not None:
             return PushResult(
                 PushOutcome.ALREADY_APPLIED,
                 channel_reference=str(existing.get("fulfillmentId") or tracking),
                 detail={"tracking_number": tracking, "line_items": existing.get("lineItems")},
             )
-        self._refuse_units_shipped_elsewhere(order_id, shipment, fulfillments)
+        shipped = units_shipped(
+            fulfillments, lines="lineItems", line_id="lineItemId", tracking=_TRACKING_KEYS
+        )
+        if any(line.line_external_id in shipped for line in shipment.lines):
+            ordered = self._ordered_lines(order_id)
+            problems = over_shipped(shipment.lines, ordered, shipped, channel="eBay")
+            if problems:
+                raise already_shipped_error(where, problems, channel="eBay", console="Seller Hub")
 
         self.quota.ensure("push")
-        path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
+        body = {
+            "lineItems": [
+                {"lineItemId": line.line_external_id, "quantity": line.quantity}
+                for line in shipment.lines
+            ],
+            "shippedDate": ebay_time(shipment.shipped_at),
+            "shippingCarrierCode": shipment.carrier_code.strip(),
+            "trackingNumber": tracking,
+        }
         try:
             # Not idempotent (no key on eBay): never re-sent after a timeout or a 5xx.
-            response = self.http.send_json(CREATE_FULFILLMENT, "POST", path, json=body)
+            response = self.http.send_json(
+                CREATE_FULFILLMENT, "POST", _order_path(order_id, "shipping_fulfillment"), json=body
+            )
         except RejectedError as exc:
             if exc.status == 409:
                 # A conflict may mean a concurrent or earlier create went through.
-                again = self._find_fulfillment(order_id, tracking)
+                again = find_by_tracking(
+                    self._fulfillments(order_id), tracking, keys=_TRACKING_KEYS
+                )
                 if again is not None:
                     return PushResult(
                         PushOutcome.ALREADY_APPLIED,
                         channel_reference=str(again.get("fulfillmentId") or tracking),
                         detail={"tracking_number": tracking, "after": "409 Conflict"},
                     )
-            raise self._push_rejected(order_id, shipment, exc) from None
+            raise self._push_rejected(where, shipment, exc) from None
         location = response.headers.get("location", "")
-        fulfillment_id = _fulfillment_id(location) or tracking
         return PushResult(
             PushOutcome.APPLIED,
-            channel_reference=fulfillment_id,
+            channel_reference=id_from_location(location, "shipping_fulfillment") or tracking,
             detail={"tracking_number": tracking, "location": location or None},
         )
-
-    def _fulfillment_body(self, shipment: ShipmentDraft) -> dict[str, Any]:
-        order_id = shipment.order_external_id
-        try:
-            tracking = normalise_tracking_number(shipment.tracking_number)
-        except ValueError as exc:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: {exc}; not sent",
-                fix="Correct the shipment's tracking number (letters and digits only) and "
-                "queue it again.",
-                code="tracking_number",
-            ) from None
-        carrier = (shipment.carrier_code or "").strip()
-        if not carrier:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: the shipment has no "
-                "carrier code; eBay needs one with every tracking number; not sent",
-                fix="Set the shipment's carrier (an eBay carrier code such as USPS, UPS, FedEx) "
-                "and queue it again.",
-                code="carrier",
-            )
-        if not shipment.lines:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: the shipment lists no "
-                "line items; not sent",
-                fix="Add the shipped lines (eBay line item ids and quantities) to the shipment.",
-                code="lines",
-            )
-        for line in shipment.lines:
-            if line.quantity < 1:
-                raise RejectedError(
-                    f"eBay account {self.account_id}, order {order_id}: line "
-                    f"{line.line_external_id} has quantity {line.quantity}; not sent",
-                    fix="Ship at least one unit of every line listed in the shipment.",
-                    code="lines",
-                )
-        return {
-            "lineItems": [
-                {"lineItemId": line.line_external_id, "quantity": line.quantity}
-                for line in shipment.lines
-            ],
-            "shippedDate": ebay_time(shipment.shipped_at),
-            "shippingCarrierCode": carrier,
-            "trackingNumber": tracking,
-        }
 
     def _fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         """The order's shipping fulfillments (``getShippingFulfillments``)."""
         self.quota.ensure("push")
-        path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
         try:
-            body = self.http.get_json(GET_FULFILLMENTS, path)
+            body = self.http.get_json(
+                GET_FULFILLMENTS, _order_path(order_id, "shipping_fulfillment")
+            )
         except RejectedError as exc:
             raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: eBay refused to list the "
-                f"order's fulfillments ({exc.message})",
+                f"{self.label}, order {order_id}: eBay refused to list the order's "
+                f"fulfillments ({exc.message})",
                 fix="Check that the order belongs to this eBay account.",
                 status=exc.status,
                 code=exc.code,
             ) from None
-        fulfillments = body.get("fulfillments") if isinstance(body, dict) else None
-        if not isinstance(fulfillments, list):
-            return []
-        return [item for item in fulfillments if isinstance(item, dict)]
-
-    def _find_fulfillment(self, order_id: str, tracking: str) -> dict[str, Any] | None:
-        """The order's fulfillment with ``tracking`` (compared without case, spaces and
-        dashes), or None."""
-        return _with_tracking(self._fulfillments(order_id), tracking)
-
-    def _refuse_units_shipped_elsewhere(
-        self, order_id: str, shipment: ShipmentDraft, fulfillments: list[dict[str, Any]]
-    ) -> None:
-        """Raise ``RejectedError`` when a line of ``shipment`` asks for more units than eBay
-        still has unshipped. eBay would only answer 400 with errorId 32600 "Invalid input
-        data"; the seller needs to hear that the units already went out under other tracking
-        numbers. Costs one ``getOrder`` call, and only when a line of the shipment already
-        appears in a fulfillment."""
-        shipped = _units_shipped(fulfillments)
-        asked = [line for line in shipment.lines if line.line_external_id in shipped]
-        if not asked:
-            return
-        ordered = self._ordered_lines(order_id)
-        problems = []
-        for line in asked:
-            found = ordered.get(line.line_external_id)
-            if found is None:
-                continue  # not a line of this order: eBay refuses it with 32200, named
-            quantity, sku = found
-            done, numbers = shipped[line.line_external_id]
-            left = max(0, quantity - done)
-            if line.quantity <= left:
-                continue
-            what = f"line item {line.line_external_id}" + (f" (SKU {sku})" if sku else "")
-            under = ", ".join(numbers) if numbers else "no tracking number"
-            problems.append(
-                f"{what}: this shipment sends {line.quantity} unit(s), but eBay already shows "
-                f"{done} of its {quantity} unit(s) shipped (tracking {under}), so only {left} "
-                "can still ship"
-            )
-        if problems:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: {'; '.join(problems)}. "
-                "Those units were shipped by another route (Seller Hub, another tool or eBay "
-                "itself), so eBay would refuse this shipment; not sent",
-                fix=(
-                    "Check the order in Seller Hub. If those units really went out, withdraw "
-                    "this shipment (`orderhub shipments cancel ID`) and record what is still "
-                    "unshipped; if eBay's record is wrong, correct the fulfillment in Seller "
-                    "Hub first, then queue the push again (`orderhub pushes retry`)."
-                ),
-                code="already_shipped",
-            )
+        found = body.get("fulfillments") if isinstance(body, dict) else None
+        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
     def _ordered_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
         """``{line item id: (quantity ordered, SKU)}`` from ``getOrder``; empty when eBay
         refuses the read (the create then goes out and eBay checks the quantities itself)."""
         self.quota.ensure("push")
         try:
-            order = self.http.get_json(GET_ORDER, f"order/{quote(order_id, safe='')}")
+            order = self.http.get_json(GET_ORDER, _order_path(order_id))
         except RejectedError as exc:
             self.log.warning("ebay.order_unavailable", order_id=order_id, error=exc.message)
             return {}
-        items = order.get("lineItems") if isinstance(order, dict) else None
-        lines: dict[str, tuple[int, str | None]] = {}
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict):
-                continue
-            line_id, quantity, sku = item.get("lineItemId"), item.get("quantity"), item.get("sku")
-            if isinstance(line_id, str) and isinstance(quantity, int):
-                lines[line_id] = (quantity, sku if isinstance(sku, str) and sku else None)
-        return lines
+        return ordered_lines(order.get("lineItems") if isinstance(order, dict) else None)
 
     def _push_rejected(
-        self, order_id: str, shipment: ShipmentDraft, exc: RejectedError
+        self, where: str, shipment: ShipmentDraft, exc: RejectedError
     ) -> RejectedError:
         reason, fix = _PUSH_ERRORS.get(
             exc.code or "",
@@ -634,54 +499,10 @@ class EbayConnector(Connector[EbaySettings]):
         sent = ""
         if exc.code == "32300":
             sent = f"carrier {shipment.carrier_code.strip()!r}, tracking number sent "
-            sent += f"{_TRACKING_SEPARATORS.sub('', shipment.tracking_number)!r}; "
+            sent += f"{plain_tracking(shipment.tracking_number)!r}; "
         return RejectedError(
-            f"eBay account {self.account_id}, order {order_id}: {reason} ({sent}eBay "
-            f"answered: {exc.message})",
+            f"{where}: {reason} ({sent}eBay answered: {exc.message})",
             fix=fix,
             status=exc.status,
             code=exc.code,
         )
-
-
-def _with_tracking(fulfillments: list[dict[str, Any]], tracking: str) -> dict[str, Any] | None:
-    """The fulfillment whose tracking number (or id) is ``tracking``, compared without case,
-    spaces and dashes; None when there is none."""
-    wanted = tracking.upper()
-    for item in fulfillments:
-        for number in (item.get("shipmentTrackingNumber"), item.get("fulfillmentId")):
-            if isinstance(number, str) and _TRACKING_SEPARATORS.sub("", number).upper() == wanted:
-                return item
-    return None
-
-
-def _units_shipped(fulfillments: list[dict[str, Any]]) -> dict[str, tuple[int, list[str]]]:
-    """``{line item id: (units shipped, tracking numbers)}`` over every fulfillment."""
-    shipped: dict[str, tuple[int, list[str]]] = {}
-    for item in fulfillments:
-        number = item.get("shipmentTrackingNumber") or item.get("fulfillmentId")
-        references = item.get("lineItems")
-        for reference in references if isinstance(references, list) else []:
-            if not isinstance(reference, dict):
-                continue
-            line_id, quantity = reference.get("lineItemId"), reference.get("quantity")
-            if not isinstance(line_id, str) or isinstance(quantity, bool):
-                continue
-            if not isinstance(quantity, int) or quantity < 1:
-                continue
-            done, numbers = shipped.get(line_id, (0, []))
-            if isinstance(number, str) and number not in numbers:
-                numbers = [*numbers, number]
-            shipped[line_id] = (done + quantity, numbers)
-    return shipped
-
-
-def _fulfillment_id(location: str) -> str | None:
-    """The last path segment of ``.../order/{orderId}/shipping_fulfillment/{fulfillmentId}``."""
-    if not location:
-        return None
-    path = urlsplit(location).path.rstrip("/")
-    head, _, last = path.rpartition("/")
-    if not last or not head.endswith("/shipping_fulfillment"):
-        return None
-    return unquote(last)

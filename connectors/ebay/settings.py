@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from orderhub.sdk import ConnectorSettings, ExpiryDate
+from orderhub.sdk import ConnectorSettings, CredentialExpiry, ExpiryDate, expiry_warning, https_url
 
 #: The API roots and token endpoints of eBay's two environments.
 API_BASE_URLS = {
@@ -24,21 +24,11 @@ TOKEN_URLS = {
 SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 #: eBay's default daily call limit of the Fulfillment API's ``order`` resource.
 DEFAULT_DAILY_CALL_LIMIT = 100_000
-#: How close to the refresh token's expiry ``orderhub status`` starts warning.
-EXPIRY_WARNING_DAYS = 30
-
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def _checked_url(value: str, what: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{what} must be an https:// URL")
-    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
-        # Tokens and buyer data would travel in clear text; plain HTTP is only for a
-        # simulator or a proxy on this machine.
-        raise ValueError(f"{what} must use https:// (http:// is allowed for localhost only)")
-    return value.strip()
+RENEW_FIX = (
+    "Get a new refresh token with the authorization-code grant (connectors/ebay/README.md, "
+    "'Getting the refresh token'), put it in the variable named by refresh_token_env, update "
+    "refresh_token_expires_on and restart the worker."
+)
 
 
 class EbaySettings(ConnectorSettings):
@@ -75,7 +65,7 @@ class EbaySettings(ConnectorSettings):
     def _api_root(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        checked = _checked_url(value, "api_base_url")
+        checked = https_url(value, "api_base_url")
         parts = urlsplit(checked)
         path = parts.path.rstrip("/")
         if not path.endswith("/sell/fulfillment/v1"):
@@ -86,7 +76,7 @@ class EbaySettings(ConnectorSettings):
     @field_validator("token_url")
     @classmethod
     def _token_url(cls, value: str | None) -> str | None:
-        return None if value is None else _checked_url(value, "token_url")
+        return None if value is None else https_url(value, "token_url")
 
     @field_validator("daily_reserve")
     @classmethod
@@ -111,25 +101,17 @@ class EbaySettings(ConnectorSettings):
         return self.token_url or TOKEN_URLS[self.environment]
 
 
+def refresh_token_expiry(expires_on: date | None) -> CredentialExpiry | None:
+    """The refresh token's end of life (``refresh_token_expires_on``), or None."""
+    if expires_on is None:
+        return None
+    return CredentialExpiry(expires_on=expires_on, what="the eBay refresh token", fix=RENEW_FIX)
+
+
 def refresh_token_warning(
     expires_on: date | None, now: datetime, *, account_id: str | None = None
 ) -> str | None:
     """A warning when the refresh token expires within 30 days of ``now`` (or has expired),
     else None. ``expires_on`` is ``refresh_token_expires_on`` from the settings."""
-    if expires_on is None:
-        return None
-    days = (expires_on - now.date()).days
-    if days > EXPIRY_WARNING_DAYS:
-        return None
     who = f"eBay account {account_id}: " if account_id else "eBay: "
-    if days < 0:
-        when = f"expired on {expires_on.isoformat()}"
-    elif days == 0:
-        when = f"expires today ({expires_on.isoformat()})"
-    else:
-        when = f"expires on {expires_on.isoformat()} (in {days} day{'s' if days != 1 else ''})"
-    return (
-        f"{who}the refresh token {when}. Get a new one with the authorization-code grant "
-        "(connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable "
-        "named by refresh_token_env and update refresh_token_expires_on."
-    )
+    return expiry_warning(refresh_token_expiry(expires_on), now, label=who)

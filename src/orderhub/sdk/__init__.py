@@ -4,6 +4,7 @@ Everything below is covered by orderhub's compatibility promise; anything not in
 is internal and may change.
 """
 
+from orderhub.sdk.account_settings import expiry_field, expiry_warning, https_url
 from orderhub.sdk.auth import (
     BasicAuth,
     ClientCredentialsAuth,
@@ -47,6 +48,18 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.fields import address_at, first_text, known_value, money_object, quantity_of
+from orderhub.sdk.fulfillments import (
+    already_shipped_error,
+    check_shipment,
+    find_by_tracking,
+    id_from_location,
+    normalise_tracking_number,
+    ordered_lines,
+    over_shipped,
+    plain_tracking,
+    units_shipped,
+)
 from orderhub.sdk.http import HttpClient, HttpStats
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
@@ -73,6 +86,13 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.progress import ListingProgress
+from orderhub.sdk.quota import (
+    US_PACIFIC,
+    DailyQuota,
+    QuotaDay,
+    us_pacific_offset_by_rule,
+    wait_text,
+)
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
@@ -80,6 +100,7 @@ from orderhub.sdk.secrets import looks_secret
 from orderhub.sdk.windows import read_window, records_at
 
 __all__ = [
+    "US_PACIFIC",
     "Address",
     "AuthError",
     "BasicAuth",
@@ -94,6 +115,7 @@ __all__ = [
     "ConnectorError",
     "ConnectorSettings",
     "CredentialExpiry",
+    "DailyQuota",
     "DeadlineError",
     "ErrorKind",
     "ExpiryDate",
@@ -118,6 +140,7 @@ __all__ = [
     "PushOutcome",
     "PushResult",
     "QueryAuth",
+    "QuotaDay",
     "RateLimit",
     "RateLimitedError",
     "RefreshTokenAuth",
@@ -129,22 +152,41 @@ __all__ = [
     "SystemClock",
     "TokenBucket",
     "TransientError",
+    "address_at",
+    "already_shipped_error",
+    "check_shipment",
     "clean_address",
     "clean_text",
     "dig",
     "error_entries",
+    "expiry_field",
+    "expiry_warning",
+    "find_by_tracking",
+    "first_text",
     "format_utc",
+    "https_url",
+    "id_from_location",
+    "known_value",
     "looks_secret",
     "minor_unit",
+    "money_object",
+    "normalise_tracking_number",
     "optional_object",
+    "ordered_lines",
+    "over_shipped",
     "paginate",
     "parse_amount",
     "parse_epoch",
     "parse_money",
     "parse_utc",
+    "plain_tracking",
+    "quantity_of",
     "read_window",
     "records_at",
     "require",
     "unit_price_from_total",
+    "units_shipped",
+    "us_pacific_offset_by_rule",
     "validate_order",
+    "wait_text",
 ]

@@ -1,0 +1,87 @@
+"""Helpers for a connector's settings model: endpoint overrides that must be https (plain
+http only on this machine), and credential expiry dates (``refresh_token_expires_on``)
+read from the settings or from the raw ``[accounts.settings]`` table, with the warning
+shown as the date comes near.
+
+Typical use::
+
+    class ShopSettings(ConnectorSettings):
+        api_base_url: str | None = None
+        token_expires_on: ExpiryDate | None = None
+
+        @field_validator("api_base_url")
+        @classmethod
+        def _https(cls, value: str | None) -> str | None:
+            return None if value is None else https_url(value, "api_base_url")
+
+    class ShopConnector(Connector[ShopSettings]):
+        @classmethod
+        def credentials_expiry(cls, settings):
+            expires = expiry_field(settings, "token_expires_on")
+            return None if expires is None else CredentialExpiry(expires, ..., ...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from orderhub.sdk.connector import CredentialExpiry, ExpiryDate
+
+__all__ = ["EXPIRY_WARNING_DAYS", "LOCAL_HOSTS", "expiry_field", "expiry_warning", "https_url"]
+
+#: Hosts plain ``http://`` is allowed for (a simulator or a proxy on this machine).
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: How close to a credential's expiry :func:`expiry_warning` starts warning.
+EXPIRY_WARNING_DAYS = 30
+
+_EXPIRY: TypeAdapter[date | None] = TypeAdapter(ExpiryDate | None)  # type: ignore[arg-type]
+
+
+def https_url(value: str, what: str) -> str:
+    """``value`` stripped, when it is an ``https://`` URL (or ``http://`` to localhost);
+    ValueError naming ``what`` otherwise (pydantic reports it as the field's error).
+    Tokens and buyer data would travel in clear text over plain http elsewhere."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{what} must be an https:// URL")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise ValueError(f"{what} must use https:// (http:// is allowed for localhost only)")
+    return value.strip()
+
+
+def expiry_field(settings: BaseModel | Mapping[str, Any], field: str) -> date | None:
+    """The expiry date at ``field`` of a validated settings model or of the raw settings
+    table (secrets need not be set there). None when it is not given, or not a valid date:
+    ``orderhub config check`` reports that."""
+    if isinstance(settings, BaseModel):
+        value = getattr(settings, field, None)
+        return value if isinstance(value, date) else None
+    try:
+        return _EXPIRY.validate_python(settings.get(field))
+    except ValidationError:
+        return None
+
+
+def expiry_warning(
+    expiry: CredentialExpiry | None, now: datetime, *, label: str = ""
+) -> str | None:
+    """A warning when ``expiry`` is within :data:`EXPIRY_WARNING_DAYS` days of ``now`` (or
+    has passed), else None: ``"<label><what> expires on 2026-02-01 (in 10 days). <fix>"``."""
+    if expiry is None:
+        return None
+    expires_on = expiry.expires_on
+    days = (expires_on - now.date()).days
+    if days > EXPIRY_WARNING_DAYS:
+        return None
+    if days < 0:
+        when = f"expired on {expires_on.isoformat()}"
+    elif days == 0:
+        when = f"expires today ({expires_on.isoformat()})"
+    else:
+        when = f"expires on {expires_on.isoformat()} (in {days} day{'s' if days != 1 else ''})"
+    return f"{label}{expiry.what} {when}. {expiry.fix}"
