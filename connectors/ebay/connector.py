@@ -36,7 +36,6 @@ Daily call limits
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -51,29 +50,25 @@ from orderhub.sdk import (
     ConnectorError,
     CredentialExpiry,
     DailyQuota,
+    FulfillmentShape,
     OffsetPaginator,
     OrderDraft,
-    Page,
     PushOutcome,
     PushResult,
     RateLimit,
-    RateLimitedError,
+    RawQueryPaginator,
     RefreshTokenAuth,
     RejectedError,
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    already_shipped_error,
-    check_shipment,
     error_entries,
     expiry_field,
-    find_by_tracking,
     id_from_location,
     ordered_lines,
-    over_shipped,
     plain_tracking,
+    push_checked,
     read_window,
-    units_shipped,
 )
 
 from .mapping import needs_cancel_detail, to_draft
@@ -86,11 +81,13 @@ CREATE_FULFILLMENT = "createShippingFulfillment"
 
 #: Orders per page: eBay's maximum for ``getOrders`` (a larger limit fails the call).
 PAGE_LIMIT = 200
-# Waits after a 429 without Retry-After: a throttle that passes is over by then, and a
-# used-up daily quota costs only three calls before the run gives up.
-_THROTTLE_PAUSES = (60.0, 300.0)
-# Where a fulfillment carries its tracking number (the id is the number on eBay's side).
-_TRACKING_KEYS = ("shipmentTrackingNumber", "fulfillmentId")
+# How eBay's fulfillments list their lines; the id is the tracking number on eBay's side.
+_FULFILLMENTS = FulfillmentShape(
+    lines="lineItems",
+    line_id="lineItemId",
+    tracking=("shipmentTrackingNumber", "fulfillmentId"),
+    reference="fulfillmentId",
+)
 
 REAUTHORISE_FIX = (
     "eBay no longer accepts this account's refresh token (revoked by the seller, expired "
@@ -184,31 +181,6 @@ def _order_path(order_id: str, *rest: str) -> str:
     return "/".join(("order", quote(order_id, safe=""), *rest))
 
 
-class _OrderPages(OffsetPaginator):
-    """Offset paging of ``getOrders`` with the query string written by hand (see the module
-    docstring): the offsets move as usual, the URL carries them."""
-
-    def __init__(self, window: SyncWindow) -> None:
-        super().__init__(limit=PAGE_LIMIT)
-        self._window = window
-        self._params: dict[str, Any] = {}
-
-    def _at(self, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        self._params = params
-        query = orders_query(self._window.start, self._window.end, **params)
-        return f"order?{query}", {}
-
-    def first(self, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-        return self._at(super().first({})[1])
-
-    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
-        following = super().next(replace(page, params=self._params))
-        return None if following is None else self._at(following[1])
-
-    def describe(self, url: str, params: Mapping[str, Any]) -> str:
-        return f"offset {self._params.get('offset')}"
-
-
 class EbayConnector(Connector[EbaySettings]):
     """Pulls an eBay seller's orders and uploads tracking numbers (Sell Fulfillment API v1,
     OAuth user token renewed from the seller's refresh token)."""
@@ -239,17 +211,16 @@ class EbayConnector(Connector[EbaySettings]):
     def __init__(self, context: ConnectorContext[EbaySettings]) -> None:
         super().__init__(context)
         self.label = f"eBay account {self.account_id}"
-        # eBay's day of call limits ends at midnight US Pacific time (the default day).
-        self.quota = DailyQuota(
-            limit=self.settings.daily_call_limit,
-            reserve=self.settings.daily_reserve,
+        # eBay's day of call limits ends at midnight US Pacific time (the default day). After
+        # a 429 without Retry-After it waits one minute, then five: a throttle that passes is
+        # over by then, and a used-up daily quota costs only three calls before giving up.
+        self.quota = DailyQuota.from_settings(
+            self.settings,
             clock=self.clock,
             label=f"{self.label}: ",
-            calls_name="eBay API calls",
-            raise_fix="raise the limit with eBay's Application Growth Check and set "
-            "daily_call_limit to the new value",
+            channel="eBay",
+            raise_fix="raise the limit with eBay's Application Growth Check",
         )
-        self._throttle_streak = 0
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -274,50 +245,25 @@ class EbayConnector(Connector[EbaySettings]):
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         status = response.status_code
+        self.quota.answered(status)
+        ids = _error_ids(response)
         if status == 429:
-            return self._throttled(response)
-        self._throttle_streak = 0
+            limited = 2001 in ids
+            return self.quota.throttled(
+                response,
+                reason="errorId 2001, the request limit has been reached"
+                if limited
+                else f"errorIds {ids or 'none'}",
+                code="2001" if limited else None,
+            )
         if status not in _AUTH_REFUSALS:
             return None
         what, fix = _AUTH_REFUSALS[status]
         return AuthError(
             f"{self.label}: {response.request.method} {response.request.url.path} answered "
-            f"HTTP {status} (errorIds {_error_ids(response) or 'none'}): {what}",
+            f"HTTP {status} (errorIds {ids or 'none'}): {what}",
             fix=fix + REAUTHORISE_FIX,
             status=status,
-        )
-
-    def _throttled(self, response: httpx.Response) -> RateLimitedError:
-        self._throttle_streak += 1
-        ids = _error_ids(response)
-        reset = self.quota.resets_at()
-        retry_after: float | None
-        if "retry-after" in response.headers:
-            retry_after = None  # the HTTP helper reads and honours the header
-        elif self._throttle_streak <= len(_THROTTLE_PAUSES):
-            retry_after = _THROTTLE_PAUSES[self._throttle_streak - 1]
-        else:
-            # Still refused after the pauses: eBay's day quota is used up. Waiting until the
-            # reset is what eBay allows; the HTTP helper gives up at once when that is far.
-            retry_after = max(1.0, (reset - self.clock.now()).total_seconds())
-        reason = (
-            "errorId 2001, the request limit has been reached"
-            if 2001 in ids
-            else f"errorIds {ids or 'none'}"
-        )
-        return RateLimitedError(
-            f"{self.label}: {response.request.method} {response.request.url.path} answered "
-            f"HTTP 429 ({reason}); orderhub counted {self.quota.used()} of {self.quota.limit} "
-            f"calls today, and eBay's day resets at {self.quota.reset_text()}",
-            fix=(
-                "Nothing is lost: orderhub waits and tries again, then the next run goes on. "
-                "If it persists, another application may be using this keyset's daily quota, "
-                "or eBay's limit is lower than daily_call_limit: raise it with eBay's "
-                "Application Growth Check, or poll less often."
-            ),
-            status=429,
-            code="2001" if 2001 in ids else None,
-            retry_after=retry_after,
         )
 
     # -- status --------------------------------------------------------------------------
@@ -356,7 +302,11 @@ class EbayConnector(Connector[EbaySettings]):
             self.http,
             GET_ORDERS,
             "order",
-            paginator=lambda: _OrderPages(window),
+            paginator=lambda: RawQueryPaginator(
+                OffsetPaginator(limit=PAGE_LIMIT),
+                "order",
+                lambda params: orders_query(window.start, window.end, **params),
+            ),
             records="orders",
             total_path="total",
             record_id="orderId",
@@ -392,8 +342,9 @@ class EbayConnector(Connector[EbaySettings]):
 
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         """Create a shipping fulfillment for ``shipment`` unless the order already has one
-        with the same tracking number (then ``ALREADY_APPLIED``). ``channel_reference`` is
-        eBay's fulfillment id (from the ``Location`` header).
+        with the same tracking number (then ``ALREADY_APPLIED``), by
+        :func:`~orderhub.sdk.push_checked`. ``channel_reference`` is eBay's fulfillment id
+        (from the ``Location`` header).
 
         Raises ``RejectedError`` without sending when a line asks for more units than eBay
         still has unshipped because other fulfillments (entered in Seller Hub, or eBay's own)
@@ -401,27 +352,22 @@ class EbayConnector(Connector[EbaySettings]):
         data". That check costs one ``getOrder`` call, and only when a line of the shipment
         already appears in a fulfillment."""
         order_id = shipment.order_external_id
-        where = f"{self.label}, order {order_id}"
-        tracking = check_shipment(
-            shipment, label=self.label, channel="eBay", carriers="USPS, UPS, FedEx"
+        return push_checked(
+            shipment,
+            label=self.label,
+            channel="eBay",
+            console="Seller Hub",
+            carriers="USPS, UPS, FedEx",
+            shape=_FULFILLMENTS,
+            existing=lambda: self._fulfillments(order_id),
+            ordered=lambda: self._ordered_lines(order_id),
+            create=lambda tracking: self._create(shipment, tracking),
+            rejected=lambda exc: self._push_rejected(shipment, exc),
         )
-        fulfillments = self._fulfillments(order_id)
-        existing = find_by_tracking(fulfillments, tracking, keys=_TRACKING_KEYS)
-        if existing is not None:
-            return PushResult(
-                PushOutcome.ALREADY_APPLIED,
-                channel_reference=str(existing.get("fulfillmentId") or tracking),
-                detail={"tracking_number": tracking, "line_items": existing.get("lineItems")},
-            )
-        shipped = units_shipped(
-            fulfillments, lines="lineItems", line_id="lineItemId", tracking=_TRACKING_KEYS
-        )
-        if any(line.line_external_id in shipped for line in shipment.lines):
-            ordered = self._ordered_lines(order_id)
-            problems = over_shipped(shipment.lines, ordered, shipped, channel="eBay")
-            if problems:
-                raise already_shipped_error(where, problems, channel="eBay", console="Seller Hub")
 
+    def _create(self, shipment: ShipmentDraft, tracking: str) -> PushResult:
+        """``createShippingFulfillment``: not idempotent (no key on eBay), so never re-sent
+        after a timeout or a 5xx."""
         self.quota.ensure("push")
         body = {
             "lineItems": [
@@ -432,24 +378,8 @@ class EbayConnector(Connector[EbaySettings]):
             "shippingCarrierCode": shipment.carrier_code.strip(),
             "trackingNumber": tracking,
         }
-        try:
-            # Not idempotent (no key on eBay): never re-sent after a timeout or a 5xx.
-            response = self.http.send_json(
-                CREATE_FULFILLMENT, "POST", _order_path(order_id, "shipping_fulfillment"), json=body
-            )
-        except RejectedError as exc:
-            if exc.status == 409:
-                # A conflict may mean a concurrent or earlier create went through.
-                again = find_by_tracking(
-                    self._fulfillments(order_id), tracking, keys=_TRACKING_KEYS
-                )
-                if again is not None:
-                    return PushResult(
-                        PushOutcome.ALREADY_APPLIED,
-                        channel_reference=str(again.get("fulfillmentId") or tracking),
-                        detail={"tracking_number": tracking, "after": "409 Conflict"},
-                    )
-            raise self._push_rejected(where, shipment, exc) from None
+        path = _order_path(shipment.order_external_id, "shipping_fulfillment")
+        response = self.http.send_json(CREATE_FULFILLMENT, "POST", path, json=body)
         location = response.headers.get("location", "")
         return PushResult(
             PushOutcome.APPLIED,
@@ -486,9 +416,7 @@ class EbayConnector(Connector[EbaySettings]):
             return {}
         return ordered_lines(order.get("lineItems") if isinstance(order, dict) else None)
 
-    def _push_rejected(
-        self, where: str, shipment: ShipmentDraft, exc: RejectedError
-    ) -> RejectedError:
+    def _push_rejected(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
         reason, fix = _PUSH_ERRORS.get(
             exc.code or "",
             (
@@ -501,7 +429,8 @@ class EbayConnector(Connector[EbaySettings]):
             sent = f"carrier {shipment.carrier_code.strip()!r}, tracking number sent "
             sent += f"{plain_tracking(shipment.tracking_number)!r}; "
         return RejectedError(
-            f"{where}: {reason} ({sent}eBay answered: {exc.message})",
+            f"{self.label}, order {shipment.order_external_id}: {reason} ({sent}eBay "
+            f"answered: {exc.message})",
             fix=fix,
             status=exc.status,
             code=exc.code,

@@ -49,6 +49,8 @@ from orderhub.sdk import (
     parse_utc,
     quantity_of,
     require,
+    required_list,
+    required_object,
     unit_price_from_total,
 )
 
@@ -151,9 +153,7 @@ def _money(data: Mapping[str, Any], key: str, where: str, currency: str) -> Deci
 
 def _line(item: Any, index: int, currency: str) -> LineDraft:
     where = f"lineItems[{index}]"
-    data = optional_object(item, where)
-    if data is None:
-        raise MalformedRecordError(f"{where}: expected an object")
+    data = required_object(item, where)
     line_id = require(data, "lineItemId", where)
     quantity = quantity_of(data.get("quantity"), f"{where}.quantity")
     cost = _money(data, "lineItemCost", where, currency)
@@ -187,17 +187,13 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     """Normalise one eBay ``Order`` (from ``getOrders`` or ``getOrder``)."""
     order_id = require(raw, "orderId")
     status, channel = order_status(raw)
-    pricing = optional_object(raw.get("pricingSummary"), "pricingSummary")
-    if pricing is None:
-        raise MalformedRecordError("pricingSummary: required field is missing")
+    pricing = required_object(raw.get("pricingSummary"), "pricingSummary")
     total, currency = money_object(pricing.get("total"), "pricingSummary.total")
-    items = raw.get("lineItems")
-    if not isinstance(items, list):
-        raise MalformedRecordError("lineItems: required list is missing")
-    if not items:
-        raise MalformedRecordError(
-            "lineItems: the order has no line items (every eBay order has at least one)"
-        )
+    items = required_list(
+        raw.get("lineItems"),
+        "lineItems",
+        empty="the order has no line items (every eBay order has at least one)",
+    )
     buyer = optional_object(raw.get("buyer"), "buyer")
     return OrderDraft(
         external_id=str(order_id),

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import SecretStr, field_validator
 
-from orderhub.sdk import ConnectorSettings, CredentialExpiry, ExpiryDate, expiry_warning, https_url
+from orderhub.sdk import CredentialExpiry, DailyQuotaSettings, ExpiryDate, expiry_warning, https_url
 
 #: The API roots and token endpoints of eBay's two environments.
 API_BASE_URLS = {
@@ -22,8 +22,6 @@ TOKEN_URLS = {
 #: The OAuth scope orderhub asks for: reading orders and creating shipping fulfillments.
 #: eBay spells scopes with the production host in the sandbox too.
 SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
-#: eBay's default daily call limit of the Fulfillment API's ``order`` resource.
-DEFAULT_DAILY_CALL_LIMIT = 100_000
 RENEW_FIX = (
     "Get a new refresh token with the authorization-code grant (connectors/ebay/README.md, "
     "'Getting the refresh token'), put it in the variable named by refresh_token_env, update "
@@ -31,7 +29,7 @@ RENEW_FIX = (
 )
 
 
-class EbaySettings(ConnectorSettings):
+class EbaySettings(DailyQuotaSettings):
     """An eBay seller account.
 
     ``client_id`` / ``client_secret`` are the App ID and Cert ID of the application's
@@ -55,8 +53,6 @@ class EbaySettings(ConnectorSettings):
     client_secret: SecretStr
     refresh_token: SecretStr
     refresh_token_expires_on: ExpiryDate | None = None
-    daily_call_limit: int = Field(default=DEFAULT_DAILY_CALL_LIMIT, ge=1, le=1_000_000_000)
-    daily_reserve: int = Field(default=1_000, ge=0)
     api_base_url: str | None = None
     token_url: str | None = None
 
@@ -77,18 +73,6 @@ class EbaySettings(ConnectorSettings):
     @classmethod
     def _token_url(cls, value: str | None) -> str | None:
         return None if value is None else https_url(value, "token_url")
-
-    @field_validator("daily_reserve")
-    @classmethod
-    def _reserve_below_limit(cls, value: int, info: ValidationInfo) -> int:
-        # daily_call_limit is declared first, so it is already validated (when valid).
-        limit = info.data.get("daily_call_limit")
-        if isinstance(limit, int) and value >= limit:
-            raise ValueError(
-                f"must be smaller than daily_call_limit ({limit}), or orders in would never "
-                "get a call"
-            )
-        return value
 
     @property
     def resolved_api_base_url(self) -> str:

@@ -48,8 +48,17 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
-from orderhub.sdk.fields import address_at, first_text, known_value, money_object, quantity_of
+from orderhub.sdk.fields import (
+    address_at,
+    first_text,
+    known_value,
+    money_object,
+    quantity_of,
+    required_list,
+    required_object,
+)
 from orderhub.sdk.fulfillments import (
+    FulfillmentShape,
     already_shipped_error,
     check_shipment,
     find_by_tracking,
@@ -58,6 +67,7 @@ from orderhub.sdk.fulfillments import (
     ordered_lines,
     over_shipped,
     plain_tracking,
+    push_checked,
     units_shipped,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
@@ -89,11 +99,13 @@ from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.quota import (
     US_PACIFIC,
     DailyQuota,
+    DailyQuotaSettings,
     QuotaDay,
     us_pacific_offset_by_rule,
     wait_text,
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
+from orderhub.sdk.raw_query import RawQueryPaginator
 from orderhub.sdk.responses import error_entries
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
@@ -116,9 +128,11 @@ __all__ = [
     "ConnectorSettings",
     "CredentialExpiry",
     "DailyQuota",
+    "DailyQuotaSettings",
     "DeadlineError",
     "ErrorKind",
     "ExpiryDate",
+    "FulfillmentShape",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
@@ -143,6 +157,7 @@ __all__ = [
     "QuotaDay",
     "RateLimit",
     "RateLimitedError",
+    "RawQueryPaginator",
     "RefreshTokenAuth",
     "RejectedError",
     "RetryPolicy",
@@ -180,10 +195,13 @@ __all__ = [
     "parse_money",
     "parse_utc",
     "plain_tracking",
+    "push_checked",
     "quantity_of",
     "read_window",
     "records_at",
     "require",
+    "required_list",
+    "required_object",
     "unit_price_from_total",
     "units_shipped",
     "us_pacific_offset_by_rule",

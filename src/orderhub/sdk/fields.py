@@ -23,7 +23,15 @@ from orderhub.sdk.parsing import (
     parse_money,
 )
 
-__all__ = ["address_at", "first_text", "known_value", "money_object", "quantity_of"]
+__all__ = [
+    "address_at",
+    "first_text",
+    "known_value",
+    "money_object",
+    "quantity_of",
+    "required_list",
+    "required_object",
+]
 
 _UNKNOWN_FIX = (
     "Report it to orderhub's maintainers: the channel added a value the connector does not "
@@ -45,9 +53,7 @@ def money_object(
     ``numbers=True`` JSON numbers are accepted too and rounded to the currency's minor unit
     (:func:`parse_amount`). With ``currency`` (the order's), a different currency is refused.
     A missing object is refused: pass optional ones only when present."""
-    data = optional_object(value, field)
-    if data is None:
-        raise MalformedRecordError(f"{field}: required amount is missing")
+    data = required_object(value, field)
     where, raw, code = f"{field}.{amount_key}", data.get(amount_key), data.get(currency_key)
     money = None if numbers else parse_money(raw, where)
     if not isinstance(code, str) or len(code.strip()) != 3:
@@ -85,6 +91,26 @@ def known_value(
             fix=fix,
         )
     return str(value)
+
+
+def required_object(value: Any, field: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object; missing or anything else is refused naming
+    ``field``."""
+    found = optional_object(value, field)
+    if found is None:
+        raise MalformedRecordError(f"{field}: required object is missing")
+    return found
+
+
+def required_list(value: Any, field: str, *, empty: str | None = None) -> list[Any]:
+    """``value`` when it is a JSON list; missing or anything else is refused naming
+    ``field``, and so is an empty list when ``empty`` says why it cannot be
+    (``"the order has no line items"``)."""
+    if not isinstance(value, list):
+        raise MalformedRecordError(f"{field}: required list is missing")
+    if not value and empty is not None:
+        raise MalformedRecordError(f"{field}: {empty}")
+    return value
 
 
 def quantity_of(value: Any, field: str) -> int:

@@ -2,32 +2,36 @@
 the channel's existing fulfillments (the "already applied" answer of channels without an
 idempotency key), and refusing units the channel already shows shipped by another route.
 
-A push for a channel whose fulfillments list their lines and tracking numbers reads::
+:func:`push_checked` is the whole push of a channel without an idempotency key whose
+fulfillments list their lines and tracking numbers; the connector gives the channel's
+calls (list the order's fulfillments, read its lines, create one) and the shape of its
+fulfillment records (:class:`FulfillmentShape`)::
 
-    tracking = check_shipment(shipment, label=..., channel="eBay", carriers="USPS, UPS")
-    existing = self._fulfillments(order_id)                   # the channel's list call
-    found = find_by_tracking(existing, tracking, keys=("trackingNumber",))
-    if found is not None:
-        return PushResult(PushOutcome.ALREADY_APPLIED, ...)
-    shipped = units_shipped(existing, lines="lineItems", line_id="lineItemId")
-    if any(line.line_external_id in shipped for line in shipment.lines):
-        problems = over_shipped(shipment.lines, ordered_lines(order["lineItems"]), shipped)
-        if problems:
-            raise already_shipped_error(label, problems, channel="eBay")
-    ... create the fulfillment ...
+    return push_checked(
+        shipment, label="eBay account x", channel="eBay", console="Seller Hub",
+        carriers="USPS, UPS, FedEx", shape=FulfillmentShape(...),
+        existing=lambda: self._fulfillments(order_id),
+        ordered=lambda: self._ordered_lines(order_id),
+        create=lambda tracking: self._create(shipment, tracking),
+    )
+
+The smaller pieces (:func:`check_shipment`, :func:`find_by_tracking`, :func:`units_shipped`,
+:func:`over_shipped`, ...) serve connectors whose push differs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from orderhub.sdk.drafts import ShipmentDraft, ShipmentLine
+from orderhub.sdk.drafts import PushOutcome, PushResult, ShipmentDraft, ShipmentLine
 from orderhub.sdk.errors import RejectedError
 
 __all__ = [
+    "FulfillmentShape",
     "already_shipped_error",
     "check_shipment",
     "find_by_tracking",
@@ -36,6 +40,7 @@ __all__ = [
     "ordered_lines",
     "over_shipped",
     "plain_tracking",
+    "push_checked",
     "units_shipped",
 ]
 
@@ -226,3 +231,80 @@ def id_from_location(location: str | None, collection: str) -> str | None:
     if not last or not head.endswith(f"/{collection}"):
         return None
     return unquote(last)
+
+
+@dataclass(frozen=True)
+class FulfillmentShape:
+    """Where a channel's fulfillment records keep what :func:`push_checked` reads: the list
+    of shipped lines (``lines``, objects with ``line_id`` and ``quantity``), the tracking
+    number (the first of ``tracking`` that is set) and the record's id (``reference``)."""
+
+    lines: str
+    line_id: str
+    tracking: tuple[str, ...]
+    reference: str
+    quantity: str = "quantity"
+
+
+def push_checked(
+    shipment: ShipmentDraft,
+    *,
+    label: str,
+    channel: str,
+    console: str,
+    carriers: str,
+    shape: FulfillmentShape,
+    existing: Callable[[], list[dict[str, Any]]],
+    ordered: Callable[[], Mapping[str, tuple[int, str | None]]],
+    create: Callable[[str], PushResult],
+    rejected: Callable[[RejectedError], RejectedError] = lambda exc: exc,
+) -> PushResult:
+    """Push ``shipment`` to a channel without an idempotency key, so that a retry after a
+    lost answer never ships twice:
+
+    1. :func:`check_shipment` (nothing is sent when it fails);
+    2. ``existing()`` lists the order's fulfillments; one with the same tracking number
+       (without case, spaces and dashes) is ``ALREADY_APPLIED``;
+    3. when a line of the shipment is already in a fulfillment, ``ordered()`` (the order's
+       ``{line id: (quantity, SKU)}``) says whether the units are still unshipped; units
+       the channel shows shipped by another route are refused with
+       :func:`already_shipped_error` (code ``already_shipped``) before sending;
+    4. ``create(tracking)`` sends the fulfillment (never retried blindly) and gives the
+       result. A 409 answer looks again: a fulfillment with the tracking number that has
+       appeared meanwhile is ``ALREADY_APPLIED``; any other refusal goes through
+       ``rejected`` (which explains the channel's error codes) and is raised.
+    """
+    tracking = check_shipment(shipment, label=label, channel=channel, carriers=carriers)
+    fulfillments = existing()
+    found = find_by_tracking(fulfillments, tracking, keys=shape.tracking)
+    if found is not None:
+        return PushResult(
+            PushOutcome.ALREADY_APPLIED,
+            channel_reference=str(found.get(shape.reference) or tracking),
+            detail={"tracking_number": tracking, "line_items": found.get(shape.lines)},
+        )
+    shipped = units_shipped(
+        fulfillments,
+        lines=shape.lines,
+        line_id=shape.line_id,
+        quantity=shape.quantity,
+        tracking=shape.tracking,
+    )
+    if any(line.line_external_id in shipped for line in shipment.lines):
+        problems = over_shipped(shipment.lines, ordered(), shipped, channel=channel)
+        if problems:
+            where = f"{label}, order {shipment.order_external_id}"
+            raise already_shipped_error(where, problems, channel=channel, console=console)
+    try:
+        return create(tracking)
+    except RejectedError as exc:
+        if exc.status == 409:
+            # A conflict may mean a concurrent or earlier create went through.
+            again = find_by_tracking(existing(), tracking, keys=shape.tracking)
+            if again is not None:
+                return PushResult(
+                    PushOutcome.ALREADY_APPLIED,
+                    channel_reference=str(again.get(shape.reference) or tracking),
+                    detail={"tracking_number": tracking, "after": "409 Conflict"},
+                )
+        raise rejected(exc) from None

@@ -7,13 +7,24 @@ US Pacific time). :class:`QuotaDay` is that day; :class:`DailyQuota` counts the 
 through this process and stops orders in before they would eat into the calls kept back
 for tracking uploads, with a :class:`RateLimitedError` that says when the count resets.
 
-A connector builds one per account and counts every request it sends::
+A connector's settings inherit :class:`DailyQuotaSettings` (``daily_call_limit``,
+``daily_reserve``); the connector builds one quota per account and counts every request it
+sends::
 
-    self.quota = DailyQuota(limit=..., reserve=..., clock=self.clock, day=US_PACIFIC,
-                            label=f"eBay account {self.account_id}: ")
+    self.quota = DailyQuota.from_settings(self.settings, clock=self.clock, channel="eBay",
+                                          label=f"eBay account {self.account_id}: ")
     RefreshTokenAuth(..., on_send=lambda request: self.quota.record())
     ...
     self.quota.ensure("pull")    # before each call orders in decides to make
+
+    def classify_response(self, response):
+        self.quota.answered(response.status_code)
+        if response.status_code == 429:
+            return self.quota.throttled(response, reason="errorId 2001", code="2001")
+
+A 429 is then waited out as the answer allows: its ``Retry-After`` when there is one, else
+one minute, then five (``pauses``), then until the day's reset (the HTTP helper gives up at
+once when that is far, and the next run goes on).
 """
 
 from __future__ import annotations
@@ -22,13 +33,24 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
+from pydantic import Field, ValidationInfo, field_validator
+
 from orderhub.sdk.clock import Clock
+from orderhub.sdk.connector import ConnectorSettings
 from orderhub.sdk.errors import RateLimitedError
 
-__all__ = ["US_PACIFIC", "DailyQuota", "QuotaDay", "us_pacific_offset_by_rule", "wait_text"]
+__all__ = [
+    "US_PACIFIC",
+    "DailyQuota",
+    "DailyQuotaSettings",
+    "QuotaDay",
+    "us_pacific_offset_by_rule",
+    "wait_text",
+]
 
 Purpose = Literal["pull", "push"]
 
@@ -103,6 +125,27 @@ class QuotaDay:
 US_PACIFIC = QuotaDay("America/Los_Angeles", "midnight US Pacific time", us_pacific_offset_by_rule)
 
 
+class DailyQuotaSettings(ConnectorSettings):
+    """Settings of a channel with a daily call limit: ``daily_call_limit`` (the application's
+    limit; 100,000 unless redeclared) and ``daily_reserve`` (calls of it kept for tracking
+    uploads: orders in stops before eating into them; smaller than the limit)."""
+
+    daily_call_limit: int = Field(default=100_000, ge=1, le=1_000_000_000)
+    daily_reserve: int = Field(default=1_000, ge=0)
+
+    @field_validator("daily_reserve")
+    @classmethod
+    def _reserve_below_limit(cls, value: int, info: ValidationInfo) -> int:
+        # daily_call_limit is declared first, so it is already validated (when valid).
+        limit = info.data.get("daily_call_limit")
+        if isinstance(limit, int) and value >= limit:
+            raise ValueError(
+                f"must be smaller than daily_call_limit ({limit}), or orders in would never "
+                "get a call"
+            )
+        return value
+
+
 class DailyQuota:
     """The API calls one account has made in the channel's day, counted in this process.
 
@@ -112,8 +155,9 @@ class DailyQuota:
     go over: orders in (``"pull"``) may use ``limit - reserve`` calls, tracking uploads
     (``"push"``) the whole ``limit``. The count starts at zero when the process starts and
     at each new ``day``. ``label`` prefixes messages (``"eBay account x: "``),
-    ``calls_name`` names the calls (``"eBay API calls"``) and ``raise_fix`` says how the
-    seller gets a higher limit. Thread-safe.
+    ``channel`` names the channel in them and ``raise_fix`` says how the seller gets a
+    higher limit (``"raise the limit with eBay's Application Growth Check"``). ``pauses``
+    are the waits after a 429 without ``Retry-After`` (:meth:`throttled`). Thread-safe.
     """
 
     def __init__(
@@ -124,20 +168,27 @@ class DailyQuota:
         clock: Clock,
         day: QuotaDay = US_PACIFIC,
         label: str = "",
-        calls_name: str = "API calls",
-        raise_fix: str = "raise the limit with the channel and set daily_call_limit to the "
-        "new value",
+        channel: str = "the channel",
+        raise_fix: str = "raise the limit with the channel",
+        pauses: tuple[float, ...] = (60.0, 300.0),
     ) -> None:
         self.limit = limit
         self.reserve = reserve
         self.clock = clock
         self.day = day
         self.label = label
-        self.calls_name = calls_name
+        self.channel = channel
         self.raise_fix = raise_fix
+        self.pauses = pauses
+        self._streak = 0  # 429 answers in a row
         self._lock = threading.Lock()
         self._day: date | None = None
         self._used = 0
+
+    @classmethod
+    def from_settings(cls, settings: DailyQuotaSettings, **options: Any) -> DailyQuota:
+        """A quota with the limit and reserve of ``settings``; ``options`` as for the class."""
+        return cls(limit=settings.daily_call_limit, reserve=settings.daily_reserve, **options)
 
     def _roll(self) -> None:
         today = self.day.day(self.clock.now())
@@ -185,21 +236,60 @@ class DailyQuota:
         if purpose == "pull":
             message = (
                 f"{self.label}orders in stopped for today to keep {self.reserve} of the daily "
-                f"{self.limit} {self.calls_name} for tracking uploads ({used} calls used "
+                f"{self.limit} {self.channel} API calls for tracking uploads ({used} calls used "
                 f"today); the count resets at {when}"
             )
         else:
             message = (
-                f"{self.label}all {self.limit} {self.calls_name} of today are used ({used} calls); "
-                f"tracking uploads wait until the count resets at {when}"
+                f"{self.label}all {self.limit} {self.channel} API calls of today are used "
+                f"({used} calls); tracking uploads wait until the count resets at {when}"
             )
         raise RateLimitedError(
             message,
             fix=(
                 "Nothing is lost: the next run after the reset goes on from where this one "
-                f"stopped. To allow more calls a day, {self.raise_fix}; otherwise poll less "
-                "often (a longer interval)."
+                f"stopped. To allow more calls a day, {self.raise_fix} and set daily_call_limit "
+                "to the new value; otherwise poll less often (a longer interval)."
             ),
             code="daily_call_limit",
             retry_after=(self.resets_at() - self.clock.now()).total_seconds(),
+        )
+
+    # -- 429 answers -----------------------------------------------------------------------
+
+    def answered(self, status: int) -> None:
+        """Tell the quota the status of every answer (``classify_response``): any answer
+        but a 429 ends a run of throttled answers."""
+        if status != 429:
+            self._streak = 0
+
+    def throttled(
+        self, response: httpx.Response, *, reason: str, code: str | None = None
+    ) -> RateLimitedError:
+        """The error for a 429 ``response``, waiting what it allows: its ``Retry-After``
+        (read by the HTTP helper), else the next of ``pauses``, else, when the channel
+        still refuses after them, until the day's reset (its quota is used up). ``reason``
+        says what the channel answered (``"errorId 2001, the request limit has been
+        reached"``), ``code`` is the error's code."""
+        self._streak += 1
+        retry_after: float | None
+        if "retry-after" in response.headers:
+            retry_after = None  # the HTTP helper reads and honours the header
+        elif self._streak <= len(self.pauses):
+            retry_after = self.pauses[self._streak - 1]
+        else:
+            retry_after = max(1.0, (self.resets_at() - self.clock.now()).total_seconds())
+        return RateLimitedError(
+            f"{self.label}{response.request.method} {response.request.url.path} answered "
+            f"HTTP 429 ({reason}); orderhub counted {self.used()} of {self.limit} calls "
+            f"today, and {self.channel}'s day resets at {self.reset_text()}",
+            fix=(
+                "Nothing is lost: orderhub waits and tries again, then the next run goes on. "
+                "If it persists, another application may be using this keyset's daily quota, "
+                f"or {self.channel}'s limit is lower than daily_call_limit: {self.raise_fix}, "
+                "or poll less often."
+            ),
+            status=429,
+            code=code,
+            retry_after=retry_after,
         )
