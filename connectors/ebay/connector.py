@@ -36,7 +36,7 @@ Daily call limits
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -64,11 +64,14 @@ from orderhub.sdk import (
     SyncWindow,
     error_entries,
     expiry_field,
+    explain_rejection,
+    format_utc,
     id_from_location,
     ordered_lines,
     plain_tracking,
     push_checked,
     read_window,
+    records_at,
 )
 
 from .mapping import needs_cancel_detail, to_draft
@@ -148,12 +151,15 @@ _PUSH_ERRORS: Mapping[str, tuple[str, str]] = {
 }
 
 
+_PUSH_REFUSED = (
+    "eBay refused the fulfillment",
+    "Read eBay's answer in the log, correct the shipment and queue it again.",
+)
+
+
 def ebay_time(value: datetime) -> str:
     """eBay's timestamp format, ``YYYY-MM-DDThh:mm:ss.sssZ`` (UTC, milliseconds)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    moment = value.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return format_utc(value, millis=True)
 
 
 def encode_filter(value: str) -> str:
@@ -402,8 +408,7 @@ class EbayConnector(Connector[EbaySettings]):
                 status=exc.status,
                 code=exc.code,
             ) from None
-        found = body.get("fulfillments") if isinstance(body, dict) else None
-        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+        return records_at("fulfillments", GET_FULFILLMENTS)(body)
 
     def _ordered_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
         """``{line item id: (quantity ordered, SKU)}`` from ``getOrder``; empty when eBay
@@ -417,21 +422,11 @@ class EbayConnector(Connector[EbaySettings]):
         return ordered_lines(order.get("lineItems") if isinstance(order, dict) else None)
 
     def _push_rejected(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
-        reason, fix = _PUSH_ERRORS.get(
-            exc.code or "",
-            (
-                "eBay refused the fulfillment",
-                "Read eBay's answer in the log, correct the shipment and queue it again.",
-            ),
-        )
         sent = ""
         if exc.code == "32300":
             sent = f"carrier {shipment.carrier_code.strip()!r}, tracking number sent "
             sent += f"{plain_tracking(shipment.tracking_number)!r}; "
-        return RejectedError(
-            f"{self.label}, order {shipment.order_external_id}: {reason} ({sent}eBay "
-            f"answered: {exc.message})",
-            fix=fix,
-            status=exc.status,
-            code=exc.code,
+        where = f"{self.label}, order {shipment.order_external_id}"
+        return explain_rejection(
+            exc, where, _PUSH_ERRORS, default=_PUSH_REFUSED, sent=sent, channel="eBay"
         )

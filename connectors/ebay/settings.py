@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, ValidationInfo, field_validator
 
 from orderhub.sdk import CredentialExpiry, DailyQuotaSettings, ExpiryDate, expiry_warning, https_url
 
@@ -56,23 +55,12 @@ class EbaySettings(DailyQuotaSettings):
     api_base_url: str | None = None
     token_url: str | None = None
 
-    @field_validator("api_base_url")
+    @field_validator("api_base_url", "token_url")
     @classmethod
-    def _api_root(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        checked = https_url(value, "api_base_url")
-        parts = urlsplit(checked)
-        path = parts.path.rstrip("/")
-        if not path.endswith("/sell/fulfillment/v1"):
-            # A bare host (https://proxy.example) means the same paths as eBay's.
-            path = f"{path}/sell/fulfillment/v1"
-        return f"{parts.scheme}://{parts.netloc}{path}/"
-
-    @field_validator("token_url")
-    @classmethod
-    def _token_url(cls, value: str | None) -> str | None:
-        return None if value is None else https_url(value, "token_url")
+    def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A bare API host (https://proxy.example) means the same paths as eBay's.
+        root = "/sell/fulfillment/v1" if info.field_name == "api_base_url" else None
+        return None if value is None else https_url(value, str(info.field_name), root=root)
 
     @property
     def resolved_api_base_url(self) -> str:

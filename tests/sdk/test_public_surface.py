@@ -72,6 +72,7 @@ PUBLIC_SDK = [
     "error_entries",
     "expiry_field",
     "expiry_warning",
+    "explain_rejection",
     "find_by_tracking",
     "first_text",
     "format_utc",

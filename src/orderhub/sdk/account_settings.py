@@ -42,16 +42,25 @@ EXPIRY_WARNING_DAYS = 30
 _EXPIRY: TypeAdapter[date | None] = TypeAdapter(ExpiryDate | None)  # type: ignore[arg-type]
 
 
-def https_url(value: str, what: str) -> str:
+def https_url(value: str, what: str, *, root: str | None = None) -> str:
     """``value`` stripped, when it is an ``https://`` URL (or ``http://`` to localhost);
     ValueError naming ``what`` otherwise (pydantic reports it as the field's error).
-    Tokens and buyer data would travel in clear text over plain http elsewhere."""
+    Tokens and buyer data would travel in clear text over plain http elsewhere.
+
+    With ``root`` (an API root path such as ``"/sell/fulfillment/v1"``) the URL is an API
+    root: a bare host (``https://proxy.example``) gets the channel's path appended, and the
+    result ends with ``/`` so request paths are relative to it."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{what} must be an https:// URL")
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         raise ValueError(f"{what} must use https:// (http:// is allowed for localhost only)")
-    return value.strip()
+    if root is None:
+        return value.strip()
+    path, wanted = parts.path.rstrip("/"), "/" + root.strip("/")
+    if not path.endswith(wanted):
+        path += wanted
+    return f"{parts.scheme}://{parts.netloc}{path}/"
 
 
 def expiry_field(settings: BaseModel | Mapping[str, Any], field: str) -> date | None:

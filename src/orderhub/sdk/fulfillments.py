@@ -34,6 +34,7 @@ __all__ = [
     "FulfillmentShape",
     "already_shipped_error",
     "check_shipment",
+    "explain_rejection",
     "find_by_tracking",
     "id_from_location",
     "normalise_tracking_number",
@@ -308,3 +309,25 @@ def push_checked(
                     detail={"tracking_number": tracking, "after": "409 Conflict"},
                 )
         raise rejected(exc) from None
+
+
+def explain_rejection(
+    exc: RejectedError,
+    where: str,
+    catalog: Mapping[str, tuple[str, str]],
+    *,
+    default: tuple[str, str],
+    sent: str = "",
+    channel: str = "the channel",
+) -> RejectedError:
+    """``exc`` (the channel's refusal) told in the seller's words: ``catalog`` maps the
+    channel's documented error codes to a reason and a fix (``default`` for the others).
+    The message names ``where`` (account and order), the reason, what was ``sent`` when it
+    matters, and the channel's own answer; status and code are kept."""
+    reason, fix = catalog.get(exc.code or "", default)
+    return RejectedError(
+        f"{where}: {reason} ({sent}{channel} answered: {exc.message})",
+        fix=fix,
+        status=exc.status,
+        code=exc.code,
+    )
