@@ -30,20 +30,20 @@ guessed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from itertools import product
 from typing import Any
 
 from orderhub.sdk import (
-    Address,
     LineDraft,
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
     address_at,
     clean_text,
+    first_address,
     first_text,
     known_value,
+    money_at,
     money_object,
     optional_object,
     parse_utc,
@@ -60,10 +60,6 @@ CANCEL_STATES = ("NONE_REQUESTED", "IN_PROGRESS", "CANCELED")
 #: Cancel states whose ``cancelRequests`` are worth a ``getOrder`` call (the list call
 #: always leaves that array empty).
 CANCEL_STATES_WITH_DETAIL = frozenset({"IN_PROGRESS", "CANCELED"})
-_UNKNOWN_FIX = (
-    "Report it to orderhub's maintainers: eBay added a value the connector does not know "
-    "yet. The raw order is kept in `orderhub failures`."
-)
 # The status rule of the module docstring: the first (field, value) that matches decides.
 _STATUS_RULES = (
     ("cancel", "CANCELED", OrderStatus.CANCELLED),
@@ -123,7 +119,7 @@ def cancel_state(raw: Mapping[str, Any]) -> str:
         CANCEL_STATES,
         default="NONE_REQUESTED",
         field="cancelStatus.cancelState",
-        fix=_UNKNOWN_FIX,
+        channel="eBay",
     )
 
 
@@ -140,15 +136,10 @@ def needs_cancel_detail(raw: Mapping[str, Any]) -> bool:
 def order_status(raw: Mapping[str, Any]) -> tuple[OrderStatus, str]:
     """The order's status and ``channel_status``; MalformedRecordError names a missing or
     unknown field."""
-    fulfillment = known_value(raw, "orderFulfillmentStatus", FULFILLMENT_STATUSES, fix=_UNKNOWN_FIX)
-    payment = known_value(raw, "orderPaymentStatus", PAYMENT_STATUSES, fix=_UNKNOWN_FIX)
+    fulfillment = known_value(raw, "orderFulfillmentStatus", FULFILLMENT_STATUSES, channel="eBay")
+    payment = known_value(raw, "orderPaymentStatus", PAYMENT_STATUSES, channel="eBay")
     cancel = cancel_state(raw)
     return map_status(fulfillment, payment, cancel), channel_status(fulfillment, payment, cancel)
-
-
-def _money(data: Mapping[str, Any], key: str, where: str, currency: str) -> Decimal | None:
-    value = data.get(key)
-    return None if value is None else money_object(value, f"{where}.{key}", currency=currency)[0]
 
 
 def _line(item: Any, index: int, currency: str) -> LineDraft:
@@ -156,7 +147,7 @@ def _line(item: Any, index: int, currency: str) -> LineDraft:
     data = required_object(item, where)
     line_id = require(data, "lineItemId", where)
     quantity = quantity_of(data.get("quantity"), f"{where}.quantity")
-    cost = _money(data, "lineItemCost", where, currency)
+    cost = money_at(data, "lineItemCost", where, currency=currency)
     ids = {"ebay_item_id": "legacyItemId", "ebay_variation_id": "legacyVariationId"}
     return LineDraft(
         external_id=str(line_id),
@@ -164,23 +155,10 @@ def _line(item: Any, index: int, currency: str) -> LineDraft:
         sku=clean_text(data.get("sku")),
         title=clean_text(data.get("title")),
         unit_price=unit_price_from_total(cost, quantity),
-        total=_money(data, "total", where, currency),
+        total=money_at(data, "total", where, currency=currency),
         quantity_shipped=quantity if data.get("lineItemFulfillmentStatus") == "FULFILLED" else 0,
         identifiers={k: str(data[v]) for k, v in ids.items() if clean_text(data.get(v))},
     )
-
-
-def _ship_to(raw: Mapping[str, Any]) -> Address | None:
-    instructions = raw.get("fulfillmentStartInstructions")
-    for index, instruction in enumerate(instructions if isinstance(instructions, list) else []):
-        where = f"fulfillmentStartInstructions[{index}]"
-        step = optional_object(instruction, where) or {}
-        shipping = optional_object(step.get("shippingStep"), f"{where}.shippingStep") or {}
-        contact = address_at(shipping.get("shipTo"), f"{where}.shippingStep.shipTo", **_SHIP_TO)
-        if contact is not None:
-            return contact
-        # else an in-store pickup or digital delivery step
-    return None
 
 
 def to_draft(raw: dict[str, Any]) -> OrderDraft:
@@ -206,5 +184,10 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
         lines=tuple(_line(item, index, currency) for index, item in enumerate(items)),
         marketplace=first_text(items, "purchaseMarketplaceId", "listingMarketplaceId"),
         buyer=address_at(buyer, "buyer", name="username", country="taxAddress.countryCode"),
-        ship_to=_ship_to(raw),
+        ship_to=first_address(
+            raw.get("fulfillmentStartInstructions"),
+            "fulfillmentStartInstructions",
+            "shippingStep.shipTo",
+            **_SHIP_TO,
+        ),
     )

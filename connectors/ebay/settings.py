@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import SecretStr, ValidationInfo, field_validator
+from pydantic import SecretStr
 
-from orderhub.sdk import CredentialExpiry, DailyQuotaSettings, ExpiryDate, expiry_warning, https_url
+from orderhub.sdk import (
+    CredentialExpiry,
+    DailyQuotaSettings,
+    EndpointSettings,
+    ExpiryDate,
+    expiry_warning,
+)
 
 #: The API roots and token endpoints of eBay's two environments.
 API_BASE_URLS = {
@@ -28,7 +34,7 @@ RENEW_FIX = (
 )
 
 
-class EbaySettings(DailyQuotaSettings):
+class EbaySettings(DailyQuotaSettings, EndpointSettings):
     """An eBay seller account.
 
     ``client_id`` / ``client_secret`` are the App ID and Cert ID of the application's
@@ -47,20 +53,13 @@ class EbaySettings(DailyQuotaSettings):
     simulator on localhost); plain ``http://`` is accepted for localhost only.
     """
 
+    api_root_path = "/sell/fulfillment/v1"
+
     environment: Literal["production", "sandbox"] = "production"
     client_id: SecretStr
     client_secret: SecretStr
     refresh_token: SecretStr
     refresh_token_expires_on: ExpiryDate | None = None
-    api_base_url: str | None = None
-    token_url: str | None = None
-
-    @field_validator("api_base_url", "token_url")
-    @classmethod
-    def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # A bare API host (https://proxy.example) means the same paths as eBay's.
-        root = "/sell/fulfillment/v1" if info.field_name == "api_base_url" else None
-        return None if value is None else https_url(value, str(info.field_name), root=root)
 
     @property
     def resolved_api_base_url(self) -> str:

@@ -4,7 +4,12 @@ Everything below is covered by orderhub's compatibility promise; anything not in
 is internal and may change.
 """
 
-from orderhub.sdk.account_settings import expiry_field, expiry_warning, https_url
+from orderhub.sdk.account_settings import (
+    EndpointSettings,
+    expiry_field,
+    expiry_warning,
+    https_url,
+)
 from orderhub.sdk.auth import (
     BasicAuth,
     ClientCredentialsAuth,
@@ -50,8 +55,10 @@ from orderhub.sdk.errors import (
 )
 from orderhub.sdk.fields import (
     address_at,
+    first_address,
     first_text,
     known_value,
+    money_at,
     money_object,
     quantity_of,
     required_list,
@@ -131,6 +138,7 @@ __all__ = [
     "DailyQuota",
     "DailyQuotaSettings",
     "DeadlineError",
+    "EndpointSettings",
     "ErrorKind",
     "ExpiryDate",
     "FulfillmentShape",
@@ -179,6 +187,7 @@ __all__ = [
     "expiry_warning",
     "explain_rejection",
     "find_by_tracking",
+    "first_address",
     "first_text",
     "format_utc",
     "https_url",
@@ -186,6 +195,7 @@ __all__ = [
     "known_value",
     "looks_secret",
     "minor_unit",
+    "money_at",
     "money_object",
     "normalise_tracking_number",
     "optional_object",

@@ -25,14 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
-from orderhub.sdk.connector import CredentialExpiry, ExpiryDate
+from orderhub.sdk.connector import ConnectorSettings, CredentialExpiry, ExpiryDate
 
-__all__ = ["EXPIRY_WARNING_DAYS", "LOCAL_HOSTS", "expiry_field", "expiry_warning", "https_url"]
+__all__ = [
+    "EXPIRY_WARNING_DAYS",
+    "LOCAL_HOSTS",
+    "EndpointSettings",
+    "expiry_field",
+    "expiry_warning",
+    "https_url",
+]
 
 #: Hosts plain ``http://`` is allowed for (a simulator or a proxy on this machine).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -61,6 +68,24 @@ def https_url(value: str, what: str, *, root: str | None = None) -> str:
     if not path.endswith(wanted):
         path += wanted
     return f"{parts.scheme}://{parts.netloc}{path}/"
+
+
+class EndpointSettings(ConnectorSettings):
+    """Settings with overrides of the channel's API root and token endpoint (a proxy, or a
+    simulator on localhost): ``api_base_url`` and ``token_url``, https only (plain http for
+    localhost). ``api_root_path`` (a class attribute, e.g. ``"/sell/fulfillment/v1"``)
+    makes a bare host in ``api_base_url`` mean the channel's own paths."""
+
+    api_root_path: ClassVar[str | None] = None
+
+    api_base_url: str | None = None
+    token_url: str | None = None
+
+    @field_validator("api_base_url", "token_url")
+    @classmethod
+    def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
+        root = cls.api_root_path if info.field_name == "api_base_url" else None
+        return None if value is None else https_url(value, str(info.field_name), root=root)
 
 
 def expiry_field(settings: BaseModel | Mapping[str, Any], field: str) -> date | None:

@@ -25,18 +25,15 @@ from orderhub.sdk.parsing import (
 
 __all__ = [
     "address_at",
+    "first_address",
     "first_text",
     "known_value",
+    "money_at",
     "money_object",
     "quantity_of",
     "required_list",
     "required_object",
 ]
-
-_UNKNOWN_FIX = (
-    "Report it to orderhub's maintainers: the channel added a value the connector does not "
-    "know yet. The raw order is kept in `orderhub failures`."
-)
 
 
 def money_object(
@@ -75,11 +72,11 @@ def known_value(
     *,
     default: str | None = None,
     field: str | None = None,
-    fix: str = _UNKNOWN_FIX,
+    channel: str = "the channel",
 ) -> str:
     """``raw[key]`` when it is one of ``allowed``. A missing value is ``default``, or refused
     without one; an unknown value is refused naming the field (``field``, default ``key``)
-    and the known values (never guessed)."""
+    and the known values (never guessed), with a fix saying ``channel`` added a value."""
     value = raw.get(key) if isinstance(raw, Mapping) else None
     if value is None or value == "":
         if default is None:
@@ -88,7 +85,8 @@ def known_value(
     if value not in allowed:
         raise MalformedRecordError(
             f"{field or key}: unknown value {str(value)[:40]!r} (known: {', '.join(allowed)})",
-            fix=fix,
+            fix=f"Report it to orderhub's maintainers: {channel} added a value the connector "
+            "does not know yet. The raw order is kept in `orderhub failures`.",
         )
     return str(value)
 
@@ -130,6 +128,26 @@ def _at(data: Mapping[str, Any], path: str, where: str) -> Any:
         value = None if value is None else value.get(part)
         walked = f"{walked}.{part}"
     return value
+
+
+def money_at(data: Mapping[str, Any], key: str, where: str, *, currency: str) -> Decimal | None:
+    """The optional money object ``data[key]`` (see :func:`money_object`) in the order's
+    ``currency``; None when it is missing."""
+    value = data.get(key)
+    return None if value is None else money_object(value, f"{where}.{key}", currency=currency)[0]
+
+
+def first_address(items: Any, where: str, contact: str, **paths: str) -> Address | None:
+    """The first non-empty :func:`address_at` among the objects of the list ``items`` (a
+    channel's delivery steps), each read at the dotted ``contact`` path; steps without
+    one (an in-store pickup, a digital delivery) are skipped."""
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        step = f"{where}[{index}]"
+        data = optional_object(item, step) or {}
+        found = address_at(_at(data, contact, step), f"{step}.{contact}", **paths)
+        if found is not None:
+            return found
+    return None
 
 
 def address_at(data: Any, where: str, **paths: str) -> Address | None:
