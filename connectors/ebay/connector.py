@@ -72,10 +72,11 @@ from orderhub.sdk import (
     push_checked,
     read_window,
     records_at,
+    shipped_lines,
 )
 
 from .mapping import needs_cancel_detail, to_draft
-from .settings import SCOPE, EbaySettings, refresh_token_expiry, refresh_token_warning
+from .settings import RENEW_FIX, SCOPE, EbaySettings, refresh_token_expiry, refresh_token_warning
 
 GET_ORDERS = "getOrders"
 GET_ORDER = "getOrder"
@@ -94,10 +95,7 @@ _FULFILLMENTS = FulfillmentShape(
 
 REAUTHORISE_FIX = (
     "eBay no longer accepts this account's refresh token (revoked by the seller, expired "
-    "after about 18 months, or issued to another keyset or environment). Get a new one: "
-    "run eBay's authorization-code grant again with the sell.fulfillment scope "
-    "(connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable named "
-    "by refresh_token_env, update refresh_token_expires_on and restart the worker."
+    "after about 18 months, or issued to another keyset or environment). " + RENEW_FIX
 )
 # What a 401 or 403 that survived one token renewal means, and what to check first.
 _AUTH_REFUSALS = {
@@ -162,16 +160,12 @@ def ebay_time(value: datetime) -> str:
     return format_utc(value, millis=True)
 
 
-def encode_filter(value: str) -> str:
-    """A ``filter`` value encoded as eBay requires: ``[ ] { | }`` (and anything else
-    outside the plain URL characters) percent-encoded; ``:``, ``,`` and ``..`` as they are."""
-    return quote(value, safe=":,")
-
-
 def orders_query(start: datetime, end: datetime, *, limit: int, offset: int) -> str:
-    """The query string of one ``getOrders`` page for orders modified in ``[start, end]``."""
-    criterion = f"lastmodifieddate:[{ebay_time(start)}..{ebay_time(end)}]"
-    return f"filter={encode_filter(criterion)}&limit={limit}&offset={offset}"
+    """The query string of one ``getOrders`` page for orders modified in ``[start, end]``.
+    The filter is encoded as eBay requires: ``[ ] { | }`` (and anything else outside the
+    plain URL characters) percent-encoded; ``:``, ``,`` and ``..`` as they are."""
+    criterion = quote(f"lastmodifieddate:[{ebay_time(start)}..{ebay_time(end)}]", safe=":,")
+    return f"filter={criterion}&limit={limit}&offset={offset}"
 
 
 def _error_ids(response: httpx.Response) -> list[int]:
@@ -239,9 +233,7 @@ class EbayConnector(Connector[EbaySettings]):
             on_send=lambda request: self.quota.record(),
             label=f"{self.label}: ",
             token_url=self.settings.resolved_token_url,
-            refresh_token=self.settings.refresh_token.get_secret_value(),
-            client_id=self.settings.client_id.get_secret_value(),
-            client_secret=self.settings.client_secret.get_secret_value(),
+            **self.settings.refresh_grant(),
             clock=self.context.clock,
             scope=SCOPE,
             client_auth="basic",
@@ -376,10 +368,7 @@ class EbayConnector(Connector[EbaySettings]):
         after a timeout or a 5xx."""
         self.quota.ensure("push")
         body = {
-            "lineItems": [
-                {"lineItemId": line.line_external_id, "quantity": line.quantity}
-                for line in shipment.lines
-            ],
+            "lineItems": shipped_lines(shipment, line_id="lineItemId"),
             "shippedDate": ebay_time(shipment.shipped_at),
             "shippingCarrierCode": shipment.carrier_code.strip(),
             "trackingNumber": tracking,

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Literal
-
-from pydantic import SecretStr
 
 from orderhub.sdk import (
     CredentialExpiry,
     DailyQuotaSettings,
     EndpointSettings,
-    ExpiryDate,
+    RefreshTokenSettings,
     expiry_warning,
 )
 
 #: The API roots and token endpoints of eBay's two environments.
-API_BASE_URLS = {
+API_BASE_URLS: Mapping[str, str] = {
     "production": "https://api.ebay.com/sell/fulfillment/v1/",
     "sandbox": "https://api.sandbox.ebay.com/sell/fulfillment/v1/",
 }
-TOKEN_URLS = {
+TOKEN_URLS: Mapping[str, str] = {
     "production": "https://api.ebay.com/identity/v1/oauth2/token",
     "sandbox": "https://api.sandbox.ebay.com/identity/v1/oauth2/token",
 }
@@ -28,13 +27,13 @@ TOKEN_URLS = {
 #: eBay spells scopes with the production host in the sandbox too.
 SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 RENEW_FIX = (
-    "Get a new refresh token with the authorization-code grant (connectors/ebay/README.md, "
-    "'Getting the refresh token'), put it in the variable named by refresh_token_env, update "
-    "refresh_token_expires_on and restart the worker."
+    "Get a new refresh token with eBay's authorization-code grant and the sell.fulfillment "
+    "scope (connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable "
+    "named by refresh_token_env, update refresh_token_expires_on and restart the worker."
 )
 
 
-class EbaySettings(DailyQuotaSettings, EndpointSettings):
+class EbaySettings(RefreshTokenSettings, DailyQuotaSettings, EndpointSettings):
     """An eBay seller account.
 
     ``client_id`` / ``client_secret`` are the App ID and Cert ID of the application's
@@ -54,22 +53,10 @@ class EbaySettings(DailyQuotaSettings, EndpointSettings):
     """
 
     api_root_path = "/sell/fulfillment/v1"
+    api_base_urls = API_BASE_URLS
+    token_urls = TOKEN_URLS
 
     environment: Literal["production", "sandbox"] = "production"
-    client_id: SecretStr
-    client_secret: SecretStr
-    refresh_token: SecretStr
-    refresh_token_expires_on: ExpiryDate | None = None
-
-    @property
-    def resolved_api_base_url(self) -> str:
-        """The API root requests go to: the override, else the environment's."""
-        return self.api_base_url or API_BASE_URLS[self.environment]
-
-    @property
-    def resolved_token_url(self) -> str:
-        """The token endpoint: the override, else the environment's."""
-        return self.token_url or TOKEN_URLS[self.environment]
 
 
 def refresh_token_expiry(expires_on: date | None) -> CredentialExpiry | None:

@@ -6,6 +6,7 @@ is internal and may change.
 
 from orderhub.sdk.account_settings import (
     EndpointSettings,
+    RefreshTokenSettings,
     expiry_field,
     expiry_warning,
     https_url,
@@ -76,6 +77,7 @@ from orderhub.sdk.fulfillments import (
     over_shipped,
     plain_tracking,
     push_checked,
+    shipped_lines,
     units_shipped,
 )
 from orderhub.sdk.http import HttpClient, HttpStats
@@ -168,6 +170,7 @@ __all__ = [
     "RateLimitedError",
     "RawQueryPaginator",
     "RefreshTokenAuth",
+    "RefreshTokenSettings",
     "RejectedError",
     "RetryPolicy",
     "ShipmentDraft",
@@ -214,6 +217,7 @@ __all__ = [
     "require",
     "required_list",
     "required_object",
+    "shipped_lines",
     "unit_price_from_total",
     "units_shipped",
     "us_pacific_offset_by_rule",

@@ -28,7 +28,14 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from orderhub.sdk.connector import ConnectorSettings, CredentialExpiry, ExpiryDate
 
@@ -36,6 +43,7 @@ __all__ = [
     "EXPIRY_WARNING_DAYS",
     "LOCAL_HOSTS",
     "EndpointSettings",
+    "RefreshTokenSettings",
     "expiry_field",
     "expiry_warning",
     "https_url",
@@ -73,10 +81,15 @@ def https_url(value: str, what: str, *, root: str | None = None) -> str:
 class EndpointSettings(ConnectorSettings):
     """Settings with overrides of the channel's API root and token endpoint (a proxy, or a
     simulator on localhost): ``api_base_url`` and ``token_url``, https only (plain http for
-    localhost). ``api_root_path`` (a class attribute, e.g. ``"/sell/fulfillment/v1"``)
-    makes a bare host in ``api_base_url`` mean the channel's own paths."""
+    localhost). Class attributes: ``api_root_path`` (e.g. ``"/sell/fulfillment/v1"``) makes
+    a bare host in ``api_base_url`` mean the channel's own paths; ``api_base_urls`` and
+    ``token_urls`` are the defaults by environment (the ``environment`` setting when the
+    model has one, else ``"production"``), read by :attr:`resolved_api_base_url` and
+    :attr:`resolved_token_url`."""
 
     api_root_path: ClassVar[str | None] = None
+    api_base_urls: ClassVar[Mapping[str, str]] = {}
+    token_urls: ClassVar[Mapping[str, str]] = {}
 
     api_base_url: str | None = None
     token_url: str | None = None
@@ -86,6 +99,41 @@ class EndpointSettings(ConnectorSettings):
     def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
         root = cls.api_root_path if info.field_name == "api_base_url" else None
         return None if value is None else https_url(value, str(info.field_name), root=root)
+
+    @property
+    def _environment(self) -> str:
+        return str(getattr(self, "environment", "production"))
+
+    @property
+    def resolved_api_base_url(self) -> str:
+        """The API root requests go to: the override, else the environment's."""
+        return self.api_base_url or self.api_base_urls[self._environment]
+
+    @property
+    def resolved_token_url(self) -> str:
+        """The token endpoint: the override, else the environment's."""
+        return self.token_url or self.token_urls[self._environment]
+
+
+class RefreshTokenSettings(ConnectorSettings):
+    """Settings of an OAuth refresh-token account: the application's ``client_id`` and
+    ``client_secret``, the seller's ``refresh_token`` (all secrets, from environment
+    variables) and ``refresh_token_expires_on``, the date the channel gave for the refresh
+    token's end (see :func:`expiry_field` and :func:`expiry_warning`)."""
+
+    client_id: SecretStr
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    refresh_token_expires_on: ExpiryDate | None = None
+
+    def refresh_grant(self) -> dict[str, str]:
+        """The three secrets as :class:`~orderhub.sdk.RefreshTokenAuth` takes them:
+        ``RefreshTokenAuth(**settings.refresh_grant(), token_url=..., clock=...)``."""
+        return {
+            "client_id": self.client_id.get_secret_value(),
+            "client_secret": self.client_secret.get_secret_value(),
+            "refresh_token": self.refresh_token.get_secret_value(),
+        }
 
 
 def expiry_field(settings: BaseModel | Mapping[str, Any], field: str) -> date | None:

@@ -42,6 +42,7 @@ __all__ = [
     "over_shipped",
     "plain_tracking",
     "push_checked",
+    "shipped_lines",
     "units_shipped",
 ]
 
@@ -111,6 +112,14 @@ def check_shipment(shipment: ShipmentDraft, *, label: str, channel: str, carrier
                 code="lines",
             )
     return tracking
+
+
+def shipped_lines(
+    shipment: ShipmentDraft, *, line_id: str, quantity: str = "quantity"
+) -> list[dict[str, Any]]:
+    """The shipment's lines as most channels take them in a fulfillment request:
+    ``[{line_id: "<line id>", quantity: 2}, ...]``."""
+    return [{line_id: line.line_external_id, quantity: line.quantity} for line in shipment.lines]
 
 
 def find_by_tracking(
