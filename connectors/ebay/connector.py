@@ -43,8 +43,8 @@ from urllib.parse import quote
 import httpx
 
 from orderhub.sdk import (
-    AuthError,
     Capability,
+    CheckedPush,
     Connector,
     ConnectorContext,
     ConnectorError,
@@ -62,6 +62,7 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
+    auth_refusal,
     error_entries,
     expiry_field,
     explain_rejection,
@@ -69,7 +70,6 @@ from orderhub.sdk import (
     id_from_location,
     ordered_lines,
     plain_tracking,
-    push_checked,
     read_window,
     records_at,
     shipped_lines,
@@ -181,9 +181,17 @@ def _order_path(order_id: str, *rest: str) -> str:
     return "/".join(("order", quote(order_id, safe=""), *rest))
 
 
-class EbayConnector(Connector[EbaySettings]):
+class EbayConnector(CheckedPush, Connector[EbaySettings]):
     """Pulls an eBay seller's orders and uploads tracking numbers (Sell Fulfillment API v1,
-    OAuth user token renewed from the seller's refresh token)."""
+    OAuth user token renewed from the seller's refresh token).
+
+    ``push_tracking`` (:class:`~orderhub.sdk.CheckedPush`) creates a shipping fulfillment
+    unless the order already has one with the same tracking number (then
+    ``ALREADY_APPLIED``). It refuses without sending when a line asks for more units than
+    eBay still has unshipped because other fulfillments (entered in Seller Hub, or eBay's
+    own) already cover them: eBay would only answer 400 with errorId 32600 "Invalid input
+    data". That check costs one ``getOrder`` call, and only when a line of the shipment
+    already appears in a fulfillment."""
 
     name = "ebay"
     version = "0.1.0"
@@ -207,6 +215,10 @@ class EbayConnector(Connector[EbaySettings]):
     max_window = timedelta(days=7)
     sorted_by_updated_at = False  # eBay sorts by creation date
     page_size = PAGE_LIMIT
+    channel_title = "eBay"
+    console = "Seller Hub"
+    carrier_examples = "USPS, UPS, FedEx"
+    fulfillment_shape = _FULFILLMENTS
 
     def __init__(self, context: ConnectorContext[EbaySettings]) -> None:
         super().__init__(context)
@@ -254,14 +266,8 @@ class EbayConnector(Connector[EbaySettings]):
                 else f"errorIds {ids or 'none'}",
                 code="2001" if limited else None,
             )
-        if status not in _AUTH_REFUSALS:
-            return None
-        what, fix = _AUTH_REFUSALS[status]
-        return AuthError(
-            f"{self.label}: {response.request.method} {response.request.url.path} answered "
-            f"HTTP {status} (errorIds {ids or 'none'}): {what}",
-            fix=fix + REAUTHORISE_FIX,
-            status=status,
+        return auth_refusal(
+            response, label=f"{self.label}: ", refusals=_AUTH_REFUSALS, fix_suffix=REAUTHORISE_FIX
         )
 
     # -- status --------------------------------------------------------------------------
@@ -338,34 +344,10 @@ class EbayConnector(Connector[EbaySettings]):
 
     # -- tracking out --------------------------------------------------------------------
 
-    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
-        """Create a shipping fulfillment for ``shipment`` unless the order already has one
-        with the same tracking number (then ``ALREADY_APPLIED``), by
-        :func:`~orderhub.sdk.push_checked`. ``channel_reference`` is eBay's fulfillment id
-        (from the ``Location`` header).
-
-        Raises ``RejectedError`` without sending when a line asks for more units than eBay
-        still has unshipped because other fulfillments (entered in Seller Hub, or eBay's own)
-        already cover them: eBay would only answer 400 with errorId 32600 "Invalid input
-        data". That check costs one ``getOrder`` call, and only when a line of the shipment
-        already appears in a fulfillment."""
-        order_id = shipment.order_external_id
-        return push_checked(
-            shipment,
-            label=self.label,
-            channel="eBay",
-            console="Seller Hub",
-            carriers="USPS, UPS, FedEx",
-            shape=_FULFILLMENTS,
-            existing=lambda: self._fulfillments(order_id),
-            ordered=lambda: self._ordered_lines(order_id),
-            create=lambda tracking: self._create(shipment, tracking),
-            rejected=lambda exc: self._push_rejected(shipment, exc),
-        )
-
-    def _create(self, shipment: ShipmentDraft, tracking: str) -> PushResult:
+    def create_fulfillment(self, shipment: ShipmentDraft, tracking: str) -> PushResult:
         """``createShippingFulfillment``: not idempotent (no key on eBay), so never re-sent
-        after a timeout or a 5xx."""
+        after a timeout or a 5xx. ``channel_reference`` is eBay's fulfillment id (from the
+        ``Location`` header)."""
         self.quota.ensure("push")
         body = {
             "lineItems": shipped_lines(shipment, line_id="lineItemId"),
@@ -382,7 +364,7 @@ class EbayConnector(Connector[EbaySettings]):
             detail={"tracking_number": tracking, "location": location or None},
         )
 
-    def _fulfillments(self, order_id: str) -> list[dict[str, Any]]:
+    def list_fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         """The order's shipping fulfillments (``getShippingFulfillments``)."""
         self.quota.ensure("push")
         try:
@@ -399,7 +381,7 @@ class EbayConnector(Connector[EbaySettings]):
             ) from None
         return records_at("fulfillments", GET_FULFILLMENTS)(body)
 
-    def _ordered_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
+    def order_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
         """``{line item id: (quantity ordered, SKU)}`` from ``getOrder``; empty when eBay
         refuses the read (the create then goes out and eBay checks the quantities itself)."""
         self.quota.ensure("push")
@@ -410,7 +392,7 @@ class EbayConnector(Connector[EbaySettings]):
             return {}
         return ordered_lines(order.get("lineItems") if isinstance(order, dict) else None)
 
-    def _push_rejected(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
+    def explain_refusal(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
         sent = ""
         if exc.code == "32300":
             sent = f"carrier {shipment.carrier_code.strip()!r}, tracking number sent "

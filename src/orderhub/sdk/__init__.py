@@ -66,6 +66,7 @@ from orderhub.sdk.fields import (
     required_object,
 )
 from orderhub.sdk.fulfillments import (
+    CheckedPush,
     FulfillmentShape,
     already_shipped_error,
     check_shipment,
@@ -116,7 +117,7 @@ from orderhub.sdk.quota import (
 )
 from orderhub.sdk.ratelimit import RateLimit, TokenBucket
 from orderhub.sdk.raw_query import RawQueryPaginator
-from orderhub.sdk.responses import error_entries
+from orderhub.sdk.responses import auth_refusal, error_entries
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import looks_secret
 from orderhub.sdk.windows import read_window, records_at
@@ -129,6 +130,7 @@ __all__ = [
     "Capability",
     "CarrierRule",
     "CatalogItem",
+    "CheckedPush",
     "ClientCredentialsAuth",
     "Clock",
     "ConfigError",
@@ -181,6 +183,7 @@ __all__ = [
     "TransientError",
     "address_at",
     "already_shipped_error",
+    "auth_refusal",
     "check_shipment",
     "clean_address",
     "clean_text",

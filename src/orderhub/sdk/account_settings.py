@@ -54,7 +54,7 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: How close to a credential's expiry :func:`expiry_warning` starts warning.
 EXPIRY_WARNING_DAYS = 30
 
-_EXPIRY: TypeAdapter[date | None] = TypeAdapter(ExpiryDate | None)  # type: ignore[arg-type]
+_EXPIRY: TypeAdapter[date | None] = TypeAdapter(ExpiryDate | None)
 
 
 def https_url(value: str, what: str, *, root: str | None = None) -> str:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from orderhub.sdk.drafts import PushOutcome, PushResult, ShipmentDraft, ShipmentLine
 from orderhub.sdk.errors import RejectedError
 
 __all__ = [
+    "CheckedPush",
     "FulfillmentShape",
     "already_shipped_error",
     "check_shipment",
@@ -340,3 +341,54 @@ def explain_rejection(
         status=exc.status,
         code=exc.code,
     )
+
+
+class CheckedPush:
+    """A connector mixin whose ``push_tracking`` is :func:`push_checked`: list before
+    creating, refuse units already shipped elsewhere, look again after a 409. Put it before
+    :class:`~orderhub.sdk.Connector` (``class ShopConnector(CheckedPush, Connector[S])``),
+    declare the class attributes and implement the four calls; messages name
+    ``"<channel_title> account <account id>"``."""
+
+    #: The channel's name in messages (``"eBay"``), its seller interface (``"Seller Hub"``),
+    #: examples of its carrier codes (``"USPS, UPS, FedEx"``) and its fulfillments' shape.
+    channel_title: ClassVar[str]
+    console: ClassVar[str]
+    carrier_examples: ClassVar[str]
+    fulfillment_shape: ClassVar[FulfillmentShape]
+    account_id: str
+
+    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
+        """Push ``shipment`` with :func:`push_checked` (its steps say what happens when)."""
+        order_id = shipment.order_external_id
+        return push_checked(
+            shipment,
+            label=f"{self.channel_title} account {self.account_id}",
+            channel=self.channel_title,
+            console=self.console,
+            carriers=self.carrier_examples,
+            shape=self.fulfillment_shape,
+            existing=lambda: self.list_fulfillments(order_id),
+            ordered=lambda: self.order_lines(order_id),
+            create=lambda tracking: self.create_fulfillment(shipment, tracking),
+            rejected=lambda exc: self.explain_refusal(shipment, exc),
+        )
+
+    def list_fulfillments(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's fulfillment records on the channel."""
+        raise NotImplementedError
+
+    def order_lines(self, order_id: str) -> Mapping[str, tuple[int, str | None]]:
+        """The order's ``{line id: (quantity, SKU)}`` (see :func:`ordered_lines`); empty
+        when it cannot be read (the channel then checks the quantities itself)."""
+        raise NotImplementedError
+
+    def create_fulfillment(self, shipment: ShipmentDraft, tracking: str) -> PushResult:
+        """Send the fulfillment (tracking number already normalised) and tell the result;
+        raise the channel's refusal as :class:`RejectedError`."""
+        raise NotImplementedError
+
+    def explain_refusal(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
+        """The channel's refusal of the create in the seller's words (default: as it is);
+        see :func:`explain_rejection`."""
+        return exc
