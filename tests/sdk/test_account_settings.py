@@ -1,0 +1,118 @@
+"""Settings helpers (sdk/account_settings.py): https-only endpoint overrides with an API
+root, refresh-token secrets, and credential expiry read from settings or the raw table with
+the warning as the date comes near."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import ClassVar, Literal
+
+import pytest
+from pydantic import ValidationError
+
+from orderhub.sdk import (
+    CredentialExpiry,
+    EndpointSettings,
+    RefreshTokenSettings,
+    expiry_field,
+    expiry_warning,
+    https_url,
+)
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+class ShopSettings(RefreshTokenSettings, EndpointSettings):
+    api_root_path: ClassVar[str | None] = "/api/v2"
+    api_base_urls: ClassVar[Mapping[str, str]] = {
+        "production": "https://api.shop.example/api/v2/",
+        "sandbox": "https://sandbox.shop.example/api/v2/",
+    }
+    token_urls: ClassVar[Mapping[str, str]] = {
+        "production": "https://auth.shop.example/token",
+        "sandbox": "https://auth.sandbox.shop.example/token",
+    }
+    environment: Literal["production", "sandbox"] = "production"
+
+
+SECRETS = {"client_id": "client-id-1", "client_secret": "secret-22", "refresh_token": "rt-333"}
+
+
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("https://proxy.example", "https://proxy.example/api/v2/"),
+        ("https://proxy.example/shop/", "https://proxy.example/shop/api/v2/"),
+        (" https://proxy.example/api/v2 ", "https://proxy.example/api/v2/"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v2/"),
+    ],
+)
+def test_an_api_root_override_gets_the_channel_s_path(given: str, root: str) -> None:
+    settings = ShopSettings(**SECRETS, api_base_url=given)
+    assert settings.resolved_api_base_url == root
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("ftp://x.example", "must be an https:// URL"), ("http://shop.example", "localhost only")],
+)
+def test_plain_http_is_only_for_this_machine(value: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        https_url(value, "token_url")
+    with pytest.raises(ValidationError, match="token_url"):
+        ShopSettings(**SECRETS, token_url=value)
+    assert https_url("http://localhost:9/t", "token_url") == "http://localhost:9/t"
+
+
+def test_the_environment_picks_the_default_hosts() -> None:
+    settings = ShopSettings(**SECRETS, environment="sandbox")
+    assert settings.resolved_api_base_url == "https://sandbox.shop.example/api/v2/"
+    assert settings.resolved_token_url == "https://auth.sandbox.shop.example/token"
+    assert ShopSettings(**SECRETS).resolved_token_url == "https://auth.shop.example/token"
+
+
+def test_refresh_token_secrets_stay_secret_and_come_out_for_the_grant() -> None:
+    settings = ShopSettings(**SECRETS)
+    assert "secret-22" not in repr(settings)
+    assert settings.refresh_grant() == SECRETS
+    assert sorted(settings.secret_values()) == sorted(SECRETS.values())
+
+
+def test_the_expiry_is_read_from_settings_or_the_raw_table() -> None:
+    when = date(2026, 2, 1)
+    settings = ShopSettings(**SECRETS, refresh_token_expires_on=when)
+    assert expiry_field(settings, "refresh_token_expires_on") == when
+    assert (
+        expiry_field({"refresh_token_expires_on": "2026-02-01"}, "refresh_token_expires_on") == when
+    )
+    assert expiry_field({"refresh_token_expires_on": when}, "refresh_token_expires_on") == when
+    for bad in (
+        {},
+        {"refresh_token_expires_on": "someday"},
+        {"refresh_token_expires_on": "0001-01-01"},
+    ):
+        assert expiry_field(bad, "refresh_token_expires_on") is None
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (31, None),
+        (30, "expires on 2026-02-14 (in 30 days)"),
+        (1, "(in 1 day)"),
+        (0, "expires today (2026-01-15)"),
+        (-3, "expired on 2026-01-12"),
+    ],
+)
+def test_the_warning_starts_30_days_ahead(days: int, words: str | None) -> None:
+    expiry = CredentialExpiry(
+        expires_on=NOW.date() + timedelta(days=days), what="the token", fix="Renew it."
+    )
+    warning = expiry_warning(expiry, NOW, label="Shop account a: ")
+    if words is None:
+        assert warning is None
+    else:
+        assert warning is not None and words in warning
+        assert warning.startswith("Shop account a: the token ") and warning.endswith("Renew it.")
+    assert expiry_warning(None, NOW) is None
