@@ -60,6 +60,14 @@ def test_the_reset_is_the_next_midnight_with_or_without_the_database(naive: date
         )
 
 
+def test_the_day_before_the_november_switch_ends_on_daylight_time_without_the_database() -> None:
+    # 2016-11-06 starts at 07:00 UTC (still PDT); daylight time ends at 09:00 UTC that day.
+    instant = datetime(2016, 11, 5, 7, 0, tzinfo=UTC)
+    for use_zoneinfo in (True, False):
+        reset = US_PACIFIC.next_reset(instant, use_zoneinfo=use_zoneinfo)
+        assert reset == datetime(2016, 11, 6, 7, 0, tzinfo=UTC)
+
+
 def test_a_day_in_an_unknown_zone_without_a_fallback_is_the_utc_day() -> None:
     day = QuotaDay("Nowhere/Unknown", "midnight UTC")
     assert day.day(NOW) == NOW.date()

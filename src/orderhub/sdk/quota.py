@@ -116,9 +116,12 @@ class QuotaDay:
         if zone is not None:
             return datetime.combine(following, time(0), tzinfo=zone).astimezone(UTC)
         # Midnight is never inside a daylight-time switch (those happen at 02:00 or later),
-        # so the offset at noon is the offset at midnight.
-        probe = datetime.combine(following, time(12), tzinfo=UTC)
-        return datetime.combine(following, time(0), tzinfo=UTC) - self._offset(probe)
+        # so the offset at local midnight is well defined: take the offset at UTC midnight
+        # as a first guess, then the offset at the guessed instant (a noon probe would be
+        # wrong on the November switch day, whose midnight is still on daylight time).
+        midnight = datetime.combine(following, time(0), tzinfo=UTC)
+        guess = midnight - self._offset(midnight)
+        return midnight - self._offset(guess)
 
 
 #: The day of eBay's call limits (and other US marketplaces'): midnight US Pacific time.
