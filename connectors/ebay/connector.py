@@ -26,9 +26,10 @@ Tracking out
     and the check finds the fulfillment the lost answer created.
 
 Daily call limits
-    Every request sent to the API is counted per eBay day (:mod:`.quota`); orders in stops
-    before it would use the calls kept back for tracking uploads (``daily_reserve``), with a
-    :class:`RateLimitedError` that says when the count resets. A 429 (errorId 2001) is
+    Every request sent to the API is counted per eBay day (:class:`~orderhub.sdk.DailyQuota`;
+    the day ends at midnight US Pacific time); orders in stops before it would use the calls
+    kept back for tracking uploads (``daily_reserve``), with a :class:`RateLimitedError`
+    that says when the count resets. A 429 (errorId 2001) is
     waited out as the answer allows: its ``Retry-After`` when there is one, else one minute,
     then five, then the connector gives up until the next run.
 """
