@@ -19,19 +19,19 @@ from orderhub.sdk import (
     RejectedError,
     ShipmentDraft,
     ShipmentLine,
-    already_shipped_error,
+    check_shipment,
     explain_rejection,
     find_by_tracking,
     id_from_location,
     normalise_tracking_number,
     ordered_lines,
     over_shipped,
+    over_shipped_refusal,
     plain_tracking,
     push_checked,
     shipped_lines,
     units_shipped,
 )
-from orderhub.sdk.fulfillments import check_shipment
 
 SHAPE = FulfillmentShape(
     lines="items", line_id="id", tracking=("trackingNumber", "fulfillmentId"), reference="fid"
@@ -88,7 +88,7 @@ def test_a_shipment_that_cannot_be_sent_is_refused_naming_account_and_order(
     draft: ShipmentDraft, code: str, words: str
 ) -> None:
     with pytest.raises(RejectedError) as caught:
-        check_shipment(draft, label="Shop account a", channel="Shop", carriers="UPS, DHL")
+        check_shipment(draft, "Shop", label="Shop account a", carriers="UPS, DHL")
     error = caught.value
     assert error.code == code and words in error.message + (error.fix or "")
     assert error.message.startswith("Shop account a, order o-1: ") and "not sent" in error.message
@@ -96,14 +96,14 @@ def test_a_shipment_that_cannot_be_sent_is_refused_naming_account_and_order(
 
 def test_a_good_shipment_gives_its_normalised_tracking_number() -> None:
     draft = shipment(("L1", 2))
-    assert check_shipment(draft, label="a", channel="Shop", carriers="UPS") == "1Z999AA1"
+    assert check_shipment(draft, "Shop", label="a", carriers="UPS") == "1Z999AA1"
     assert shipped_lines(draft, "eBay", "lineItemId") == [{"lineItemId": "L1", "quantity": 2}]
 
 
 def test_a_fulfillment_is_found_by_tracking_number_without_case_spaces_or_dashes() -> None:
     records = [fulfillment("1Z111"), {"trackingNumber": None, "fulfillmentId": "1z-999 aa1"}]
-    assert find_by_tracking(records, "1Z999AA1", keys=SHAPE.tracking) is records[1]
-    assert find_by_tracking(records, "1Z000", keys=SHAPE.tracking) is None
+    assert find_by_tracking(records, "1Z999AA1", *SHAPE.tracking) is records[1]
+    assert find_by_tracking(records, "1Z000", *SHAPE.tracking) is None
 
 
 def test_units_shipped_add_up_per_line_and_skip_what_is_not_a_count() -> None:
@@ -131,7 +131,7 @@ def test_only_lines_asking_for_more_than_is_left_are_named() -> None:
         "line item L2: this shipment sends 1 unit(s), but Shop already shows 1 of its 1 "
         "unit(s) shipped (tracking no tracking number), so only 0 can still ship",
     ]
-    error = already_shipped_error(
+    error = over_shipped_refusal(
         "Shop account a, order o-1", problems, channel="Shop", console="Hub"
     )
     assert error.code == "already_shipped" and "Check the order in Hub" in (error.fix or "")

@@ -72,7 +72,6 @@ PUBLIC_SDK = [
     "TransientError",
     "US_PACIFIC",
     "address_from",
-    "already_shipped_error",
     "announced_rate_limit",
     "answer_error",
     "auth_refusal",
@@ -108,6 +107,7 @@ PUBLIC_SDK = [
     "optional_object",
     "ordered_lines",
     "over_shipped",
+    "over_shipped_refusal",
     "paginate",
     "parse_amount",
     "parse_epoch",
@@ -135,7 +135,6 @@ PUBLIC_SDK = [
     "validate_order",
     "value_at",
     "wait_text",
-    "with_tracking",
 ]
 
 

@@ -75,14 +75,10 @@ from orderhub.sdk.fields import (
 from orderhub.sdk.fulfillments import (
     CheckedPush,
     FulfillmentShape,
-    already_shipped_error,
-    explain_rejection,
-    find_by_tracking,
     id_from_location,
-    normalise_tracking_number,
     ordered_lines,
     over_shipped,
-    plain_tracking,
+    over_shipped_refusal,
     push_checked,
     units_shipped,
 )
@@ -117,9 +113,21 @@ from orderhub.sdk.parsing import (
 )
 from orderhub.sdk.progress import ListingProgress
 from orderhub.sdk.push import (
+    AlreadyShippedError,
+    check_shipment,
+    explain_rejection,
+    field_in_error,
+    field_refusal,
+    find_by_tracking,
+    fix_for_field,
+    normalise_tracking_number,
+    plain_tracking,
+    push_once,
     push_result,
+    refusal,
+    says_any,
+    shipped_lines,
     tracking_note,
-    with_tracking,
 )
 from orderhub.sdk.quota import (
     US_PACIFIC,
@@ -155,17 +163,6 @@ from orderhub.sdk.settings_fields import (
     expiry_warning,
     https_url,
     name_list,
-)
-from orderhub.sdk.shipments import (
-    AlreadyShippedError,
-    check_shipment,
-    field_in_error,
-    field_refusal,
-    fix_for_field,
-    push_once,
-    refusal,
-    says_any,
-    shipped_lines,
 )
 from orderhub.sdk.statuses import StatusTable
 from orderhub.sdk.windows import (
@@ -238,7 +235,6 @@ __all__ = [
     "TokenBucket",
     "TransientError",
     "address_from",
-    "already_shipped_error",
     "announced_rate_limit",
     "answer_error",
     "auth_refusal",
@@ -274,6 +270,7 @@ __all__ = [
     "optional_object",
     "ordered_lines",
     "over_shipped",
+    "over_shipped_refusal",
     "paginate",
     "parse_amount",
     "parse_epoch",
@@ -301,5 +298,4 @@ __all__ = [
     "validate_order",
     "value_at",
     "wait_text",
-    "with_tracking",
 ]

@@ -1,6 +1,8 @@
-"""Helpers for ``push_tracking``: checking a shipment before it is sent, finding it among
-the channel's existing fulfillments (the "already applied" answer of channels without an
-idempotency key), and refusing units the channel already shows shipped by another route.
+"""The check-then-create push of channels without an idempotency key: finding the shipment
+among the channel's existing fulfillments (the "already applied" answer), refusing units
+the channel already shows shipped by another route, and looking again after a 409. The
+pieces every push uses (:func:`~orderhub.sdk.check_shipment`,
+:func:`~orderhub.sdk.find_by_tracking`, ...) are in :mod:`orderhub.sdk.push`.
 
 :func:`push_checked` is the whole push of a channel without an idempotency key whose
 fulfillments list their lines and tracking numbers; the connector gives the channel's
@@ -15,13 +17,12 @@ fulfillment records (:class:`FulfillmentShape`)::
         create=lambda tracking: self._create(shipment, tracking),
     )
 
-The smaller pieces (:func:`check_shipment`, :func:`find_by_tracking`, :func:`units_shipped`,
-:func:`over_shipped`, ...) serve connectors whose push differs.
+The smaller pieces (:func:`units_shipped`, :func:`ordered_lines`, :func:`over_shipped`,
+:func:`over_shipped_refusal`) serve connectors whose push differs.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -29,103 +30,21 @@ from urllib.parse import unquote, urlsplit
 
 from orderhub.sdk.drafts import PushOutcome, PushResult, ShipmentDraft, ShipmentLine
 from orderhub.sdk.errors import RejectedError
+from orderhub.sdk.push import check_shipment, find_by_tracking
 
 __all__ = [
     "CheckedPush",
     "FulfillmentShape",
-    "already_shipped_error",
-    "check_shipment",
-    "explain_rejection",
-    "find_by_tracking",
     "id_from_location",
-    "normalise_tracking_number",
     "ordered_lines",
     "over_shipped",
-    "plain_tracking",
+    "over_shipped_refusal",
     "push_checked",
     "units_shipped",
 ]
 
-#: What carriers and sellers put between the parts of a tracking number.
-TRACKING_SEPARATORS = re.compile(r"[\s\-]+")
-_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]+")
-
 #: ``{line id: (units shipped, tracking numbers)}``, from :func:`units_shipped`.
 Shipped = dict[str, tuple[int, list[str]]]
-
-
-def plain_tracking(value: str | None) -> str:
-    """``value`` without spaces and dashes (what channels compare and store)."""
-    return TRACKING_SEPARATORS.sub("", value or "")
-
-
-def normalise_tracking_number(value: str | None) -> str:
-    """The tracking number without spaces and dashes. Raises ValueError when it is empty or
-    something other than letters and digits is left (most channels accept only those)."""
-    cleaned = plain_tracking(value)
-    if not cleaned:
-        raise ValueError("the tracking number is empty")
-    if not _ALPHANUMERIC.fullmatch(cleaned):
-        raise ValueError(
-            "the tracking number contains characters other than letters and digits "
-            "(the channel accepts only those; spaces and dashes are removed for you)"
-        )
-    return cleaned
-
-
-def check_shipment(shipment: ShipmentDraft, *, label: str, channel: str, carriers: str) -> str:
-    """The shipment's normalised tracking number, after checking what every channel with
-    per-line fulfillments needs: a tracking number of letters and digits, a carrier code,
-    at least one line and no line of fewer than one unit. Raises :class:`RejectedError`
-    (codes ``tracking_number``, ``carrier``, ``lines``) naming ``label`` (``"eBay account
-    x"``) and the order, before anything is sent. ``carriers`` gives examples of the
-    channel's carrier codes for the fix."""
-    where = f"{label}, order {shipment.order_external_id}"
-    try:
-        tracking = normalise_tracking_number(shipment.tracking_number)
-    except ValueError as exc:
-        raise RejectedError(
-            f"{where}: {exc}; not sent",
-            fix="Correct the shipment's tracking number (letters and digits only) and "
-            "queue it again.",
-            code="tracking_number",
-        ) from None
-    if not (shipment.carrier_code or "").strip():
-        raise RejectedError(
-            f"{where}: the shipment has no carrier code; {channel} needs one with every "
-            "tracking number; not sent",
-            fix=f"Set the shipment's carrier (a {channel} carrier code such as {carriers}) "
-            "and queue it again.",
-            code="carrier",
-        )
-    if not shipment.lines:
-        raise RejectedError(
-            f"{where}: the shipment lists no line items; not sent",
-            fix=f"Add the shipped lines ({channel} line item ids and quantities) to the shipment.",
-            code="lines",
-        )
-    for line in shipment.lines:
-        if line.quantity < 1:
-            raise RejectedError(
-                f"{where}: line {line.line_external_id} has quantity {line.quantity}; not sent",
-                fix="Ship at least one unit of every line listed in the shipment.",
-                code="lines",
-            )
-    return tracking
-
-
-def find_by_tracking(
-    records: Iterable[Mapping[str, Any]], tracking: str, *, keys: Sequence[str]
-) -> Mapping[str, Any] | None:
-    """The first record whose value at one of ``keys`` is ``tracking``, compared without
-    case, spaces and dashes; None when there is none."""
-    wanted = plain_tracking(tracking).upper()
-    for record in records:
-        for key in keys:
-            value = record.get(key)
-            if isinstance(value, str) and plain_tracking(value).upper() == wanted:
-                return record
-    return None
 
 
 def units_shipped(
@@ -203,7 +122,7 @@ def over_shipped(
     return problems
 
 
-def already_shipped_error(
+def over_shipped_refusal(
     where: str, problems: Sequence[str], *, channel: str, console: str
 ) -> RejectedError:
     """The refusal of a shipment :func:`over_shipped` found problems with (code
@@ -270,15 +189,15 @@ def push_checked(
     3. when a line of the shipment is already in a fulfillment, ``ordered()`` (the order's
        ``{line id: (quantity, SKU)}``) says whether the units are still unshipped; units
        the channel shows shipped by another route are refused with
-       :func:`already_shipped_error` (code ``already_shipped``) before sending;
+       :func:`over_shipped_refusal` (code ``already_shipped``) before sending;
     4. ``create(tracking)`` sends the fulfillment (never retried blindly) and gives the
        result. A 409 answer looks again: a fulfillment with the tracking number that has
        appeared meanwhile is ``ALREADY_APPLIED``; any other refusal goes through
        ``rejected`` (which explains the channel's error codes) and is raised.
     """
-    tracking = check_shipment(shipment, label=label, channel=channel, carriers=carriers)
+    tracking = check_shipment(shipment, channel, label=label, carriers=carriers)
     fulfillments = existing()
-    found = find_by_tracking(fulfillments, tracking, keys=shape.tracking)
+    found = find_by_tracking(fulfillments, tracking, *shape.tracking)
     if found is not None:
         return PushResult(
             PushOutcome.ALREADY_APPLIED,
@@ -296,13 +215,13 @@ def push_checked(
         problems = over_shipped(shipment.lines, ordered(), shipped, channel=channel)
         if problems:
             where = f"{label}, order {shipment.order_external_id}"
-            raise already_shipped_error(where, problems, channel=channel, console=console)
+            raise over_shipped_refusal(where, problems, channel=channel, console=console)
     try:
         return create(tracking)
     except RejectedError as exc:
         if exc.status == 409:
             # A conflict may mean a concurrent or earlier create went through.
-            again = find_by_tracking(existing(), tracking, keys=shape.tracking)
+            again = find_by_tracking(existing(), tracking, *shape.tracking)
             if again is not None:
                 return PushResult(
                     PushOutcome.ALREADY_APPLIED,
@@ -310,28 +229,6 @@ def push_checked(
                     detail={"tracking_number": tracking, "after": "409 Conflict"},
                 )
         raise rejected(exc) from None
-
-
-def explain_rejection(
-    exc: RejectedError,
-    where: str,
-    catalog: Mapping[str, tuple[str, str]],
-    *,
-    default: tuple[str, str],
-    sent: str = "",
-    channel: str = "the channel",
-) -> RejectedError:
-    """``exc`` (the channel's refusal) told in the seller's words: ``catalog`` maps the
-    channel's documented error codes to a reason and a fix (``default`` for the others).
-    The message names ``where`` (account and order), the reason, what was ``sent`` when it
-    matters, and the channel's own answer; status and code are kept."""
-    reason, fix = catalog.get(exc.code or "", default)
-    return RejectedError(
-        f"{where}: {reason} ({sent}{channel} answered: {exc.message})",
-        fix=fix,
-        status=exc.status,
-        code=exc.code,
-    )
 
 
 class CheckedPush:
