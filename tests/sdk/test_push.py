@@ -163,16 +163,7 @@ def test_first_error_and_answer_error() -> None:
 
 
 def note_shipment(**changes: Any) -> ShipmentDraft:
-    fields: dict[str, Any] = {
-        "order_external_id": "1",
-        "reference": "ref-1",
-        "carrier_code": "ups",
-        "tracking_number": "1Z999",
-        "shipped_at": datetime(2026, 3, 1, tzinfo=UTC),
-        "lines": (ShipmentLine("10", 1),),
-        **changes,
-    }
-    return ShipmentDraft(**fields)
+    return shipment(**{"carrier_code": "ups", "tracking_number": "1Z999", **changes})
 
 
 def test_the_record_carrying_the_tracking_number_is_found() -> None:

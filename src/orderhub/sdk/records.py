@@ -9,7 +9,7 @@ record is quarantined with a reason a person can act on, and never quotes buyer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -36,18 +36,7 @@ __all__ = [
 ]
 
 #: The fields of :class:`~orderhub.sdk.drafts.Address`, in its order.
-_ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "email",
-)
+_ADDRESS_FIELDS = tuple(field.name for field in fields(Address))
 
 
 def items_at(raw: Any, key: str, where: str = "order") -> list[tuple[str, dict[str, Any]]]:
