@@ -1,4 +1,4 @@
-"""RawQueryPaginator (sdk/raw_query.py): the inner paginator moves the parameters, the
+"""RawQueryPaginator (sdk/paginate.py): the inner paginator moves the parameters, the
 query string reaches the server exactly as written; and auth_refusal (sdk/responses.py)."""
 
 from __future__ import annotations

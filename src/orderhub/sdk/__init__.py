@@ -95,6 +95,7 @@ from orderhub.sdk.paginate import (
     Page,
     PageNumberPaginator,
     Paginator,
+    RawQueryPaginator,
     dig,
     paginate,
 )
@@ -142,7 +143,6 @@ from orderhub.sdk.ratelimit import (
     TokenBucket,
     announced_rate_limit,
 )
-from orderhub.sdk.raw_query import RawQueryPaginator
 from orderhub.sdk.records import (
     LineFields,
     address_from,
