@@ -34,6 +34,7 @@ _BUYER = {"name": "buyerName", "company": "buyerCompanyName", "email": "buyerEma
 _STREET = ("addressLine1", "addressLine2", "addressLine3")
 _RECIPIENT = {"name": "name", "company": "companyName", "city": "city", "phone": "phone"}
 _RECIPIENT |= {"region": "stateOrRegion", "postal_code": "postalCode", "country": "countryCode"}
+_MONEY: dict[str, Any] = {"amount_key": "amount", "currency_key": "currencyCode"}
 _FETCH_FIX = (
     "orderhub asks Amazon for the FULFILLMENT and PROCEEDS datasets; if this repeats, report "
     "the raw payload (kept in `orderhub failures`) to orderhub's maintainers."
@@ -60,13 +61,8 @@ def map_status(fulfillment: Any) -> tuple[sdk.OrderStatus, str]:
     return mapped, status
 
 
-def _money_at(record: dict[str, Any], path: str, where: str) -> Decimal | None:
-    value = sdk.value_at(record, path, where)
-    return None if value is None else sdk.money_object(value, f"{where}.{path}")[0]
-
-
 def _count_at(record: dict[str, Any], path: str, where: str) -> int:
-    return sdk.parse_quantity(sdk.value_at(record, path, where), f"{where}.{path}", allow_zero=True)
+    return sdk.parse_quantity(sdk.value_at(record, path, where), f"{where}.{path}")
 
 
 def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
@@ -85,8 +81,8 @@ def _line(item: Any, index: int, status: str) -> sdk.LineDraft:
         # Amazon zeroes the quantities of a cancelled order's items; the store needs a
         # positive quantity, and what matters is that the cancellation arrives.
         ordered = max(1, shipped)
-    unit_price = _money_at(item, "product.price.unitPrice", where)
-    total = _money_at(item, "proceeds.proceedsTotal", where)
+    unit_price = sdk.money_at(item, "product.price.unitPrice", where, **_MONEY)
+    total = sdk.money_at(item, "proceeds.proceedsTotal", where, **_MONEY)
     if total is None and unit_price is not None:
         total = unit_price * ordered
     product = sdk.value_at(item, "product", where) or {}
@@ -108,7 +104,7 @@ def _total(raw: dict[str, Any], channel_status: str, market_id: str | None) -> t
     withholds the price."""
     grand_total = sdk.value_at(raw, "proceeds.grandTotal")
     if grand_total is not None:
-        return sdk.money_object(grand_total, "proceeds.grandTotal")
+        return sdk.money_object(grand_total, "proceeds.grandTotal", **_MONEY)
     if channel_status not in _UNPRICED:
         raise sdk.MalformedRecordError(
             f"order: required field 'proceeds.grandTotal' is missing on an order that is "

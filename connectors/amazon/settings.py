@@ -6,7 +6,7 @@ from typing import Any, get_args
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from orderhub.sdk import ConnectorSettings, ExpiryDate, name_list, secure_url
+from orderhub.sdk import ConnectorSettings, ExpiryDate, https_url, name_list
 
 from .marketplaces import MARKETPLACES, Region, region_listing
 
@@ -54,7 +54,7 @@ class AmazonSettings(ConnectorSettings):
     @field_validator("api_base_url", "token_url")
     @classmethod
     def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else secure_url(value, str(info.field_name))
+        return None if value is None else https_url(value, str(info.field_name))
 
     @field_validator("marketplace_ids")
     @classmethod

@@ -26,50 +26,57 @@ Tracking out
     and the check finds the fulfillment the lost answer created.
 
 Daily call limits
-    Every request sent to the API is counted per eBay day (:mod:`.quota`); orders in stops
-    before it would use the calls kept back for tracking uploads (``daily_reserve``), with a
-    :class:`RateLimitedError` that says when the count resets. A 429 (errorId 2001) is
+    Every request sent to the API is counted per eBay day (:class:`~orderhub.sdk.DailyQuota`;
+    the day ends at midnight US Pacific time); orders in stops before it would use the calls
+    kept back for tracking uploads (``daily_reserve``), with a :class:`RateLimitedError`
+    that says when the count resets. A 429 (errorId 2001) is
     waited out as the answer allows: its ``Retry-After`` when there is one, else one minute,
     then five, then the connector gives up until the next run.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from orderhub.sdk import (
-    AuthError,
     Capability,
+    CheckedPush,
     Connector,
     ConnectorContext,
     ConnectorError,
-    CredentialExpiry,
+    DailyQuota,
+    FulfillmentShape,
     OffsetPaginator,
     OrderDraft,
-    Page,
     PushOutcome,
     PushResult,
     RateLimit,
-    RateLimitedError,
+    RawQueryPaginator,
     RefreshTokenAuth,
     RejectedError,
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
+    auth_refusal,
     error_entries,
+    expiry_field,
+    explain_rejection,
+    format_utc,
+    id_from_location,
+    ordered_lines,
+    plain_tracking,
     read_window,
+    records_at,
+    shipped_lines,
 )
 
 from .mapping import needs_cancel_detail, to_draft
-from .quota import DailyQuota
-from .settings import SCOPE, EbaySettings, refresh_token_warning
+from .settings import RENEW_FIX, SCOPE, EbaySettings, refresh_token_warning
 
 GET_ORDERS = "getOrders"
 GET_ORDER = "getOrder"
@@ -78,19 +85,31 @@ CREATE_FULFILLMENT = "createShippingFulfillment"
 
 #: Orders per page: eBay's maximum for ``getOrders`` (a larger limit fails the call).
 PAGE_LIMIT = 200
-# Waits after a 429 without Retry-After: a throttle that passes is over by then, and a
-# used-up daily quota costs only three calls before the run gives up.
-_THROTTLE_PAUSES = (60.0, 300.0)
-_TRACKING_SEPARATORS = re.compile(r"[\s\-]+")
-_ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
+# How eBay's fulfillments list their lines; the id is the tracking number on eBay's side.
+_FULFILLMENTS = FulfillmentShape(
+    lines="lineItems",
+    line_id="lineItemId",
+    tracking=("shipmentTrackingNumber", "fulfillmentId"),
+    reference="fulfillmentId",
+)
 
 REAUTHORISE_FIX = (
     "eBay no longer accepts this account's refresh token (revoked by the seller, expired "
-    "after about 18 months, or issued to another keyset or environment). Get a new one: "
-    "run eBay's authorization-code grant again with the sell.fulfillment scope "
-    "(connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable named "
-    "by refresh_token_env, update refresh_token_expires_on and restart the worker."
+    "after about 18 months, or issued to another keyset or environment). " + RENEW_FIX
 )
+# What a 401 or 403 that survived one token renewal means, and what to check first.
+_AUTH_REFUSALS = {
+    401: (
+        "eBay refuses the access token even after renewing it",
+        "Check that client_id, client_secret and the refresh token all belong to the same "
+        "keyset and to the configured environment (production or sandbox). ",
+    ),
+    403: (
+        "the token lacks permission",
+        "The seller's consent must include the sell.fulfillment scope (the read-only scope "
+        "cannot upload tracking). ",
+    ),
+}
 
 # Reasons and fixes for createShippingFulfillment's documented 400 errors.
 _PUSH_ERRORS: Mapping[str, tuple[str, str]] = {
@@ -130,38 +149,23 @@ _PUSH_ERRORS: Mapping[str, tuple[str, str]] = {
 }
 
 
+_PUSH_REFUSED = (
+    "eBay refused the fulfillment",
+    "Read eBay's answer in the log, correct the shipment and queue it again.",
+)
+
+
 def ebay_time(value: datetime) -> str:
     """eBay's timestamp format, ``YYYY-MM-DDThh:mm:ss.sssZ`` (UTC, milliseconds)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    moment = value.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def encode_filter(value: str) -> str:
-    """A ``filter`` value encoded as eBay requires: ``[ ] { | }`` (and anything else
-    outside the plain URL characters) percent-encoded; ``:``, ``,`` and ``..`` as they are."""
-    return quote(value, safe=":,")
+    return format_utc(value, millis=True)
 
 
 def orders_query(start: datetime, end: datetime, *, limit: int, offset: int) -> str:
-    """The query string of one ``getOrders`` page for orders modified in ``[start, end]``."""
-    criterion = f"lastmodifieddate:[{ebay_time(start)}..{ebay_time(end)}]"
-    return f"filter={encode_filter(criterion)}&limit={limit}&offset={offset}"
-
-
-def normalise_tracking_number(value: str) -> str:
-    """The tracking number without spaces and dashes (eBay accepts letters and digits only).
-    Raises ValueError when something else is left."""
-    cleaned = _TRACKING_SEPARATORS.sub("", value or "")
-    if not cleaned:
-        raise ValueError("the tracking number is empty")
-    if not _ALPHANUMERIC.match(cleaned):
-        raise ValueError(
-            "the tracking number contains characters other than letters and digits "
-            "(eBay accepts only those; spaces and dashes are removed for you)"
-        )
-    return cleaned
+    """The query string of one ``getOrders`` page for orders modified in ``[start, end]``.
+    The filter is encoded as eBay requires: ``[ ] { | }`` (and anything else outside the
+    plain URL characters) percent-encoded; ``:``, ``,`` and ``..`` as they are."""
+    criterion = quote(f"lastmodifieddate:[{ebay_time(start)}..{ebay_time(end)}]", safe=":,")
+    return f"filter={criterion}&limit={limit}&offset={offset}"
 
 
 def _error_ids(response: httpx.Response) -> list[int]:
@@ -173,44 +177,21 @@ def _token_expired(response: httpx.Response) -> bool:
     return response.status_code == 401 and 1001 in _error_ids(response)
 
 
-def _in(seconds: float) -> str:
-    minutes = max(0, int(seconds // 60))
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+def _order_path(order_id: str, *rest: str) -> str:
+    return "/".join(("order", quote(order_id, safe=""), *rest))
 
 
-class _OrderPages(OffsetPaginator):
-    """Offset paging of ``getOrders`` with the query string written by hand (see the module
-    docstring): the offsets move as usual, the URL carries them."""
-
-    def __init__(self, window: SyncWindow) -> None:
-        super().__init__(limit=PAGE_LIMIT)
-        self._window = window
-        self._params: dict[str, Any] = {}
-
-    def _url(self) -> str:
-        limit, offset = int(self._params["limit"]), int(self._params["offset"])
-        query = orders_query(self._window.start, self._window.end, limit=limit, offset=offset)
-        return f"order?{query}"
-
-    def first(self, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-        _, self._params = super().first({})
-        return self._url(), {}
-
-    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
-        following = super().next(replace(page, params=self._params))
-        if following is None:
-            return None
-        self._params = following[1]
-        return self._url(), {}
-
-    def describe(self, url: str, params: Mapping[str, Any]) -> str:
-        return f"offset {self._params.get('offset')}"
-
-
-class EbayConnector(Connector[EbaySettings]):
+class EbayConnector(CheckedPush, Connector[EbaySettings]):
     """Pulls an eBay seller's orders and uploads tracking numbers (Sell Fulfillment API v1,
-    OAuth user token renewed from the seller's refresh token)."""
+    OAuth user token renewed from the seller's refresh token).
+
+    ``push_tracking`` (:class:`~orderhub.sdk.CheckedPush`) creates a shipping fulfillment
+    unless the order already has one with the same tracking number (then
+    ``ALREADY_APPLIED``). It refuses without sending when a line asks for more units than
+    eBay still has unshipped because other fulfillments (entered in Seller Hub, or eBay's
+    own) already cover them: eBay would only answer 400 with errorId 32600 "Invalid input
+    data". That check costs one ``getOrder`` call, and only when a line of the shipment
+    already appears in a fulfillment."""
 
     name = "ebay"
     version = "0.1.0"
@@ -234,16 +215,25 @@ class EbayConnector(Connector[EbaySettings]):
     max_window = timedelta(days=7)
     sorted_by_updated_at = False  # eBay sorts by creation date
     page_size = PAGE_LIMIT
+    channel_title = "eBay"
+    console = "Seller Hub"
+    carrier_examples = "USPS, UPS, FedEx"
+    fulfillment_shape = _FULFILLMENTS
+    expiry_setting = ("refresh_token_expires_on", "the eBay refresh token", RENEW_FIX)
 
     def __init__(self, context: ConnectorContext[EbaySettings]) -> None:
         super().__init__(context)
-        self.quota = DailyQuota(
-            limit=self.settings.daily_call_limit,
-            reserve=self.settings.daily_reserve,
+        self.label = f"eBay account {self.account_id}"
+        # eBay's day of call limits ends at midnight US Pacific time (the default day). After
+        # a 429 without Retry-After it waits one minute, then five: a throttle that passes is
+        # over by then, and a used-up daily quota costs only three calls before giving up.
+        self.quota = DailyQuota.from_settings(
+            self.settings,
             clock=self.clock,
-            account_id=self.account_id,
+            label=f"{self.label}: ",
+            channel="eBay",
+            raise_fix="raise the limit with eBay's Application Growth Check",
         )
-        self._throttle_streak = 0
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -254,11 +244,9 @@ class EbayConnector(Connector[EbaySettings]):
         return RefreshTokenAuth(
             # Every API request counts against the daily quota; token requests do not.
             on_send=lambda request: self.quota.record(),
-            label=f"eBay account {self.account_id}: ",
+            label=f"{self.label}: ",
             token_url=self.settings.resolved_token_url,
-            refresh_token=self.settings.refresh_token.get_secret_value(),
-            client_id=self.settings.client_id.get_secret_value(),
-            client_secret=self.settings.client_secret.get_secret_value(),
+            **self.settings.refresh_grant(),
             clock=self.context.clock,
             scope=SCOPE,
             client_auth="basic",
@@ -268,69 +256,19 @@ class EbayConnector(Connector[EbaySettings]):
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         status = response.status_code
-        if status != 429:
-            self._throttle_streak = 0
-        if status == 429:
-            return self._throttled(response)
-        where = f"{response.request.method} {response.request.url.path}"
-        if status == 401:
-            return AuthError(
-                f"eBay account {self.account_id}: {where} answered HTTP 401 "
-                f"(errorIds {_error_ids(response) or 'none'}): eBay refuses the access token "
-                "even after renewing it",
-                fix=(
-                    "Check that client_id, client_secret and the refresh token all belong to "
-                    "the same keyset and to the configured environment (production or "
-                    "sandbox). " + REAUTHORISE_FIX
-                ),
-                status=status,
-            )
-        if status == 403:
-            return AuthError(
-                f"eBay account {self.account_id}: {where} answered HTTP 403 "
-                f"(errorIds {_error_ids(response) or 'none'}): the token lacks permission",
-                fix=(
-                    "The seller's consent must include the sell.fulfillment scope (the "
-                    "read-only scope cannot upload tracking). " + REAUTHORISE_FIX
-                ),
-                status=status,
-            )
-        return None
-
-    def _throttled(self, response: httpx.Response) -> RateLimitedError:
-        self._throttle_streak += 1
+        self.quota.answered(status)
         ids = _error_ids(response)
-        where = f"{response.request.method} {response.request.url.path}"
-        now = self.clock.now()
-        reset = self.quota.resets_at()
-        retry_after: float | None
-        if "retry-after" in response.headers:
-            retry_after = None  # the HTTP helper reads and honours the header
-        elif self._throttle_streak <= len(_THROTTLE_PAUSES):
-            retry_after = _THROTTLE_PAUSES[self._throttle_streak - 1]
-        else:
-            # Still refused after the pauses: eBay's day quota is used up. Waiting until the
-            # reset is what eBay allows; the HTTP helper gives up at once when that is far.
-            retry_after = max(1.0, (reset - now).total_seconds())
-        reason = (
-            "errorId 2001, the request limit has been reached"
-            if 2001 in ids
-            else (f"errorIds {ids or 'none'}")
-        )
-        return RateLimitedError(
-            f"eBay account {self.account_id}: {where} answered HTTP 429 ({reason}); orderhub "
-            f"counted {self.quota.used()} of {self.quota.limit} calls today, and eBay's day "
-            f"resets at {reset:%Y-%m-%d %H:%M} UTC (midnight US Pacific time, in "
-            f"{_in((reset - now).total_seconds())})",
-            fix=(
-                "Nothing is lost: orderhub waits and tries again, then the next run goes on. "
-                "If it persists, another application may be using this keyset's daily quota, "
-                "or eBay's limit is lower than daily_call_limit: raise it with eBay's "
-                "Application Growth Check, or poll less often."
-            ),
-            status=429,
-            code="2001" if 2001 in ids else None,
-            retry_after=retry_after,
+        if status == 429:
+            limited = 2001 in ids
+            return self.quota.throttled(
+                response,
+                reason="errorId 2001, the request limit has been reached"
+                if limited
+                else f"errorIds {ids or 'none'}",
+                code="2001" if limited else None,
+            )
+        return auth_refusal(
+            response, label=f"{self.label}: ", refusals=_AUTH_REFUSALS, fix_suffix=REAUTHORISE_FIX
         )
 
     # -- status --------------------------------------------------------------------------
@@ -338,9 +276,7 @@ class EbayConnector(Connector[EbaySettings]):
     def attention(self, now: datetime) -> str | None:
         """A warning for ``orderhub status`` when the refresh token expires within 30 days
         (per ``refresh_token_expires_on``), else None."""
-        return refresh_token_warning(
-            self.settings.refresh_token_expires_on, now, account_id=self.account_id
-        )
+        return self.settings_attention(self.settings, now, self.account_id)
 
     @classmethod
     def settings_attention(
@@ -348,53 +284,8 @@ class EbayConnector(Connector[EbaySettings]):
     ) -> str | None:
         """:meth:`attention` without building a connector: ``settings`` may be the raw
         settings table of the configuration (secrets need not be set)."""
-        if isinstance(settings, EbaySettings):
-            expires = settings.refresh_token_expires_on
-        else:
-            value = settings.get("refresh_token_expires_on")
-            try:
-                expires = EbaySettings.model_validate(
-                    {
-                        "client_id": "-",
-                        "client_secret": "-",
-                        "refresh_token": "-",
-                        "refresh_token_expires_on": value,
-                    }
-                ).refresh_token_expires_on
-            except ValueError:
-                return None  # config check reports the bad date
+        expires = expiry_field(settings, "refresh_token_expires_on")
         return refresh_token_warning(expires, now, account_id=account_id)
-
-    @classmethod
-    def credentials_expiry(
-        cls, settings: Mapping[str, Any] | EbaySettings
-    ) -> CredentialExpiry | None:
-        """The refresh token's end of life, from ``refresh_token_expires_on``."""
-        if isinstance(settings, EbaySettings):
-            expires = settings.refresh_token_expires_on
-        else:
-            try:
-                expires = EbaySettings.model_validate(
-                    {
-                        "client_id": "-",
-                        "client_secret": "-",
-                        "refresh_token": "-",
-                        "refresh_token_expires_on": settings.get("refresh_token_expires_on"),
-                    }
-                ).refresh_token_expires_on
-            except ValueError:
-                return None
-        if expires is None:
-            return None
-        return CredentialExpiry(
-            expires_on=expires,
-            what="the eBay refresh token",
-            fix=(
-                "Get a new refresh token with the authorization-code grant (connectors/ebay/"
-                "README.md, 'Getting the refresh token'), put it in the variable named by "
-                "refresh_token_env, update refresh_token_expires_on and restart the worker."
-            ),
-        )
 
     # -- orders in -----------------------------------------------------------------------
 
@@ -409,13 +300,17 @@ class EbayConnector(Connector[EbaySettings]):
             self.http,
             GET_ORDERS,
             "order",
-            paginator=lambda: _OrderPages(window),
+            paginator=lambda: RawQueryPaginator(
+                OffsetPaginator(limit=PAGE_LIMIT),
+                "order",
+                lambda params: orders_query(window.start, window.end, **params),
+            ),
             records="orders",
             total_path="total",
             record_id="orderId",
             before_page=lambda: self.quota.ensure("pull"),
             log=self.log,
-            label=f"eBay account {self.account_id}: ",
+            label=f"{self.label}: ",
             loop_fix="Check for a proxy or cache between orderhub and eBay that ignores the "
             "offset parameter (api_base_url).",
         ):
@@ -430,7 +325,7 @@ class EbayConnector(Connector[EbaySettings]):
             return raw  # quarantined by to_order
         self.quota.ensure("pull")
         try:
-            detail = self.http.get_json(GET_ORDER, f"order/{quote(order_id, safe='')}")
+            detail = self.http.get_json(GET_ORDER, _order_path(order_id))
         except RejectedError as exc:
             self.log.warning("ebay.cancel_detail_unavailable", order_id=order_id, error=exc.message)
             return raw
@@ -443,245 +338,60 @@ class EbayConnector(Connector[EbaySettings]):
 
     # -- tracking out --------------------------------------------------------------------
 
-    def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
-        """Create a shipping fulfillment for ``shipment`` unless the order already has one
-        with the same tracking number (then ``ALREADY_APPLIED``). ``channel_reference`` is
-        eBay's fulfillment id (from the ``Location`` header).
-
-        Raises ``RejectedError`` without sending when a line asks for more units than eBay
-        still has unshipped because other fulfillments (entered in Seller Hub, or eBay's own)
-        already cover them."""
-        order_id = shipment.order_external_id
-        body = self._fulfillment_body(shipment)
-        tracking = str(body["trackingNumber"])
-
-        fulfillments = self._fulfillments(order_id)
-        existing = _with_tracking(fulfillments, tracking)
-        if existing is not None:
-            return PushResult(
-                PushOutcome.ALREADY_APPLIED,
-                channel_reference=str(existing.get("fulfillmentId") or tracking),
-                detail={"tracking_number": tracking, "line_items": existing.get("lineItems")},
-            )
-        self._refuse_units_shipped_elsewhere(order_id, shipment, fulfillments)
-
+    def create_fulfillment(self, shipment: ShipmentDraft, tracking: str) -> PushResult:
+        """``createShippingFulfillment``: not idempotent (no key on eBay), so never re-sent
+        after a timeout or a 5xx. ``channel_reference`` is eBay's fulfillment id (from the
+        ``Location`` header)."""
         self.quota.ensure("push")
-        path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
-        try:
-            # Not idempotent (no key on eBay): never re-sent after a timeout or a 5xx.
-            response = self.http.send_json(CREATE_FULFILLMENT, "POST", path, json=body)
-        except RejectedError as exc:
-            if exc.status == 409:
-                # A conflict may mean a concurrent or earlier create went through.
-                again = self._find_fulfillment(order_id, tracking)
-                if again is not None:
-                    return PushResult(
-                        PushOutcome.ALREADY_APPLIED,
-                        channel_reference=str(again.get("fulfillmentId") or tracking),
-                        detail={"tracking_number": tracking, "after": "409 Conflict"},
-                    )
-            raise self._push_rejected(order_id, shipment, exc) from None
+        body = {
+            "lineItems": shipped_lines(shipment, "eBay", "lineItemId"),
+            "shippedDate": ebay_time(shipment.shipped_at),
+            "shippingCarrierCode": shipment.carrier_code.strip(),
+            "trackingNumber": tracking,
+        }
+        path = _order_path(shipment.order_external_id, "shipping_fulfillment")
+        response = self.http.send_json(CREATE_FULFILLMENT, "POST", path, json=body)
         location = response.headers.get("location", "")
-        fulfillment_id = _fulfillment_id(location) or tracking
         return PushResult(
             PushOutcome.APPLIED,
-            channel_reference=fulfillment_id,
+            channel_reference=id_from_location(location, "shipping_fulfillment") or tracking,
             detail={"tracking_number": tracking, "location": location or None},
         )
 
-    def _fulfillment_body(self, shipment: ShipmentDraft) -> dict[str, Any]:
-        order_id = shipment.order_external_id
-        try:
-            tracking = normalise_tracking_number(shipment.tracking_number)
-        except ValueError as exc:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: {exc}; not sent",
-                fix="Correct the shipment's tracking number (letters and digits only) and "
-                "queue it again.",
-                code="tracking_number",
-            ) from None
-        carrier = (shipment.carrier_code or "").strip()
-        if not carrier:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: the shipment has no "
-                "carrier code; eBay needs one with every tracking number; not sent",
-                fix="Set the shipment's carrier (an eBay carrier code such as USPS, UPS, FedEx) "
-                "and queue it again.",
-                code="carrier",
-            )
-        if not shipment.lines:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: the shipment lists no "
-                "line items; not sent",
-                fix="Add the shipped lines (eBay line item ids and quantities) to the shipment.",
-                code="lines",
-            )
-        for line in shipment.lines:
-            if line.quantity < 1:
-                raise RejectedError(
-                    f"eBay account {self.account_id}, order {order_id}: line "
-                    f"{line.line_external_id} has quantity {line.quantity}; not sent",
-                    fix="Ship at least one unit of every line listed in the shipment.",
-                    code="lines",
-                )
-        return {
-            "lineItems": [
-                {"lineItemId": line.line_external_id, "quantity": line.quantity}
-                for line in shipment.lines
-            ],
-            "shippedDate": ebay_time(shipment.shipped_at),
-            "shippingCarrierCode": carrier,
-            "trackingNumber": tracking,
-        }
-
-    def _fulfillments(self, order_id: str) -> list[dict[str, Any]]:
+    def list_fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         """The order's shipping fulfillments (``getShippingFulfillments``)."""
         self.quota.ensure("push")
-        path = f"order/{quote(order_id, safe='')}/shipping_fulfillment"
         try:
-            body = self.http.get_json(GET_FULFILLMENTS, path)
+            body = self.http.get_json(
+                GET_FULFILLMENTS, _order_path(order_id, "shipping_fulfillment")
+            )
         except RejectedError as exc:
             raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: eBay refused to list the "
-                f"order's fulfillments ({exc.message})",
+                f"{self.label}, order {order_id}: eBay refused to list the order's "
+                f"fulfillments ({exc.message})",
                 fix="Check that the order belongs to this eBay account.",
                 status=exc.status,
                 code=exc.code,
             ) from None
-        fulfillments = body.get("fulfillments") if isinstance(body, dict) else None
-        if not isinstance(fulfillments, list):
-            return []
-        return [item for item in fulfillments if isinstance(item, dict)]
+        return records_at("fulfillments", GET_FULFILLMENTS)(body)
 
-    def _find_fulfillment(self, order_id: str, tracking: str) -> dict[str, Any] | None:
-        """The order's fulfillment with ``tracking`` (compared without case, spaces and
-        dashes), or None."""
-        return _with_tracking(self._fulfillments(order_id), tracking)
-
-    def _refuse_units_shipped_elsewhere(
-        self, order_id: str, shipment: ShipmentDraft, fulfillments: list[dict[str, Any]]
-    ) -> None:
-        """Raise ``RejectedError`` when a line of ``shipment`` asks for more units than eBay
-        still has unshipped. eBay would only answer 400 with errorId 32600 "Invalid input
-        data"; the seller needs to hear that the units already went out under other tracking
-        numbers. Costs one ``getOrder`` call, and only when a line of the shipment already
-        appears in a fulfillment."""
-        shipped = _units_shipped(fulfillments)
-        asked = [line for line in shipment.lines if line.line_external_id in shipped]
-        if not asked:
-            return
-        ordered = self._ordered_lines(order_id)
-        problems = []
-        for line in asked:
-            found = ordered.get(line.line_external_id)
-            if found is None:
-                continue  # not a line of this order: eBay refuses it with 32200, named
-            quantity, sku = found
-            done, numbers = shipped[line.line_external_id]
-            left = max(0, quantity - done)
-            if line.quantity <= left:
-                continue
-            what = f"line item {line.line_external_id}" + (f" (SKU {sku})" if sku else "")
-            under = ", ".join(numbers) if numbers else "no tracking number"
-            problems.append(
-                f"{what}: this shipment sends {line.quantity} unit(s), but eBay already shows "
-                f"{done} of its {quantity} unit(s) shipped (tracking {under}), so only {left} "
-                "can still ship"
-            )
-        if problems:
-            raise RejectedError(
-                f"eBay account {self.account_id}, order {order_id}: {'; '.join(problems)}. "
-                "Those units were shipped by another route (Seller Hub, another tool or eBay "
-                "itself), so eBay would refuse this shipment; not sent",
-                fix=(
-                    "Check the order in Seller Hub. If those units really went out, withdraw "
-                    "this shipment (`orderhub shipments cancel ID`) and record what is still "
-                    "unshipped; if eBay's record is wrong, correct the fulfillment in Seller "
-                    "Hub first, then queue the push again (`orderhub pushes retry`)."
-                ),
-                code="already_shipped",
-            )
-
-    def _ordered_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
+    def order_lines(self, order_id: str) -> dict[str, tuple[int, str | None]]:
         """``{line item id: (quantity ordered, SKU)}`` from ``getOrder``; empty when eBay
         refuses the read (the create then goes out and eBay checks the quantities itself)."""
         self.quota.ensure("push")
         try:
-            order = self.http.get_json(GET_ORDER, f"order/{quote(order_id, safe='')}")
+            order = self.http.get_json(GET_ORDER, _order_path(order_id))
         except RejectedError as exc:
             self.log.warning("ebay.order_unavailable", order_id=order_id, error=exc.message)
             return {}
-        items = order.get("lineItems") if isinstance(order, dict) else None
-        lines: dict[str, tuple[int, str | None]] = {}
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict):
-                continue
-            line_id, quantity, sku = item.get("lineItemId"), item.get("quantity"), item.get("sku")
-            if isinstance(line_id, str) and isinstance(quantity, int):
-                lines[line_id] = (quantity, sku if isinstance(sku, str) and sku else None)
-        return lines
+        return ordered_lines(order.get("lineItems") if isinstance(order, dict) else None)
 
-    def _push_rejected(
-        self, order_id: str, shipment: ShipmentDraft, exc: RejectedError
-    ) -> RejectedError:
-        reason, fix = _PUSH_ERRORS.get(
-            exc.code or "",
-            (
-                "eBay refused the fulfillment",
-                "Read eBay's answer in the log, correct the shipment and queue it again.",
-            ),
-        )
+    def explain_refusal(self, shipment: ShipmentDraft, exc: RejectedError) -> RejectedError:
         sent = ""
         if exc.code == "32300":
             sent = f"carrier {shipment.carrier_code.strip()!r}, tracking number sent "
-            sent += f"{_TRACKING_SEPARATORS.sub('', shipment.tracking_number)!r}; "
-        return RejectedError(
-            f"eBay account {self.account_id}, order {order_id}: {reason} ({sent}eBay "
-            f"answered: {exc.message})",
-            fix=fix,
-            status=exc.status,
-            code=exc.code,
+            sent += f"{plain_tracking(shipment.tracking_number)!r}; "
+        where = f"{self.label}, order {shipment.order_external_id}"
+        return explain_rejection(
+            exc, where, _PUSH_ERRORS, default=_PUSH_REFUSED, sent=sent, channel="eBay"
         )
-
-
-def _with_tracking(fulfillments: list[dict[str, Any]], tracking: str) -> dict[str, Any] | None:
-    """The fulfillment whose tracking number (or id) is ``tracking``, compared without case,
-    spaces and dashes; None when there is none."""
-    wanted = tracking.upper()
-    for item in fulfillments:
-        for number in (item.get("shipmentTrackingNumber"), item.get("fulfillmentId")):
-            if isinstance(number, str) and _TRACKING_SEPARATORS.sub("", number).upper() == wanted:
-                return item
-    return None
-
-
-def _units_shipped(fulfillments: list[dict[str, Any]]) -> dict[str, tuple[int, list[str]]]:
-    """``{line item id: (units shipped, tracking numbers)}`` over every fulfillment."""
-    shipped: dict[str, tuple[int, list[str]]] = {}
-    for item in fulfillments:
-        number = item.get("shipmentTrackingNumber") or item.get("fulfillmentId")
-        references = item.get("lineItems")
-        for reference in references if isinstance(references, list) else []:
-            if not isinstance(reference, dict):
-                continue
-            line_id, quantity = reference.get("lineItemId"), reference.get("quantity")
-            if not isinstance(line_id, str) or isinstance(quantity, bool):
-                continue
-            if not isinstance(quantity, int) or quantity < 1:
-                continue
-            done, numbers = shipped.get(line_id, (0, []))
-            if isinstance(number, str) and number not in numbers:
-                numbers = [*numbers, number]
-            shipped[line_id] = (done + quantity, numbers)
-    return shipped
-
-
-def _fulfillment_id(location: str) -> str | None:
-    """The last path segment of ``.../order/{orderId}/shipping_fulfillment/{fulfillmentId}``."""
-    if not location:
-        return None
-    path = urlsplit(location).path.rstrip("/")
-    head, _, last = path.rpartition("/")
-    if not last or not head.endswith("/shipping_fulfillment"):
-        return None
-    return unquote(last)

@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-
-from orderhub.sdk import ConnectorSettings, ExpiryDate
+from orderhub.sdk import (
+    CredentialExpiry,
+    DailyQuotaSettings,
+    EndpointSettings,
+    RefreshTokenSettings,
+    expiry_warning,
+)
 
 #: The API roots and token endpoints of eBay's two environments.
-API_BASE_URLS = {
+API_BASE_URLS: Mapping[str, str] = {
     "production": "https://api.ebay.com/sell/fulfillment/v1/",
     "sandbox": "https://api.sandbox.ebay.com/sell/fulfillment/v1/",
 }
-TOKEN_URLS = {
+TOKEN_URLS: Mapping[str, str] = {
     "production": "https://api.ebay.com/identity/v1/oauth2/token",
     "sandbox": "https://api.sandbox.ebay.com/identity/v1/oauth2/token",
 }
 #: The OAuth scope orderhub asks for: reading orders and creating shipping fulfillments.
 #: eBay spells scopes with the production host in the sandbox too.
 SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
-#: eBay's default daily call limit of the Fulfillment API's ``order`` resource.
-DEFAULT_DAILY_CALL_LIMIT = 100_000
-#: How close to the refresh token's expiry ``orderhub status`` starts warning.
-EXPIRY_WARNING_DAYS = 30
-
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def _checked_url(value: str, what: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{what} must be an https:// URL")
-    if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
-        # Tokens and buyer data would travel in clear text; plain HTTP is only for a
-        # simulator or a proxy on this machine.
-        raise ValueError(f"{what} must use https:// (http:// is allowed for localhost only)")
-    return value.strip()
+RENEW_FIX = (
+    "Get a new refresh token with eBay's authorization-code grant and the sell.fulfillment "
+    "scope (connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable "
+    "named by refresh_token_env, update refresh_token_expires_on and restart the worker."
+)
 
 
-class EbaySettings(ConnectorSettings):
+class EbaySettings(RefreshTokenSettings, DailyQuotaSettings, EndpointSettings):
     """An eBay seller account.
 
     ``client_id`` / ``client_secret`` are the App ID and Cert ID of the application's
@@ -60,55 +52,18 @@ class EbaySettings(ConnectorSettings):
     simulator on localhost); plain ``http://`` is accepted for localhost only.
     """
 
+    api_root_path = "/sell/fulfillment/v1"
+    api_base_urls = API_BASE_URLS
+    token_urls = TOKEN_URLS
+
     environment: Literal["production", "sandbox"] = "production"
-    client_id: SecretStr
-    client_secret: SecretStr
-    refresh_token: SecretStr
-    refresh_token_expires_on: ExpiryDate | None = None
-    daily_call_limit: int = Field(default=DEFAULT_DAILY_CALL_LIMIT, ge=1, le=1_000_000_000)
-    daily_reserve: int = Field(default=1_000, ge=0)
-    api_base_url: str | None = None
-    token_url: str | None = None
 
-    @field_validator("api_base_url")
-    @classmethod
-    def _api_root(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        checked = _checked_url(value, "api_base_url")
-        parts = urlsplit(checked)
-        path = parts.path.rstrip("/")
-        if not path.endswith("/sell/fulfillment/v1"):
-            # A bare host (https://proxy.example) means the same paths as eBay's.
-            path = f"{path}/sell/fulfillment/v1"
-        return f"{parts.scheme}://{parts.netloc}{path}/"
 
-    @field_validator("token_url")
-    @classmethod
-    def _token_url(cls, value: str | None) -> str | None:
-        return None if value is None else _checked_url(value, "token_url")
-
-    @field_validator("daily_reserve")
-    @classmethod
-    def _reserve_below_limit(cls, value: int, info: ValidationInfo) -> int:
-        # daily_call_limit is declared first, so it is already validated (when valid).
-        limit = info.data.get("daily_call_limit")
-        if isinstance(limit, int) and value >= limit:
-            raise ValueError(
-                f"must be smaller than daily_call_limit ({limit}), or orders in would never "
-                "get a call"
-            )
-        return value
-
-    @property
-    def resolved_api_base_url(self) -> str:
-        """The API root requests go to: the override, else the environment's."""
-        return self.api_base_url or API_BASE_URLS[self.environment]
-
-    @property
-    def resolved_token_url(self) -> str:
-        """The token endpoint: the override, else the environment's."""
-        return self.token_url or TOKEN_URLS[self.environment]
+def refresh_token_expiry(expires_on: date | None) -> CredentialExpiry | None:
+    """The refresh token's end of life (``refresh_token_expires_on``), or None."""
+    if expires_on is None:
+        return None
+    return CredentialExpiry(expires_on=expires_on, what="the eBay refresh token", fix=RENEW_FIX)
 
 
 def refresh_token_warning(
@@ -116,20 +71,5 @@ def refresh_token_warning(
 ) -> str | None:
     """A warning when the refresh token expires within 30 days of ``now`` (or has expired),
     else None. ``expires_on`` is ``refresh_token_expires_on`` from the settings."""
-    if expires_on is None:
-        return None
-    days = (expires_on - now.date()).days
-    if days > EXPIRY_WARNING_DAYS:
-        return None
     who = f"eBay account {account_id}: " if account_id else "eBay: "
-    if days < 0:
-        when = f"expired on {expires_on.isoformat()}"
-    elif days == 0:
-        when = f"expires today ({expires_on.isoformat()})"
-    else:
-        when = f"expires on {expires_on.isoformat()} (in {days} day{'s' if days != 1 else ''})"
-    return (
-        f"{who}the refresh token {when}. Get a new one with the authorization-code grant "
-        "(connectors/ebay/README.md, 'Getting the refresh token'), put it in the variable "
-        "named by refresh_token_env and update refresh_token_expires_on."
-    )
+    return expiry_warning(refresh_token_expiry(expires_on), now, label=who)

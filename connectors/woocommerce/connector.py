@@ -44,10 +44,10 @@ from orderhub.sdk import (
     RateLimit,
     ShipmentDraft,
     SyncWindow,
+    find_by_tracking,
     push_result,
     texts_at,
     tracking_note,
-    with_tracking,
 )
 
 from .mapping import to_draft
@@ -129,8 +129,8 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
     def push_tracking(self, shipment: ShipmentDraft) -> PushResult:
         order = f"orders/{shipment.order_external_id}"
         notes = self.http.get_json("list_notes", f"{order}/notes", params={"type": "any"})
-        already = with_tracking(notes, shipment.tracking_number, "note") is not None
-        if not already:
+        already = find_by_tracking(notes, shipment.tracking_number, "note", in_text=True)
+        if already is None:
             # A customer note is e-mailed to the buyer: that is how they learn it.
             note = {"note": tracking_note(shipment), "customer_note": True}
             self.http.send_json("create_note", "POST", f"{order}/notes", json=note)
@@ -138,7 +138,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
             # Setting a status is idempotent; it sends the "Order completed" e-mail once.
             done = {"status": "completed"}
             self.http.send_json("update_order", "PUT", order, json=done, idempotent=True)
-        return push_result(already)
+        return push_result(already is not None)
 
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:
         return to_draft(raw, self.settings.status_map)

@@ -11,13 +11,13 @@ from orderhub.sdk import (
     OrderDraft,
     OrderStatus,
     StatusTable,
+    address_from,
     clean_text,
     items_at,
     parse_money,
     require,
     required_utc,
 )
-from orderhub.sdk.records import address_from
 
 #: Every core WooCommerce status. ``trash`` is an order the shop deleted (recoverable),
 #: ``checkout-draft`` a block-checkout cart that was never placed.
@@ -38,12 +38,13 @@ STATUSES = StatusTable("WooCommerce", STATUS_MAP, prefix="wc-", setting="status_
 
 def _address(data: Any) -> Address | None:
     return address_from(
-        data,
+        data if isinstance(data, dict) else None,
         name=("first_name", "last_name"),
         line1="address_1",
         line2="address_2",
         region="state",
         postal_code="postcode",
+        **{key: key for key in ("company", "city", "country", "phone", "email")},
     )
 
 

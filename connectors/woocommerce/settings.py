@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from orderhub.sdk import ConnectorSettings, OrderStatus, api_root
+from orderhub.sdk import ConnectorSettings, OrderStatus, https_url
 
 API_PATH = "/wp-json/wc/v3/"
 
@@ -31,9 +31,10 @@ class WooCommerceSettings(ConnectorSettings):
     def _rest_root(cls, value: str) -> str:
         # Over plain HTTP WooCommerce only accepts OAuth 1.0a signatures, and the keys would
         # travel in clear text: refuse rather than fail on every request.
-        return api_root(
+        return https_url(
             value,
-            API_PATH,
+            "base_url",
+            root=API_PATH,
             invalid="must be the shop's https:// address, e.g. https://shop.example.com",
             plain_http="WooCommerce keys need HTTPS: use the shop's https:// address",
         )

@@ -3,7 +3,7 @@ unit_price_from_total (the connectors' mapping tests cover them through real ord
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -159,3 +159,13 @@ def test_parse_epoch_refuses_what_is_not_a_unix_time(value: Any) -> None:
 def test_clean_address_upper_cases_the_country_code() -> None:
     address = clean_address(city="London", country=" gb ")
     assert address is not None and address.country == "GB"
+
+
+def test_format_utc_writes_seconds_or_milliseconds() -> None:
+    from orderhub.sdk import format_utc
+
+    moment = datetime(2026, 1, 15, 13, 0, 0, 123_999, tzinfo=timezone(timedelta(hours=1)))
+    assert format_utc(moment) == "2026-01-15T12:00:00Z"
+    assert format_utc(moment, millis=True) == "2026-01-15T12:00:00.123Z"
+    with pytest.raises(ValueError, match="naive"):
+        format_utc(moment.replace(tzinfo=None), millis=True)

@@ -1,26 +1,22 @@
-"""Reading an order record's parts: line lists, quantities, addresses, HTML-escaped text,
-times, identifiers and flat line objects (LineFields)."""
+"""Reading an order record's parts (sdk/records.py): line lists, addresses over flat or
+nested keys, identifiers and flat line objects (LineFields)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from orderhub.sdk import (
     Address,
     LineFields,
     MalformedRecordError,
-    html_text,
+    address_from,
+    first_address,
     items_at,
-    required_utc,
-    texts_at,
 )
-from orderhub.sdk.records import address_from, identifiers_of, parse_quantity, person_name
+from orderhub.sdk.records import identifiers_of, person_name
 
 # -- items_at ---------------------------------------------------------------------------
 
@@ -42,36 +38,7 @@ def test_a_line_that_is_not_an_object_is_refused_by_its_position() -> None:
         items_at({"lines": [{"id": 1}, "oops"]}, "lines")
 
 
-# -- parse_quantity ----------------------------------------------------------------------
-
-
-@given(st.integers(min_value=0, max_value=10**9))
-def test_integers_are_quantities(value: int) -> None:
-    assert parse_quantity(value, "qty") == value
-
-
-@pytest.mark.parametrize("value", ["2", 1.5, 2.0, True, None, [1]])
-def test_anything_but_an_integer_is_refused_naming_the_field(value: Any) -> None:
-    with pytest.raises(MalformedRecordError, match=r"line\.quantity .* is not an integer"):
-        parse_quantity(value, "line.quantity")
-
-
-def test_negative_and_if_asked_zero_quantities_are_refused() -> None:
-    with pytest.raises(MalformedRecordError, match="not a positive quantity"):
-        parse_quantity(-1, "qty")
-    with pytest.raises(MalformedRecordError, match="not a positive quantity"):
-        parse_quantity(0, "qty", allow_zero=False)
-    assert parse_quantity(0, "qty") == 0
-
-
-# -- text, names, addresses -------------------------------------------------------------
-
-
-def test_html_escaped_text_is_unescaped_and_cleaned() -> None:
-    assert html_text(" Salt &amp; Pepper ") == "Salt & Pepper"
-    assert html_text("Shirt &ndash; M") == "Shirt – M"
-    assert html_text("&nbsp;") is None
-    assert html_text(None) is None and html_text("  ") is None
+# -- names, addresses -------------------------------------------------------------
 
 
 def test_names_are_joined_from_the_parts_given() -> None:
@@ -91,7 +58,13 @@ def test_an_address_is_read_through_the_channels_keys() -> None:
         "email": "ada@example.com",
     }
     address = address_from(
-        data, name=("first_name", "last_name"), line1="address_1", postal_code="postcode"
+        data,
+        name=("first_name", "last_name"),
+        line1="address_1",
+        postal_code="postcode",
+        city="city",
+        country="country",
+        email="email",
     )
     assert address == Address(
         name="Ada Lovelace",
@@ -103,9 +76,15 @@ def test_an_address_is_read_through_the_channels_keys() -> None:
     )
 
 
-@pytest.mark.parametrize("data", [None, "x", [], {}, {"city": "  ", "first_name": ""}])
+@pytest.mark.parametrize("data", [None, {}, {"city": "  ", "first_name": ""}])
 def test_no_address_or_an_empty_one_gives_none(data: Any) -> None:
-    assert address_from(data, name=("first_name", "last_name")) is None
+    assert address_from(data, name=("first_name", "last_name"), city="city") is None
+
+
+@pytest.mark.parametrize("data", ["x", []])
+def test_an_address_that_is_not_an_object_is_refused_naming_it(data: Any) -> None:
+    with pytest.raises(MalformedRecordError, match=r"^billing: expected an object"):
+        address_from(data, "billing", name="name")
 
 
 def test_a_misspelt_address_field_is_a_programming_error() -> None:
@@ -113,17 +92,67 @@ def test_a_misspelt_address_field_is_a_programming_error() -> None:
         address_from({}, postcode="zip")
 
 
-# -- times, identifiers, option texts ----------------------------------------------------
+def test_an_address_maps_keys_and_joins_the_later_street_lines() -> None:
+    data = {
+        "name": " Ada Example ",
+        "line1": "",
+        "line2": "Flat 2",
+        "line3": "12 Sample Road",
+        "town": "Exampleton",
+        "cc": "GB",
+    }
+    got = address_from(
+        data, "shipTo", lines=("line1", "line2", "line3"), name="name", city="town", country="cc"
+    )
+    assert got == Address(
+        name="Ada Example",
+        line1="Flat 2",
+        line2="12 Sample Road",
+        city="Exampleton",
+        country="GB",
+    )
 
 
-def test_a_required_time_is_read_or_refused_naming_its_key() -> None:
-    raw = {"created": "2026-03-01T10:00:00", "zoned": "2026-03-01T11:00:00+01:00"}
-    assert required_utc(raw, "created", naive_is_utc=True) == datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert required_utc(raw, "zoned") == datetime(2026, 3, 1, 10, tzinfo=UTC)
-    with pytest.raises(MalformedRecordError, match="required field 'updated'"):
-        required_utc(raw, "updated")
-    with pytest.raises(MalformedRecordError, match=r"created: .* no time zone"):
-        required_utc(raw, "created")
+def test_a_missing_or_blank_address_is_none_and_a_non_object_is_refused() -> None:
+    assert address_from(None, "shipTo", name="name") is None
+    assert address_from({"name": " "}, "shipTo", lines=("a",), name="name") is None
+    with pytest.raises(MalformedRecordError, match="shipTo: expected an object, got str"):
+        address_from("12 Sample Road", "shipTo", name="name")
+    with pytest.raises(MalformedRecordError, match=r"shipTo\.address: expected an object"):
+        address_from({"address": "1 Example Street"}, "shipTo", **CONTACT)
+
+
+CONTACT = {"name": "fullName", "line1": "address.line1", "country": "address.country"}
+
+
+def test_an_address_is_read_over_nested_objects() -> None:
+    contact = {
+        "fullName": " Test Buyer ",
+        "address": {"line1": "1 Example Street", "country": "US"},
+    }
+    assert address_from(contact, "shipTo", **CONTACT) == Address(
+        name="Test Buyer", line1="1 Example Street", country="US"
+    )
+    assert address_from({"fullName": "A"}, "shipTo", **CONTACT) == Address(name="A")
+    assert address_from({"fullName": " "}, "shipTo", **CONTACT) is None
+    assert address_from(None, "shipTo", **CONTACT) is None
+
+
+def test_the_first_step_with_an_address_gives_it() -> None:
+    steps = [
+        {"pickup": {"store": "S1"}},
+        None,
+        {"shipping": {"to": {"fullName": "Test Buyer"}}},
+        {"shipping": {"to": {"fullName": "Someone Else"}}},
+    ]
+    found = first_address(steps, "steps", "shipping.to", **CONTACT)
+    assert found == Address(name="Test Buyer")
+    assert first_address("not a list", "steps", "shipping.to", **CONTACT) is None
+    with pytest.raises(MalformedRecordError, match=r"steps\[0\]\.shipping"):
+        first_address([{"shipping": []}], "steps", "shipping.to", **CONTACT)
+
+
+# -- identifiers ----------------------------------------------------
 
 
 def test_identifiers_keep_the_ids_that_are_set_as_text() -> None:
@@ -131,12 +160,6 @@ def test_identifiers_keep_the_ids_that_are_set_as_text() -> None:
     assert identifiers_of(item, "product_id", "variation_id", "parent", "absent") == {
         "product_id": "12"
     }
-
-
-def test_option_texts_skip_blanks_and_what_is_not_an_object() -> None:
-    items = [{"option": " XL "}, {"option": ""}, "Red", {"name": "Colour"}, {"option": "Red"}]
-    assert texts_at(items, "option") == ["XL", "Red"]
-    assert texts_at(None, "option") == [] and texts_at({"option": "x"}, "option") == []
 
 
 # -- LineFields --------------------------------------------------------------------------

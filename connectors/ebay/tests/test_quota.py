@@ -14,12 +14,6 @@ from orderhub.store.runs import ACCOUNT_STATE
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
-from orderhub_connectors.ebay.quota import (
-    DailyQuota,
-    ebay_day,
-    next_reset,
-    pacific_offset_by_rule,
-)
 
 from .conftest import ACCOUNT, ConnectorFactory
 
@@ -81,23 +75,18 @@ def order_calls(sim: SimulatedEbay) -> list[object]:
     ],
 )
 def test_the_ebay_day_ends_at_midnight_us_pacific(
-    instant: datetime, day: str, reset: datetime
+    instant: datetime, day: str, reset: datetime, make_connector: ConnectorFactory
 ) -> None:
+    ebay_day = make_connector().quota.day
     for use_zoneinfo in (True, False):
-        assert ebay_day(instant, use_zoneinfo=use_zoneinfo).isoformat() == day
-        assert next_reset(instant, use_zoneinfo=use_zoneinfo) == reset
+        assert ebay_day.day(instant, use_zoneinfo=use_zoneinfo).isoformat() == day
+        assert ebay_day.next_reset(instant, use_zoneinfo=use_zoneinfo) == reset
 
 
-def test_the_fallback_rule_agrees_with_the_time_zone_database() -> None:
-    zone = pytest.importorskip("zoneinfo").ZoneInfo("America/Los_Angeles")
-    moment = datetime(2025, 1, 1, tzinfo=UTC)
-    while moment < datetime(2028, 1, 1, tzinfo=UTC):
-        assert pacific_offset_by_rule(moment) == moment.astimezone(zone).utcoffset(), moment
-        moment += timedelta(minutes=30)
-
-
-def test_the_count_starts_again_each_ebay_day(clock: FakeClock) -> None:
-    quota = DailyQuota(limit=10, reserve=2, clock=clock, account_id="a")
+def test_the_count_starts_again_each_ebay_day(
+    clock: FakeClock, make_connector: ConnectorFactory
+) -> None:
+    quota = make_connector(daily_call_limit=10, daily_reserve=2).quota
     quota.record(5)
     assert quota.used() == 5
     clock.advance((quota.resets_at() - clock.now()).total_seconds() - 1)
@@ -106,8 +95,8 @@ def test_the_count_starts_again_each_ebay_day(clock: FakeClock) -> None:
     assert quota.used() == 0
 
 
-def test_pulls_keep_the_reserve_and_pushes_may_use_it(clock: FakeClock) -> None:
-    quota = DailyQuota(limit=10, reserve=3, clock=clock, account_id="a")
+def test_pulls_keep_the_reserve_and_pushes_may_use_it(make_connector: ConnectorFactory) -> None:
+    quota = make_connector(daily_call_limit=10, daily_reserve=3).quota
     quota.record(7)
     with pytest.raises(RateLimitedError):
         quota.ensure("pull")
@@ -245,6 +234,6 @@ def test_the_sim_answers_429_with_ebays_body_and_the_quota_resets_at_midnight_pa
     with pytest.raises(RateLimitedError):
         connector.check()
     assert sim.calls_today() == 3
-    clock.advance((next_reset(clock.now()) - clock.now()).total_seconds())
+    clock.advance((connector.quota.resets_at() - clock.now()).total_seconds())
     connector.check()
     assert sim.calls_today() == 1

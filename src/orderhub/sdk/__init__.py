@@ -4,6 +4,10 @@ Everything below is covered by orderhub's compatibility promise; anything not in
 is internal and may change.
 """
 
+from orderhub.sdk.account_settings import (
+    EndpointSettings,
+    RefreshTokenSettings,
+)
 from orderhub.sdk.auth import (
     BasicAuth,
     ClientCredentialsAuth,
@@ -13,8 +17,15 @@ from orderhub.sdk.auth import (
     RefreshTokenAuth,
 )
 from orderhub.sdk.carriers import CarrierRule
-from orderhub.sdk.catalog import CatalogFields, catalog_item
-from orderhub.sdk.clock import Clock, Interrupted, SystemClock
+from orderhub.sdk.catalog import (
+    CatalogFields,
+    catalog_item,
+)
+from orderhub.sdk.clock import (
+    Clock,
+    Interrupted,
+    SystemClock,
+)
 from orderhub.sdk.connector import (
     Capability,
     CatalogItem,
@@ -48,8 +59,33 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
-from orderhub.sdk.fields import address_from, money_object, parse_quantity, value_at
-from orderhub.sdk.http import HttpClient, HttpStats
+from orderhub.sdk.fields import (
+    first_text,
+    html_text,
+    known_value,
+    money_at,
+    money_object,
+    parse_quantity,
+    required_list,
+    required_object,
+    required_utc,
+    texts_at,
+    value_at,
+)
+from orderhub.sdk.fulfillments import (
+    CheckedPush,
+    FulfillmentShape,
+    id_from_location,
+    ordered_lines,
+    over_shipped,
+    over_shipped_refusal,
+    push_checked,
+    units_shipped,
+)
+from orderhub.sdk.http import (
+    HttpClient,
+    HttpStats,
+)
 from orderhub.sdk.listings import Listing
 from orderhub.sdk.paginate import (
     LinkHeaderPaginator,
@@ -59,6 +95,7 @@ from orderhub.sdk.paginate import (
     Page,
     PageNumberPaginator,
     Paginator,
+    RawQueryPaginator,
     dig,
     paginate,
 )
@@ -76,35 +113,65 @@ from orderhub.sdk.parsing import (
     unit_price_from_total,
 )
 from orderhub.sdk.progress import ListingProgress
-from orderhub.sdk.push import push_result, tracking_note, with_tracking
-from orderhub.sdk.ratelimit import RateLimit, TokenBucket, announced_rate_limit
-from orderhub.sdk.records import (
-    LineFields,
-    html_text,
-    items_at,
-    required_utc,
-    texts_at,
-)
-from orderhub.sdk.responses import answer_error, error_entries, error_text, first_error
-from orderhub.sdk.retry import RetryPolicy
-from orderhub.sdk.secrets import looks_secret
-from orderhub.sdk.settings_fields import name_list, secure_url, setting_date
-from orderhub.sdk.shipments import (
+from orderhub.sdk.push import (
     AlreadyShippedError,
     check_shipment,
+    explain_rejection,
     field_in_error,
     field_refusal,
+    find_by_tracking,
     fix_for_field,
+    normalise_tracking_number,
+    plain_tracking,
     push_once,
+    push_result,
     refusal,
     says_any,
     shipped_lines,
+    tracking_note,
+)
+from orderhub.sdk.quota import (
+    US_PACIFIC,
+    DailyQuota,
+    DailyQuotaSettings,
+    QuotaDay,
+    us_pacific_offset_by_rule,
+    wait_text,
+)
+from orderhub.sdk.ratelimit import (
+    RateLimit,
+    TokenBucket,
+    announced_rate_limit,
+)
+from orderhub.sdk.records import (
+    LineFields,
+    address_from,
+    first_address,
+    items_at,
+)
+from orderhub.sdk.responses import (
+    answer_error,
+    auth_refusal,
+    error_entries,
+    error_text,
+    first_error,
+)
+from orderhub.sdk.retry import RetryPolicy
+from orderhub.sdk.secrets import looks_secret
+from orderhub.sdk.settings_fields import (
+    expiry_field,
+    expiry_warning,
+    https_url,
+    name_list,
 )
 from orderhub.sdk.statuses import StatusTable
-from orderhub.sdk.urls import api_root, https_url
-from orderhub.sdk.windows import read_window, records_at
+from orderhub.sdk.windows import (
+    read_window,
+    records_at,
+)
 
 __all__ = [
+    "US_PACIFIC",
     "Address",
     "AlreadyShippedError",
     "AuthError",
@@ -113,6 +180,7 @@ __all__ = [
     "CarrierRule",
     "CatalogFields",
     "CatalogItem",
+    "CheckedPush",
     "ClientCredentialsAuth",
     "Clock",
     "ConfigError",
@@ -121,9 +189,13 @@ __all__ = [
     "ConnectorError",
     "ConnectorSettings",
     "CredentialExpiry",
+    "DailyQuota",
+    "DailyQuotaSettings",
     "DeadlineError",
+    "EndpointSettings",
     "ErrorKind",
     "ExpiryDate",
+    "FulfillmentShape",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
@@ -147,9 +219,12 @@ __all__ = [
     "PushOutcome",
     "PushResult",
     "QueryAuth",
+    "QuotaDay",
     "RateLimit",
     "RateLimitedError",
+    "RawQueryPaginator",
     "RefreshTokenAuth",
+    "RefreshTokenSettings",
     "RejectedError",
     "RetryPolicy",
     "ShipmentDraft",
@@ -162,7 +237,7 @@ __all__ = [
     "address_from",
     "announced_rate_limit",
     "answer_error",
-    "api_root",
+    "auth_refusal",
     "catalog_item",
     "check_shipment",
     "clean_address",
@@ -170,40 +245,57 @@ __all__ = [
     "dig",
     "error_entries",
     "error_text",
+    "expiry_field",
+    "expiry_warning",
+    "explain_rejection",
     "field_in_error",
     "field_refusal",
+    "find_by_tracking",
+    "first_address",
     "first_error",
+    "first_text",
     "fix_for_field",
     "format_utc",
     "html_text",
     "https_url",
+    "id_from_location",
     "items_at",
+    "known_value",
     "looks_secret",
     "minor_unit",
+    "money_at",
     "money_object",
     "name_list",
+    "normalise_tracking_number",
     "optional_object",
+    "ordered_lines",
+    "over_shipped",
+    "over_shipped_refusal",
     "paginate",
     "parse_amount",
     "parse_epoch",
     "parse_money",
     "parse_quantity",
     "parse_utc",
+    "plain_tracking",
+    "push_checked",
     "push_once",
     "push_result",
     "read_window",
     "records_at",
     "refusal",
     "require",
+    "required_list",
+    "required_object",
     "required_utc",
     "says_any",
-    "secure_url",
-    "setting_date",
     "shipped_lines",
     "texts_at",
     "tracking_note",
     "unit_price_from_total",
+    "units_shipped",
+    "us_pacific_offset_by_rule",
     "validate_order",
     "value_at",
-    "with_tracking",
+    "wait_text",
 ]

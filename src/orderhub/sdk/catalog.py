@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from orderhub.sdk.connector import CatalogItem
+from orderhub.sdk.fields import html_text
 from orderhub.sdk.parsing import clean_text
-from orderhub.sdk.records import html_text
 
 __all__ = ["CatalogFields", "catalog_item", "variant_sku", "variant_title"]
 

@@ -30,7 +30,7 @@ from orderhub.sdk.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, Http
 from orderhub.sdk.ratelimit import RateLimit, announced_rate_limit
 from orderhub.sdk.retry import RetryPolicy
 from orderhub.sdk.secrets import register_secrets
-from orderhub.sdk.settings_fields import setting_date
+from orderhub.sdk.settings_fields import EXPIRY_RANGE, expiry_field
 
 
 class Capability(StrEnum):
@@ -44,11 +44,6 @@ class Capability(StrEnum):
     #: overrides :meth:`Connector.fetch_products`. orderhub reads it into the catalog on a
     #: schedule.
     CATALOG = "catalog"
-
-
-#: The dates an :data:`ExpiryDate` accepts: any other is a typo (0001-01-01), and dates
-#: computed from it (warnings 30 days ahead) could not be held.
-EXPIRY_RANGE = (date(2000, 1, 1), date(9998, 12, 31))
 
 
 def _plausible_expiry(value: date) -> date:
@@ -334,7 +329,7 @@ class Connector(Generic[S]):
         if cls.expiry_setting is None:
             return None
         key, what, fix = cls.expiry_setting
-        expires = setting_date(settings, key)
+        expires = expiry_field(settings, key)
         return None if expires is None else CredentialExpiry(expires, what, fix)
 
     def close(self) -> None:

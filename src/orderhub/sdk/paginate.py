@@ -20,7 +20,7 @@ serves one :func:`paginate` call: build a new one each time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ __all__ = [
     "Page",
     "PageNumberPaginator",
     "Paginator",
+    "RawQueryPaginator",
     "paginate",
 ]
 
@@ -321,6 +322,47 @@ class NextUrlPaginator:
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
+
+
+class RawQueryPaginator:
+    """Pages of ``path?<render(params)>``, where ``params`` are what ``inner`` (a paginator
+    that keeps the URL and moves parameters, such as an offset or page-number one) asks
+    for. ``describe`` tells the page by the inner paginator's words.
+
+    For channels that want the query string exactly as written: httpx encodes parameters
+    by its own rules (a ``:`` becomes ``%3A``), eBay wants
+    ``filter=lastmodifieddate:%5B…%5D`` (brackets encoded, colons not). ``render`` writes
+    the inner paginator's parameters into the URL by hand, so :func:`paginate` and
+    :func:`~orderhub.sdk.read_window` send nothing httpx could re-encode::
+
+        paginator=lambda: RawQueryPaginator(
+            OffsetPaginator(limit=200), "order",
+            lambda params: orders_query(window.start, window.end, **params),
+        )
+    """
+
+    def __init__(
+        self, inner: Paginator, path: str, render: Callable[[dict[str, Any]], str]
+    ) -> None:
+        self.inner = inner
+        self.path = path
+        self.render = render
+        self._params: dict[str, Any] = {}
+
+    def _at(self, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self._params = dict(params)
+        return f"{self.path}?{self.render(self._params)}", {}
+
+    def first(self, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        return self._at(self.inner.first(dict(params))[1])
+
+    def next(self, page: Page) -> tuple[str, dict[str, Any]] | None:
+        following = self.inner.next(replace(page, url=self.path, params=self._params))
+        return None if following is None else self._at(following[1])
+
+    def describe(self, url: str, params: Mapping[str, Any]) -> str:
+        describe = getattr(self.inner, "describe", None)
+        return str(describe(url, self._params)) if callable(describe) else url
 
 
 def paginate(

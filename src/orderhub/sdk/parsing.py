@@ -123,11 +123,14 @@ def parse_utc(value: Any, field: str, *, naive_is_utc: bool = False) -> datetime
     return parsed.astimezone(UTC)
 
 
-def format_utc(value: datetime) -> str:
-    """Format a UTC-aware time as ``YYYY-MM-DDTHH:MM:SSZ`` (seconds precision)."""
+def format_utc(value: datetime, *, millis: bool = False) -> str:
+    """Format a UTC-aware time as ``YYYY-MM-DDTHH:MM:SSZ`` (seconds precision), or with
+    ``millis`` as ``YYYY-MM-DDTHH:MM:SS.sssZ`` (milliseconds, truncated; eBay's format)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = value.astimezone(UTC)
+    fraction = f".{moment.microsecond // 1000:03d}" if millis else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def require(raw: dict[str, Any], key: str, where: str = "order") -> Any:

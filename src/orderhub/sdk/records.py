@@ -1,6 +1,6 @@
-"""Reading the parts of a channel's order record: its lines, their quantities, addresses and
-text the channel keeps HTML-escaped. Use them inside ``to_order``, next to
-:mod:`orderhub.sdk.parsing`.
+"""Reading the parts of a channel's order record: its line items (:class:`LineFields`) and
+its addresses. Use them inside ``to_order``, next to :mod:`orderhub.sdk.fields` (single
+values) and :mod:`orderhub.sdk.parsing`.
 
 Each raises :class:`~orderhub.sdk.errors.MalformedRecordError` naming the field, so a bad
 record is quarantined with a reason a person can act on, and never quotes buyer data.
@@ -8,20 +8,20 @@ record is quarantined with a reason a person can act on, and never quotes buyer 
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
 from orderhub.sdk.drafts import Address, LineDraft
 from orderhub.sdk.errors import MalformedRecordError
+from orderhub.sdk.fields import html_text, parse_quantity, value_at
 from orderhub.sdk.parsing import (
     clean_address,
     clean_text,
+    optional_object,
     parse_amount,
     parse_money,
-    parse_utc,
     require,
     unit_price_from_total,
 )
@@ -29,28 +29,14 @@ from orderhub.sdk.parsing import (
 __all__ = [
     "LineFields",
     "address_from",
-    "html_text",
+    "first_address",
     "identifiers_of",
     "items_at",
-    "parse_quantity",
     "person_name",
-    "required_utc",
-    "texts_at",
 ]
 
 #: The fields of :class:`~orderhub.sdk.drafts.Address`, in its order.
-_ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "email",
-)
+_ADDRESS_FIELDS = tuple(field.name for field in fields(Address))
 
 
 def items_at(raw: Any, key: str, where: str = "order") -> list[tuple[str, dict[str, Any]]]:
@@ -73,71 +59,60 @@ def items_at(raw: Any, key: str, where: str = "order") -> list[tuple[str, dict[s
     return named
 
 
-def parse_quantity(value: Any, field: str, *, allow_zero: bool = True) -> int:
-    """A unit count sent as a JSON integer. Anything else (a string, a float, a boolean, a
-    negative number, or zero with ``allow_zero=False``) raises MalformedRecordError naming
-    ``field``: a quantity is never guessed."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedRecordError(f"{field} {str(value)[:20]!r} is not an integer")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise MalformedRecordError(f"{field} {value} is not a positive quantity")
-    return value
-
-
-def html_text(value: Any) -> str | None:
-    """Text a channel keeps HTML-escaped (WordPress's ``"Salt &amp; Pepper"``), unescaped
-    and cleaned as :func:`~orderhub.sdk.parsing.clean_text` does; None when blank."""
-    text = clean_text(value)
-    return clean_text(html.unescape(text)) if text else None
-
-
 def person_name(*parts: Any) -> str | None:
     """A name from its parts (first name, last name...), blank parts left out."""
     return " ".join(text for text in map(clean_text, parts) if text) or None
 
 
-def address_from(data: Any, **keys: str | tuple[str, ...]) -> Address | None:
-    """An :class:`~orderhub.sdk.drafts.Address` read from the channel's address object.
+def address_from(
+    data: Any, field: str = "", *, lines: Sequence[str] = (), **keys: str | tuple[str, ...]
+) -> Address | None:
+    """An :class:`~orderhub.sdk.drafts.Address` read from the channel's address object
+    ``data``; None when it is missing or every part is blank (see
+    :func:`~orderhub.sdk.parsing.clean_address`).
 
-    ``keys`` maps Address fields to the channel's keys (``line1="address_1"``); a tuple of
-    keys is joined with spaces (``name=("first_name", "last_name")``). A field that is not
-    given is read from the key of its own name (``city``, ``phone``...). None when ``data``
-    is not an object or holds no address at all.
+    ``keys`` map Address fields to the channel's keys, dotted paths into nested objects
+    (``city="contactAddress.city"``, read by :func:`~orderhub.sdk.fields.value_at`); a
+    tuple of keys is joined with spaces (``name=("first_name", "last_name")``). ``lines``
+    are the channel's street-line keys in order: the first non-blank becomes ``line1``, the
+    others, joined by ", ", ``line2``. Fields not given stay empty. ``data``, or an object
+    on a path, that is not an object is refused naming ``field`` and the path.
     """
-    if not isinstance(data, dict):
-        return None
     unknown = set(keys) - set(_ADDRESS_FIELDS)
     if unknown:
         raise TypeError(f"not Address fields: {', '.join(sorted(unknown))}")
-    fields: dict[str, Any] = {}
-    for name in _ADDRESS_FIELDS:
-        key = keys.get(name, name)
+    section = optional_object(data, field or "address")
+    if section is None:
+        return None
+    values: dict[str, Any] = {}
+    for name, key in keys.items():
         if isinstance(key, tuple):
-            fields[name] = person_name(*(data.get(part) for part in key))
+            values[name] = person_name(*(value_at(section, part, field) for part in key))
         else:
-            fields[name] = data.get(key)
-    return clean_address(**fields)
+            values[name] = value_at(section, key, field)
+    if lines:
+        street = [text for text in (clean_text(section.get(key)) for key in lines) if text]
+        values["line1"] = street[0] if street else None
+        values["line2"] = ", ".join(street[1:])
+    return clean_address(**values)
 
 
-def required_utc(raw: dict[str, Any], key: str, *, naive_is_utc: bool = False) -> datetime:
-    """The time at ``raw[key]`` (ISO 8601, see :func:`~orderhub.sdk.parsing.parse_utc`),
-    required: a missing or unreadable one raises MalformedRecordError naming ``key``."""
-    return parse_utc(require(raw, key), key, naive_is_utc=naive_is_utc)
+def first_address(items: Any, where: str, contact: str, **keys: str) -> Address | None:
+    """The first non-empty :func:`address_from` among the objects of the list ``items`` (a
+    channel's delivery steps), each read at the dotted ``contact`` path; steps without
+    one (an in-store pickup, a digital delivery) are skipped."""
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        step = f"{where}[{index}]"
+        found = address_from(value_at(item, contact, step), f"{step}.{contact}", **keys)
+        if found is not None:
+            return found
+    return None
 
 
 def identifiers_of(item: dict[str, Any], *keys: str) -> dict[str, str]:
     """The channel's ids at ``keys`` of ``item`` that are set, as text
     (``{"product_id": "101"}``), for a line's or a catalog item's ``identifiers``."""
     return {key: str(item[key]) for key in keys if item.get(key)}
-
-
-def texts_at(items: Any, key: str) -> list[str]:
-    """The text at ``key`` of each object in the list ``items``, blank ones left out (a
-    variant's option values from its attributes). Anything that is not a list gives none."""
-    if not isinstance(items, list):
-        return []
-    found = (clean_text(item.get(key)) for item in items if isinstance(item, dict))
-    return [text for text in found if text]
 
 
 @dataclass(frozen=True)

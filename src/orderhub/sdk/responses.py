@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import httpx
 
-from orderhub.sdk.errors import ConnectorError
+from orderhub.sdk.errors import AuthError, ConnectorError
 from orderhub.sdk.paginate import dig
 
-__all__ = ["answer_error", "error_entries", "error_text", "first_error"]
+__all__ = ["answer_error", "auth_refusal", "error_entries", "error_text", "first_error"]
 
 
 def error_entries(response: httpx.Response, path: str = "errors") -> list[dict[str, Any]]:
@@ -68,3 +69,33 @@ def answer_error(response: httpx.Response, kind: type[E], what: str, fix: str) -
 def _short(value: Any, limit: int) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def auth_refusal(
+    response: httpx.Response,
+    *,
+    label: str,
+    refusals: Mapping[int, tuple[str, str]],
+    code_key: str = "errorId",
+    fix_suffix: str = "",
+) -> AuthError | None:
+    """For ``classify_response``: an :class:`AuthError` for an answer whose status is in
+    ``refusals`` (401 and 403 that the auth flow's one renewal did not cure: status to
+    what it means and what to check), naming the request and the channel's error codes
+    (``code_key`` of each entry of ``errors``); None for any other status. ``label``
+    prefixes the message, ``fix_suffix`` ends every fix (how to authorise again)."""
+    status = response.status_code
+    if status not in refusals:
+        return None
+    what, fix = refusals[status]
+    codes = [
+        entry[code_key]
+        for entry in error_entries(response)
+        if isinstance(entry.get(code_key), int | str) and not isinstance(entry[code_key], bool)
+    ]
+    return AuthError(
+        f"{label}{response.request.method} {response.request.url.path} answered HTTP "
+        f"{status} ({code_key}s {codes or 'none'}): {what}",
+        fix=fix + fix_suffix,
+        status=status,
+    )

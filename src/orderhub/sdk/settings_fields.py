@@ -1,38 +1,81 @@
-"""Validators for connector settings most channels share: an API address that refuses
-clear text, a list of names given as one string or many, a date setting read from the raw
-configuration table.
+"""Functions for a connector's settings model and the readers of the raw configuration
+table: an address that refuses clear text (and an API root completed with the channel's
+path), a list of names given as one string or many, and a credential's expiry date with
+the warning shown as it comes near. The settings mixins built on them
+(:class:`~orderhub.sdk.EndpointSettings`, :class:`~orderhub.sdk.RefreshTokenSettings`)
+are in :mod:`orderhub.sdk.account_settings`.
 
-Use them in a :class:`~orderhub.sdk.ConnectorSettings` subclass::
+Use them in a :class:`~orderhub.sdk.ConnectorSettings` subclass; the ValueError they raise
+becomes the config check's message::
 
     @field_validator("api_base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else secure_url(value, "api_base_url")
+        return None if value is None else https_url(value, "api_base_url")
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-__all__ = ["LOCAL_HOSTS", "name_list", "secure_url", "setting_date"]
+if TYPE_CHECKING:
+    from orderhub.sdk.connector import CredentialExpiry
 
-#: The hosts plain ``http://`` is allowed to (a simulator or a proxy on this machine).
+__all__ = [
+    "EXPIRY_RANGE",
+    "EXPIRY_WARNING_DAYS",
+    "LOCAL_HOSTS",
+    "expiry_field",
+    "expiry_warning",
+    "https_url",
+    "name_list",
+]
+
+#: Hosts plain ``http://`` is accepted for (a simulator or a proxy on this machine).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: The dates an expiry date setting (:data:`~orderhub.sdk.ExpiryDate`) accepts: any other
+#: is a typo (0001-01-01), and dates computed from it (warnings 30 days ahead) could not be
+#: held.
+EXPIRY_RANGE = (date(2000, 1, 1), date(9998, 12, 31))
+#: How close to a credential's expiry :func:`expiry_warning` starts warning.
+EXPIRY_WARNING_DAYS = 30
 
 
-def secure_url(value: str, what: str) -> str:
-    """``value`` as a root URL (``scheme://host[:port][/path]``, no trailing slash, query
-    dropped). Raises ValueError naming ``what`` unless it is an ``https://`` URL, or an
-    ``http://`` one to this machine: credentials travel with every request."""
+def https_url(
+    value: str,
+    what: str,
+    *,
+    root: str | None = None,
+    invalid: str | None = None,
+    plain_http: str | None = None,
+) -> str:
+    """``value`` stripped, when it is an ``https://`` URL (or ``http://`` to
+    :data:`LOCAL_HOSTS`): tokens and buyer data would travel in clear text over plain http
+    elsewhere. Raises ValueError naming ``what`` (or with ``invalid`` for anything that is
+    not a web address, ``plain_http`` for clear text to another host).
+
+    With ``root`` (the channel's API path, ``"/sell/fulfillment/v1"``, ``"/wp-json/wc/v3"``)
+    the URL is an API root: the path is appended unless the address already ends with it,
+    query and fragment are dropped and the result ends with ``/`` so request paths join
+    under it (``https://shop.example`` and ``https://shop.example/wp-json/wc/v3`` both give
+    ``https://shop.example/wp-json/wc/v3/``)."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{what} must be an https:// URL")
+        raise ValueError(invalid or f"{what} must be an https:// URL")
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-        raise ValueError(f"{what} must use https:// (plain http:// only for localhost)")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        raise ValueError(
+            plain_http or f"{what} must use https:// (plain http:// only for localhost)"
+        )
+    if root is None:
+        return value.strip()
+    suffix = "/" + root.strip("/") if root.strip("/") else ""
+    path = parts.path.rstrip("/")
+    if not path.endswith(suffix):
+        path += suffix
+    return f"{parts.scheme}://{parts.netloc}{path}/"
 
 
 def name_list(value: Any) -> Any:
@@ -51,14 +94,36 @@ def name_list(value: Any) -> Any:
     return tuple(cleaned)
 
 
-def setting_date(settings: Any, key: str) -> date | None:
-    """The date setting ``key`` of validated settings or of the raw ``[accounts.settings]``
-    table (a ``date`` or ISO text), for :meth:`Connector.credentials_expiry`; None when it
-    is unset or unreadable (``orderhub config check`` reports a bad value)."""
-    value = settings.get(key) if isinstance(settings, Mapping) else getattr(settings, key, None)
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
+def expiry_field(settings: Any, field: str) -> date | None:
+    """The expiry date at ``field`` of a validated settings model or of the raw
+    ``[accounts.settings]`` table (a ``date`` or ISO text; secrets need not be set there),
+    for :meth:`~orderhub.sdk.Connector.credentials_expiry`. None when it is not given or
+    not a valid date: ``orderhub config check`` reports that."""
+    value = settings.get(field) if isinstance(settings, Mapping) else getattr(settings, field, None)
+    if value is not None and not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            return None
+    first, last = EXPIRY_RANGE
+    return value if value is not None and first <= value <= last else None
+
+
+def expiry_warning(
+    expiry: CredentialExpiry | None, now: datetime, *, label: str = ""
+) -> str | None:
+    """A warning when ``expiry`` is within :data:`EXPIRY_WARNING_DAYS` days of ``now`` (or
+    has passed), else None: ``"<label><what> expires on 2026-02-01 (in 10 days). <fix>"``."""
+    if expiry is None:
         return None
+    expires_on = expiry.expires_on
+    days = (expires_on - now.date()).days
+    if days > EXPIRY_WARNING_DAYS:
+        return None
+    if days < 0:
+        when = f"expired on {expires_on.isoformat()}"
+    elif days == 0:
+        when = f"expires today ({expires_on.isoformat()})"
+    else:
+        when = f"expires on {expires_on.isoformat()} (in {days} day{'s' if days != 1 else ''})"
+    return f"{label}{expiry.what} {when}. {expiry.fix}"

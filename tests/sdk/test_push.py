@@ -1,6 +1,7 @@
-"""Push helpers: carrier rules applied by the connector too, shipped lines, "already
-shipped" read as already applied, the field a channel's refusal is about, and the error
-texts they read."""
+"""Push helpers (sdk/push.py): carrier rules applied by the connector too, shipped lines,
+a shipment the channel already has found by its tracking number, "already shipped" read as
+already applied, the result and the note of a push, the field a channel's refusal is about,
+and the error texts they read."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderhub.sdk import (
     AlreadyShippedError,
@@ -25,11 +28,14 @@ from orderhub.sdk import (
     error_text,
     field_in_error,
     field_refusal,
+    find_by_tracking,
     first_error,
     fix_for_field,
     push_once,
+    push_result,
     says_any,
     shipped_lines,
+    tracking_note,
 )
 
 RULES = (
@@ -154,3 +160,46 @@ def test_first_error_and_answer_error() -> None:
     assert isinstance(error, AuthError) and error.code == "QuotaExceeded"
     assert error.message.startswith("Denied at /orders (QuotaExceeded: xxx")
     assert error.fix == "Check the role."
+
+
+def note_shipment(**changes: Any) -> ShipmentDraft:
+    return shipment(**{"carrier_code": "ups", "tracking_number": "1Z999", **changes})
+
+
+def test_the_record_carrying_the_tracking_number_is_found() -> None:
+    assert find_by_tracking([{"n": "1Z9990"}], "1Z999", "n") is None, "a longer number differs"
+    notes = [{"note": "Thanks!"}, {"note": "Shipped with UPS, tracking number 1Z999."}]
+    assert find_by_tracking(notes, "1Z999", "note", in_text=True) is notes[1]
+    fulfilments = [{"shipment": {"tracking": "AB1"}}, {"shipment": {"tracking": "1Z999"}}]
+    assert find_by_tracking(fulfilments, "1z-999", "number", "shipment.tracking") is fulfilments[1]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [None, {"note": "1Z999"}, "1Z999", [], ["1Z999"], [{"note": None}, {"other": "1Z999"}]],
+)
+def test_nothing_is_found_where_no_listed_field_carries_it(records: Any) -> None:
+    assert find_by_tracking(records, "1Z999", "note", in_text=True) is None
+
+
+def test_an_empty_tracking_number_matches_nothing() -> None:
+    assert find_by_tracking([{"note": "anything"}], "", "note", in_text=True) is None
+
+
+@given(st.lists(st.text(max_size=30), max_size=5), st.text(min_size=1, max_size=10))
+def test_found_exactly_when_a_note_contains_the_number(notes: list[str], number: str) -> None:
+    records = [{"note": note} for note in notes]
+    found = find_by_tracking(records, number, "note", in_text=True)
+    assert (found is not None) == any(number in note for note in notes)
+
+
+def test_the_outcome_says_whether_the_channel_had_it() -> None:
+    assert push_result(True).outcome is PushOutcome.ALREADY_APPLIED
+    applied = push_result(False, "F-1")
+    assert applied.outcome is PushOutcome.APPLIED and applied.channel_reference == "F-1"
+
+
+def test_the_note_names_the_carrier_by_name_when_known() -> None:
+    assert tracking_note(note_shipment()) == "Shipped with ups, tracking number 1Z999."
+    named = note_shipment(carrier_name="UPS")
+    assert tracking_note(named) == "Shipped with UPS, tracking number 1Z999."
