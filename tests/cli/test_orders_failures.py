@@ -150,7 +150,7 @@ def test_failures_lists_the_malformed_order_with_its_reason(synced: Cli, synced_
     assert "Quarantined records (1)" in output
     (row,) = table_records(result.output)
     assert (row["account"], row["channel"], row["order"]) == ("shop", "woocommerce", str(malformed))
-    assert "quantity 'two' is not an integer" in row["reason"]
+    assert "quantity: 'two' is not an integer" in row["reason"]
     assert "orderhub failures --show ID" in output
     assert "Failed runs" not in output
 
@@ -168,7 +168,7 @@ def test_failures_as_json_and_csv_carry_the_record_and_leave_it_new(
         "woocommerce",
         str(malformed),
     )
-    assert "quantity 'two' is not an integer" in record["reason"]
+    assert "quantity: 'two' is not an integer" in record["reason"]
     result = synced("failures", "--format", "csv")
     assert result.exit_code == 0, result.output
     header, *rows = list(csv.reader(io.StringIO(result.stdout)))

@@ -20,7 +20,7 @@ from orderhub.cli import (
     skus,
     web,
 )
-from orderhub.cli.common import CliState
+from orderhub.cli.common import CliState, fit_consoles
 from orderhub.config import DATABASE_URL_ENV
 from orderhub.files import restrict_umask
 
@@ -75,6 +75,7 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    fit_consoles()
     # The flag and the variable arrive in one parameter: remember which one it was, so a
     # problem with the URL names what the user actually set.
     source = ctx.get_parameter_source("database_url")

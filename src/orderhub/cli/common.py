@@ -34,19 +34,20 @@ from orderhub.logs import configure_logging
 from orderhub.registry import ConnectorLoadError
 from orderhub.store.db import SchemaOutOfDateError, ensure_current, make_engine, upgrade
 
+console = Console()
+errors = Console(stderr=True)
 
-def _make_console(*, stderr: bool = False) -> Console:
-    """A console; when output is piped (logs, CI, ``| less``) tables get 160 columns (or
-    ``$COLUMNS``) instead of rich's 80, so they stay readable."""
-    console = Console(stderr=stderr)
-    if console.is_terminal:
-        return console
+
+def fit_consoles() -> None:
+    """Size the consoles for this command: when output is piped (logs, CI, ``| less``)
+    tables get 160 columns (or ``$COLUMNS``) instead of rich's 80, so they stay readable.
+
+    Read at every command, not once at import, so a process that runs several commands
+    (the tests, a program embedding the CLI) follows ``$COLUMNS`` as it is for each."""
     width = os.environ.get("COLUMNS", "")
-    return Console(stderr=stderr, width=int(width) if width.isdecimal() else 160)
-
-
-console = _make_console()
-errors = _make_console(stderr=True)
+    for target in (console, errors):
+        if not target.is_terminal:
+            target.width = int(width) if width.isdecimal() else 160
 
 
 class CliError(Exception):
