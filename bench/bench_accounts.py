@@ -59,8 +59,9 @@ from orderhub.store.db import make_engine, upgrade
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
 from orderhub.testing.db import temporary_schema
-from orderhub.worker import scheduler
-from orderhub.worker.scheduler import PULLS, Worker, pool_sizes
+from orderhub.worker import jobs
+from orderhub.worker.jobs import PULLS, pool_sizes
+from orderhub.worker.scheduler import Worker
 
 URL = "http://127.0.0.1/"  # in-process transports answer whatever the host
 AMAZON = {"client_id": "amzn1.application-oa2-client.bench", "secret": "amzn1.oa2-cs.v1.b"}
@@ -179,7 +180,7 @@ def build_accounts(
 def one_leg(args: argparse.Namespace) -> dict[str, Any]:
     """Run the worker once in this process; the leg's figures."""
     if args.pool_threads:
-        scheduler.MAX_PULL_THREADS = args.pool_threads
+        jobs.MAX_PULL_THREADS = args.pool_threads
     if args.variant == "before":
         registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
     clock = SystemClock()
@@ -412,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     leg_argv += ["--variant", variant]
                     leg_argv += ["--pool-threads", str(cap)] if cap else []
                     leg = _leg_in_fresh_process(leg_argv)
-                    leg["pool_cap"] = cap or scheduler.MAX_PULL_THREADS
+                    leg["pool_cap"] = cap or jobs.MAX_PULL_THREADS
                     legs.append(leg)
                     _print([leg])
     if args.replicas:

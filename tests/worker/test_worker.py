@@ -18,7 +18,8 @@ from orderhub.shipping.push import PushRunner, PushRunResult
 from orderhub.store.heartbeats import Instance, all_instances
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
-from orderhub.worker.scheduler import Worker, first_run_offset
+from orderhub.worker.jobs import first_run_offset
+from orderhub.worker.scheduler import Worker
 
 from .conftest import (
     Shop,

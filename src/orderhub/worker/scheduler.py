@@ -1,6 +1,6 @@
 """The worker: APScheduler drives one pull job per enabled account.
 
-This is the only module that imports APScheduler. The scheduler holds no business state:
+Only `orderhub.worker` imports APScheduler. The scheduler holds no business state:
 cursors, runs and failures live in the store, so killing the process at any instant and
 starting it again resumes with nothing lost and nothing doubled.
 
@@ -17,38 +17,26 @@ import signal
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from datetime import time as dt_time
 from types import FrameType
 from typing import Any
 
 import httpx
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from orderhub.alerts.dispatch import deliver_due
-from orderhub.alerts.engine import evaluate
-from orderhub.config import AccountConfig, AppConfig, ConfigError
-from orderhub.health import (
-    account_health,
-    awaiting_mapping_totals,
-    credential_expiry_date,
-    worker_instances,
-)
+from orderhub.config import AppConfig, ConfigError
 from orderhub.logs import register_job_accounts
 from orderhub.matching import sync_catalog
-from orderhub.metrics import HealthSnapshot, WorkerMetrics
+from orderhub.metrics import WorkerMetrics
 from orderhub.probes import Probe, liveness, readiness
-from orderhub.registry import ConnectorLoadError, load_connector
+from orderhub.registry import ConnectorLoadError
 from orderhub.runtime import build_connector
 from orderhub.sdk.clock import Interrupted, SystemClock
 from orderhub.sdk.connector import Capability, Connector
@@ -56,10 +44,24 @@ from orderhub.sdk.errors import ConnectorError
 from orderhub.shipping.inbox import process_inbox
 from orderhub.shipping.push import PushRunner, PushRunResult, verify_pushes
 from orderhub.store import heartbeats, leases, runs
-from orderhub.store.db import reading
 from orderhub.store.heartbeats import new_instance_id
 from orderhub.store.retention import purge
-from orderhub.sync.pull import ParkedPull, PullResult, PullRunner
+from orderhub.sync.pull import PullResult, PullRunner
+from orderhub.worker.health_check import evaluate_health
+from orderhub.worker.jobs import (
+    HOUSEKEEPING,
+    LEASING,
+    PARK_AFTER,
+    PULLS,
+    PUSHES,
+    AccountJob,
+    declares,
+    executors_for,
+    first_run_offset,
+    health_may_change,
+    lease_ttl_for,
+    pool_sizes,
+)
 
 HEARTBEAT_EVERY = 15.0
 _BUG_FIX = (
@@ -68,89 +70,6 @@ _BUG_FIX = (
 )
 #: Seconds between two retention purges (buyer data past its period, old history rows).
 PURGE_EVERY = 3600.0
-RESULTS_KEPT = 50
-
-# Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
-# long outbox drain or a slow catalog never holds the thread a pull is waiting for.
-PULLS, PUSHES, HOUSEKEEPING, LEASING = "pulls", "pushes", "default", "leases"
-MAX_PULL_THREADS = 32
-#: Accounts per pull thread beyond the first 8 (a pull of a small change costs 40-150 ms,
-#: so 16 accounts at the shortest interval keep a thread about 10-25% busy).
-ACCOUNTS_PER_PULL_THREAD = 16
-MAX_PUSH_THREADS = 4
-#: A pull whose next request would wait longer than this for its token bucket gives its
-#: thread back and is resumed when the bucket allows (seconds).
-PARK_AFTER = 2.0
-HOUSEKEEPING_THREADS = 2
-FIRST_RUN_SPACING = timedelta(seconds=1)
-
-
-def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
-    """Threads of each kind of work's pool, sized to the accounts that need it."""
-    jobs = list(jobs)
-    pushing = sum(1 for job in jobs if job.pushes)
-    # Pulls waiting for tokens give their thread back, so the pool serves the pulls that
-    # work: one thread per account up to 8, then one per ACCOUNTS_PER_PULL_THREAD (the
-    # executor starts threads only when they are needed).
-    pulls = max(min(8, len(jobs)), -(-len(jobs) // ACCOUNTS_PER_PULL_THREAD))
-    return {
-        PULLS: max(1, min(MAX_PULL_THREADS, pulls)),
-        PUSHES: max(1, min(MAX_PUSH_THREADS, pushing)),
-        HOUSEKEEPING: HOUSEKEEPING_THREADS,
-        LEASING: 1,
-    }
-
-
-def lease_ttl_for(accounts: Iterable[AccountConfig]) -> timedelta:
-    """How long an account lease lasts: half the shortest poll interval (3 s to 60 s), so
-    a dead replica's accounts are taken over within one interval (renewed every third)."""
-    shortest = min((a.interval for a in accounts), default=timedelta(minutes=1))
-    return min(timedelta(seconds=60), max(timedelta(seconds=3), shortest / 2))
-
-
-def executors_for(jobs: Iterable[AccountJob]) -> dict[str, ThreadPoolExecutor]:
-    """One thread pool per kind of work (see :func:`pool_sizes`)."""
-    return {kind: ThreadPoolExecutor(max_workers=size) for kind, size in pool_sizes(jobs).items()}
-
-
-def health_may_change(previous: PullResult | None, result: PullResult) -> bool:
-    """Whether a pull can have changed its account's health: it did not succeed, or it is
-    the first success after one that did not. (A first success after a restart that ends
-    an older failure is seen by the next periodic check, ``[alerts] check_interval``.)"""
-    if result.outcome != "succeeded":
-        return True
-    return previous is not None and previous.outcome != "succeeded"
-
-
-def first_run_offset(index: int, accounts: int, interval: timedelta) -> timedelta:
-    """When the ``index``-th of ``accounts`` accounts first runs: a second apart, or closer
-    when that would not fit in one interval, so the first wave of a worker with many
-    accounts ends within one interval (then they stay spread, not in step) and a worker
-    with a few accounts starts them all at once."""
-    if accounts <= 1:
-        return timedelta(0)
-    return min(FIRST_RUN_SPACING, interval / accounts) * index
-
-
-@dataclass
-class AccountJob:
-    account: AccountConfig
-    connector: Connector[Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    # The latest results only: a worker runs for months.
-    results: deque[PullResult] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
-    #: The connector pushes tracking (decided from its class before the first run).
-    pushes: bool = False
-    #: The connector's shop is the seller's catalog (Capability.CATALOG).
-    catalog: bool = False
-    # Pushing uses other operations (and buckets) than pulling, so the two may overlap;
-    # two pushes of one account may not.
-    push_lock: threading.Lock = field(default_factory=threading.Lock)
-    catalog_lock: threading.Lock = field(default_factory=threading.Lock)
-    push_results: deque[PushRunResult] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
-    #: A pull that gave its thread back while its token bucket refills (resumed by the
-    #: account's next pull job, which is moved to when the bucket allows).
-    parked: ParkedPull | None = None
 
 
 class Worker:
@@ -190,8 +109,8 @@ class Worker:
         self.jobs: dict[str, AccountJob] = {
             account.id: AccountJob(
                 account,
-                pushes=_declares(account, Capability.PUSH_TRACKING),
-                catalog=_declares(account, Capability.CATALOG),
+                pushes=declares(account, Capability.PUSH_TRACKING),
+                catalog=declares(account, Capability.CATALOG),
             )
             for account in config.enabled_accounts
         }
@@ -480,32 +399,12 @@ class Worker:
         """Evaluate the health model once: gauges, alerts opened/resolved, messages sent.
         Never raises."""
         try:
-            now = datetime.now(UTC)
-            # Read every account in a few grouped statements, in a transaction that takes
-            # no write lock (SQLite), then write the alerts in a short one of their own: the
-            # evaluation never holds up the pulls (bench/bench_accounts.py).
-            with reading(self.engine) as connection:
-                accounts = account_health(connection, self.config, now)
-                instances = worker_instances(connection, now)
-                totals = awaiting_mapping_totals(connection)
-            mapping = {a.account: totals.get(a.account, 0) for a in accounts}
-            with self.engine.begin() as connection:
-                evaluate(connection, accounts, self.config.alerts, now)
-            self.metrics.record_health(
-                HealthSnapshot(
-                    accounts=accounts,
-                    instances=len(instances),
-                    awaiting_mapping=mapping,
-                    credential_expiry=self._expiry_timestamps(),
-                )
-            )
-            deliver_due(
+            evaluate_health(
                 self.engine,
-                self.config.alerts,
-                datetime.now(UTC),
-                on_sent=lambda name, kind: self.metrics.alerts_sent.labels(name, kind).inc(),
-                on_failed=lambda name: self.metrics.alert_deliveries_failed.labels(name).inc(),
-                stop=self.stop_event,
+                self.config,
+                self.metrics,
+                [job.account for job in self.jobs.values()],
+                self.stop_event,
             )
         except Exception:
             self.log.exception(
@@ -513,14 +412,6 @@ class Worker:
                 error_kind="internal",
                 fix="A bug in orderhub: report it with this line. Syncing goes on.",
             )
-
-    def _expiry_timestamps(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for account_id, job in self.jobs.items():
-            expires = credential_expiry_date(job.account)
-            if expires is not None:
-                out[account_id] = datetime.combine(expires, dt_time(), UTC).timestamp()
-        return out
 
     def pull(self, account_id: str) -> PullResult | None:
         """One scheduled pull of one account. Never raises: a failure stays with its account."""
@@ -734,12 +625,3 @@ class Worker:
                 )
             return None
         return job.connector
-
-
-def _declares(account: AccountConfig, capability: Capability) -> bool:
-    """Whether the account's connector declares ``capability`` (False if it cannot load:
-    the pull job reports that)."""
-    try:
-        return capability in load_connector(account.connector).capabilities
-    except ConnectorLoadError:
-        return False
