@@ -3,10 +3,8 @@ each name a key and a fix, in orderhub's words; durations and secret references.
 
 from __future__ import annotations
 
-import json
-import math
 import tomllib
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from orderhub.config.models import AccountTable, ConfigFile
 from orderhub.config.problems import Problems
 from orderhub.config.secrets import SecretFromEnv
 from orderhub.config.sections import ShipmentsTable
+from orderhub.testing.toml import toml_literal
 
 ENV = {"K": "ck_property_0123456789", "S": "cs_property_0123456789", "HOOK": "https://h.test/x"}
 #: What pydantic says in its own words; none of it may reach a user.
@@ -91,30 +90,10 @@ DOCUMENTS = st.dictionaries(
 )
 
 
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)} = {literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(value)
-
-
 def toml(document: dict[str, Any]) -> str:
-    return "".join(f"{literal(key)} = {literal(value)}\n" for key, value in document.items())
+    return "".join(
+        f"{toml_literal(key)} = {toml_literal(value)}\n" for key, value in document.items()
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

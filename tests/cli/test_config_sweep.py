@@ -5,7 +5,6 @@ and exits 2, never with a traceback."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orderhub.config import MAX_TEXT, ConfigError, ConfigProblem, check_config, load_config
+from orderhub.testing.toml import toml_literal
 
 from .conftest import Cli, flat
 
@@ -135,26 +135,6 @@ def base() -> dict[str, Any]:
 # -- writing TOML -----------------------------------------------------------------------
 
 
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(item) for item in value) + "]"
-    raise TypeError(value)
-
-
 def emit(table: dict[str, Any], prefix: str = "") -> Iterator[str]:
     nested: list[tuple[str, Any]] = []
     for key, value in table.items():
@@ -163,7 +143,7 @@ def emit(table: dict[str, Any], prefix: str = "") -> Iterator[str]:
         ):
             nested.append((key, value))
         else:
-            yield f"{key} = {literal(value)}"
+            yield f"{key} = {toml_literal(value)}"
     for key, value in nested:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
