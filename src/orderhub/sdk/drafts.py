@@ -9,7 +9,7 @@ that fails it is quarantined with the reasons, never stored half-right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -44,6 +44,10 @@ class Address:
     country: str | None = None  # ISO 3166-1 alpha-2
     phone: str | None = None
     email: str | None = None
+
+
+#: The names of :class:`Address`'s fields, in their declared order.
+ADDRESS_FIELDS: tuple[str, ...] = tuple(item.name for item in fields(Address))
 
 
 @dataclass(frozen=True, slots=True)

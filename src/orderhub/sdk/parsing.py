@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
-from orderhub.sdk.drafts import Address
+from orderhub.sdk.drafts import ADDRESS_FIELDS, Address
 from orderhub.sdk.errors import MalformedRecordError
 
 _CENT = Decimal("0.01")
-_ADDRESS_FIELDS = frozenset(Address.__slots__)
+_ADDRESS_FIELDS = frozenset(ADDRESS_FIELDS)
 
 
 def parse_money(value: Any, field: str) -> Decimal:

@@ -9,11 +9,11 @@ record is quarantined with a reason a person can act on, and never quotes buyer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from orderhub.sdk.drafts import Address, LineDraft
+from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, LineDraft
 from orderhub.sdk.errors import MalformedRecordError
 from orderhub.sdk.fields import html_text, parse_quantity, value_at
 from orderhub.sdk.parsing import (
@@ -34,9 +34,6 @@ __all__ = [
     "items_at",
     "person_name",
 ]
-
-#: The fields of :class:`~orderhub.sdk.drafts.Address`, in its order.
-_ADDRESS_FIELDS = tuple(field.name for field in fields(Address))
 
 
 def items_at(raw: Any, key: str, where: str = "order") -> list[tuple[str, dict[str, Any]]]:
@@ -78,7 +75,7 @@ def address_from(
     others, joined by ", ", ``line2``. Fields not given stay empty. ``data``, or an object
     on a path, that is not an object is refused naming ``field`` and the path.
     """
-    unknown = set(keys) - set(_ADDRESS_FIELDS)
+    unknown = set(keys) - set(ADDRESS_FIELDS)
     if unknown:
         raise TypeError(f"not Address fields: {', '.join(sorted(unknown))}")
     section = optional_object(data, field or "address")

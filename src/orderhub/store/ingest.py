@@ -15,7 +15,6 @@ import hashlib
 import json as jsonlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -24,7 +23,7 @@ import orjson
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from orderhub.sdk.drafts import Address, OrderDraft
+from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, OrderDraft
 from orderhub.store import statements
 from orderhub.store.statements import json_text
 from orderhub.store.tables import (
@@ -158,9 +157,8 @@ def _quarantine_upsert(dialect: str) -> Any:
     )
 
 
-#: Address fields in their declared order (the stored JSON keeps that order).
-_ADDRESS_FIELDS = tuple(item.name for item in dataclass_fields(Address))
-_address_parts = attrgetter(*_ADDRESS_FIELDS)
+# The stored JSON keeps the fields' declared order.
+_address_parts = attrgetter(*ADDRESS_FIELDS)
 
 
 def _address(address: Address | None) -> dict[str, str] | None:
@@ -169,7 +167,7 @@ def _address(address: Address | None) -> dict[str, str] | None:
         return None
     return {
         key: value
-        for key, value in zip(_ADDRESS_FIELDS, _address_parts(address), strict=True)
+        for key, value in zip(ADDRESS_FIELDS, _address_parts(address), strict=True)
         if value is not None
     }
 

@@ -12,14 +12,13 @@ reasons. Messages name the field and the limit, never the value (it may be buyer
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import String, Table
 
-from orderhub.sdk.drafts import Address, OrderDraft
+from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, OrderDraft
 from orderhub.store.tables import Order, OrderLine, metadata
 
 #: ``numeric(18, 4)``: 14 digits before the point.
@@ -112,8 +111,7 @@ def _texts(prefix: str, values: Iterable[tuple[str, Any, int | None]]) -> list[s
 def _address_problems(prefix: str, address: Address | None) -> list[str]:
     if address is None:
         return []
-    names = (item.name for item in dataclass_fields(address))
-    return _texts(prefix, ((name, getattr(address, name), None) for name in names))
+    return _texts(prefix, ((name, getattr(address, name), None) for name in ADDRESS_FIELDS))
 
 
 def _identifier_problems(prefix: str, identifiers: Mapping[Any, Any]) -> list[str]:
