@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
 
+from orderhub.config.durations import human_duration
 from orderhub.health.facts import AccountFacts, Tally
 from orderhub.health.model import CRITICAL, STATES, WARNING, HealthRules, Problem, RunInfo
 from orderhub.registry import ConnectorLoadError, load_connector
@@ -127,7 +129,8 @@ def _stale(
     when = f" {last_success:%Y-%m-%d %H:%M} UTC" if last_success else ""
     return Problem(
         "stale",
-        f"{what}{when} ({human(silent)}; the poll interval is {human(account.interval)})",
+        f"{what}{when} ({human_duration(silent)}; "
+        f"the poll interval is {human_duration(account.interval)})",
         STATES["stale"].action,
         since=reference,
         details={
@@ -177,88 +180,80 @@ def expiry_problems(account: AccountConfig, rules: HealthRules, now: datetime) -
 
 
 def push_problems(facts: AccountFacts, rules: HealthRules) -> list[Problem]:
-    problems: list[Problem] = []
-    for code, status in (("push_conflict", "conflict"), ("pushes_failed", "failed")):
-        tally = facts.pushes.get(status)
-        if tally is not None and tally.n:
-            n = tally.n
-            problems.append(
-                Problem(
-                    code,
-                    f"{n} tracking push{'es' * (n != 1)} "
-                    f"{'in conflict' if status == 'conflict' else 'refused by the channel'}",
-                    STATES[code].action,
-                    since=tally.oldest,
-                    details={"pushes": n},
-                )
-            )
-    if _some(facts.not_reflected):
-        assert facts.not_reflected is not None
-        n = facts.not_reflected.n
-        problems.append(
-            Problem(
-                "push_not_reflected",
-                f"{n} accepted tracking push{'es' * (n != 1)} not reflected on the channel",
-                STATES["push_not_reflected"].action,
-                since=facts.not_reflected.oldest,
-                details={"pushes": n},
-                severity=WARNING,
-            )
+    problems = [
+        _tally_problem(
+            code,
+            facts.pushes.get(status),
+            _counted("tracking push", "es", what),
+            "pushes",
+            severity=CRITICAL,
         )
-    if rules.push_backlog_after and _some(facts.backlog):
-        assert facts.backlog is not None
-        n = facts.backlog.n
+        for code, status, what in (
+            ("push_conflict", "conflict", "in conflict"),
+            ("pushes_failed", "failed", "refused by the channel"),
+        )
+    ]
+    problems.append(
+        _tally_problem(
+            "push_not_reflected",
+            facts.not_reflected,
+            _counted("accepted tracking push", "es", "not reflected on the channel"),
+            "pushes",
+        )
+    )
+    if rules.push_backlog_after:
+        after = human_duration(rules.push_backlog_after)
         problems.append(
-            Problem(
+            _tally_problem(
                 "push_backlog",
-                f"{n} tracking push{'es' * (n != 1)} waiting for more than "
-                f"{human(rules.push_backlog_after)}",
-                STATES["push_backlog"].action,
-                since=facts.backlog.oldest,
-                details={"pushes": n},
-                severity=WARNING,
+                facts.backlog,
+                _counted("tracking push", "es", f"waiting for more than {after}"),
+                "pushes",
             )
         )
-    return problems
+    return [problem for problem in problems if problem is not None]
 
 
 def quarantine_problem(facts: AccountFacts) -> Problem | None:
-    if not _some(facts.quarantine_new):
-        return None
-    assert facts.quarantine_new is not None
-    n = facts.quarantine_new.n
-    return Problem(
+    return _tally_problem(
         "quarantined",
-        f"{n} record{'s' * (n != 1)} quarantined since the last look",
-        STATES["quarantined"].action,
-        since=facts.quarantine_new.oldest,
-        details={"records": n},
-        severity=WARNING,
+        facts.quarantine_new,
+        _counted("record", "s", "quarantined since the last look"),
+        "records",
     )
 
 
 def mapping_problem(facts: AccountFacts, after: timedelta) -> Problem | None:
-    if not _some(facts.awaiting_mapping):
-        return None
-    assert facts.awaiting_mapping is not None
-    n = facts.awaiting_mapping.n
-    return Problem(
+    return _tally_problem(
         "awaiting_mapping",
-        f"{n} order{'s' * (n != 1)} awaiting a SKU mapping for more than {human(after)}",
-        STATES["awaiting_mapping"].action,
-        since=facts.awaiting_mapping.oldest,
-        details={"orders": n},
-        severity=WARNING,
+        facts.awaiting_mapping,
+        _counted("order", "s", f"awaiting a SKU mapping for more than {human_duration(after)}"),
+        "orders",
     )
 
 
-def _some(tally: Tally | None) -> bool:
-    return tally is not None and tally.n > 0
+def _counted(noun: str, plural: str, rest: str) -> Callable[[int], str]:
+    """``"3 orders awaiting ..."``: the count, ``noun`` (plus ``plural`` but for one), ``rest``."""
+    return lambda n: f"{n} {noun}{plural * (n != 1)} {rest}"
 
 
-def human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+def _tally_problem(
+    code: str,
+    tally: Tally | None,
+    summary: Callable[[int], str],
+    unit: str,
+    *,
+    severity: str = WARNING,
+) -> Problem | None:
+    """The problem ``code`` for the ``tally.n`` items (``unit`` in its details) counted since
+    ``tally.oldest``; None when there are none."""
+    if tally is None or tally.n <= 0:
+        return None
+    return Problem(
+        code,
+        summary(tally.n),
+        STATES[code].action,
+        since=tally.oldest,
+        details={unit: tally.n},
+        severity=severity,
+    )
