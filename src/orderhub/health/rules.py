@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
 
-from orderhub.config.durations import human_duration
 from orderhub.health.facts import AccountFacts, Tally
 from orderhub.health.model import CRITICAL, STATES, WARNING, HealthRules, Problem, RunInfo
 from orderhub.registry import ConnectorLoadError, load_connector
@@ -129,8 +128,7 @@ def _stale(
     when = f" {last_success:%Y-%m-%d %H:%M} UTC" if last_success else ""
     return Problem(
         "stale",
-        f"{what}{when} ({human_duration(silent)}; "
-        f"the poll interval is {human_duration(account.interval)})",
+        f"{what}{when} ({human(silent)}; the poll interval is {human(account.interval)})",
         STATES["stale"].action,
         since=reference,
         details={
@@ -202,7 +200,7 @@ def push_problems(facts: AccountFacts, rules: HealthRules) -> list[Problem]:
         )
     )
     if rules.push_backlog_after:
-        after = human_duration(rules.push_backlog_after)
+        after = human(rules.push_backlog_after)
         problems.append(
             _tally_problem(
                 "push_backlog",
@@ -227,7 +225,7 @@ def mapping_problem(facts: AccountFacts, after: timedelta) -> Problem | None:
     return _tally_problem(
         "awaiting_mapping",
         facts.awaiting_mapping,
-        _counted("order", "s", f"awaiting a SKU mapping for more than {human_duration(after)}"),
+        _counted("order", "s", f"awaiting a SKU mapping for more than {human(after)}"),
         "orders",
     )
 
@@ -257,3 +255,13 @@ def _tally_problem(
         details={unit: tally.n},
         severity=severity,
     )
+
+
+def human(delta: timedelta) -> str:
+    # Not config.human_duration: importing orderhub.config from here is an import cycle
+    # (config -> alerts settings -> health).
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
