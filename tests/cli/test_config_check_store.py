@@ -186,3 +186,25 @@ def test_every_problem_is_reported_in_one_pass(orderhub: Cli) -> None:
     assert "orderhub.log_level" in output
     assert "accounts[0].connector" in output
     assert "UNSET_KEY_VAR" in output
+
+
+def test_an_unset_variable_does_not_hide_the_accounts_other_settings_problems(
+    orderhub: Cli,
+) -> None:
+    # The newcomer's case: the key's variable is not exported yet, and the same account has
+    # a plain-http address and a misspelt secret key. All of it shows in one pass.
+    orderhub.write_config(
+        account_toml("shop", "http://shop.example/", key_var="UNSET_KEY_VAR").replace(
+            "consumer_secret_env", "consumer_secretenv"
+        )
+    )
+    output = assert_clean_failure(orderhub("config", "check", env=CREDS), code=2)
+    assert "UNSET_KEY_VAR" in output and "is not set" in output
+    assert "accounts[0].settings.base_url" in output
+    assert 'Did you mean "consumer_secret_env"?' in output
+    assert "accounts[0].settings.consumer_secret:" in output or (
+        "accounts[0].settings.consumer_secret " in output
+    )
+    # The key whose variable is unset is reported once, by its variable, not again as a
+    # missing setting.
+    assert "accounts[0].settings.consumer_key:" not in output

@@ -66,6 +66,8 @@ def build_settings(
             if from_env:
                 # Never quote a value that came from a variable.
                 error = cast(ErrorDetails, {k: v for k, v in found.items() if k != "input"})
+            if kind == "missing" and field_name in account.unset_fields:
+                continue  # its unset variable is already reported, with its fix
             if kind == "missing":
                 message = "missing setting."
                 if field_name in secrets:

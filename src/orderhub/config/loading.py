@@ -374,7 +374,9 @@ def _read_account(
     checked against the connector too); or None."""
     prefix = f"accounts[{index}]"
     before = len(problems)
-    missing = problems if not defer_missing_secrets else Problems(problems.file)
+    # Unset variables are kept apart from the account's other problems: they are the
+    # environment's, not the file's, so the settings can still be checked in this pass.
+    missing = Problems(problems.file)
     table: AccountTable | None
     try:
         table = AccountTable.model_validate(entry)
@@ -395,6 +397,10 @@ def _read_account(
             missing=missing,
             prefix=f"{prefix}.settings",
         )
+    unset_fields = frozenset(_env_targets(raw_settings) - env_fields)
+    if not defer_missing_secrets:
+        problems.extend(missing)
+    file_problems = len(problems) - (0 if defer_missing_secrets else len(missing))
     if table is not None and len(problems) == before:
         return AccountConfig(
             id=table.id,
@@ -405,11 +411,12 @@ def _read_account(
             jitter=table.jitter if table.jitter is not None else AUTO_JITTER,
             index=index,
             env_fields=frozenset(env_fields),
-            problems=tuple(missing) if missing is not problems else (),
+            unset_fields=unset_fields,
+            problems=tuple(missing) if defer_missing_secrets else (),
         ), False
     connector = entry.get("connector")
     if (
-        len(problems) == shape_problems
+        file_problems == shape_problems
         and isinstance(connector, str)
         and connector.strip()
         and isinstance(raw_settings, dict)
@@ -423,5 +430,13 @@ def _read_account(
             settings=settings,
             index=index,
             env_fields=frozenset(env_fields),
+            unset_fields=unset_fields,
         ), True
     return None, False
+
+
+def _env_targets(settings: Any) -> set[str]:
+    """The settings a table names by ``<field>_env``."""
+    if not isinstance(settings, dict):
+        return set()
+    return {key[: -len("_env")] for key in settings if key.endswith("_env") and len(key) > 4}

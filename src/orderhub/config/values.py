@@ -32,7 +32,8 @@ class AccountConfig:
     ``<field>`` = the variable's value (plain strings; :func:`build_settings` validates them
     into the connector's ``settings_model``, where secrets become ``SecretStr``). It is
     left out of ``repr`` because it holds secrets. ``env_fields`` names the settings that
-    came from the environment; ``index`` is the position in the file (for messages).
+    came from the environment, ``unset_fields`` those whose variable is unset or empty (already
+    reported); ``index`` is the position in the file (for messages).
     ``jitter`` is the random delay added to each run: given, or (left at ``AUTO_JITTER``)
     10% of ``interval``, at most 30 seconds.
     """
@@ -45,6 +46,7 @@ class AccountConfig:
     jitter: timedelta = AUTO_JITTER
     index: int | None = None
     env_fields: frozenset[str] = frozenset()
+    unset_fields: frozenset[str] = frozenset()
     problems: tuple[ConfigProblem, ...] = ()
 
     def __post_init__(self) -> None:
