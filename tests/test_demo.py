@@ -20,9 +20,9 @@ from orderhub.store.ingest import ORDERS, QUARANTINE
 pytestmark = pytest.mark.slow
 
 
-def orderhub(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def orderhub(*args: str, cwd: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERHUB_")}
-    env["COLUMNS"] = "200"
+    env["COLUMNS"] = str(columns)
     return subprocess.run(
         [sys.executable, "-m", "orderhub", *args],
         cwd=cwd,
@@ -35,7 +35,8 @@ def orderhub(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) -> None:
-    result = orderhub("demo", "--duration", "12", "--orders", "40", cwd=tmp_path)
+    # An 80-column terminal: the summary's account ids still come out whole.
+    result = orderhub("demo", "--duration", "12", "--orders", "40", cwd=tmp_path, columns=80)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -60,6 +61,8 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     assert printed == per_status
     assert sum(per_status.values()) >= 100, "every channel' seeded orders are stored"
     assert accounts == {"demo-webshop", "demo-shopify", "demo-amazon", "demo-ebay"}
+    for account in accounts:  # in the accounts and the tracking tables
+        assert len(re.findall(rf"│ {account} +│", result.stdout)) == 2, account
     assert len(quarantined) == 1
     # The seller shipped orders on every channel part-way through; their tracking went out.
     assert {account for account, _ in pushes} == accounts

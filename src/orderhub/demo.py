@@ -484,7 +484,10 @@ def _summary(engine: Any, results: list[PullResult], servers: dict[str, Any]) ->
         "runs",
         "failed",
     ):
-        runs.add_column(column, justify="right" if column != "account" else "left")
+        if column == "account":
+            _account_column(runs)
+        else:
+            runs.add_column(column, justify="right")
     for shop in CHANNELS:
         sim, _server = servers[shop.account_id]
         mine = [r for r in results if r.account_id == shop.account_id]
@@ -523,6 +526,12 @@ def _summary(engine: Any, results: list[PullResult], servers: dict[str, Any]) ->
     )
 
 
+def _account_column(table: Table) -> None:
+    """The account ids whole (they are what ``orderhub sync`` takes); the counts fold."""
+    width = max(len("account"), *(len(shop.account_id) for shop in CHANNELS))
+    table.add_column("account", no_wrap=True, min_width=width, overflow="ignore")
+
+
 def _push_summary(engine: Any, servers: dict[str, Any]) -> None:
     with engine.connect() as connection:
         rows = connection.execute(
@@ -547,7 +556,10 @@ def _push_summary(engine: Any, servers: dict[str, Any]) -> None:
         "failed",
         "on the channel",
     ):
-        table.add_column(column, justify="right" if column != "account" else "left")
+        if column == "account":
+            _account_column(table)
+        else:
+            table.add_column(column, justify="right")
     for shop in CHANNELS:
         sim, _server = servers[shop.account_id]
         mine = [row for row in rows if row.account_id == shop.account_id]

@@ -47,7 +47,7 @@ def test_key_columns_are_never_cut(width: int) -> None:
     console = Console(width=width, record=True, color_system=None)
     _listing().emit(Format.table, console)
     text = console.export_text()
-    for value in ("100041", "100043", LONG_ORDER, LONG_SKU, TRACKING):
+    for value in ("100041", "100043", "my-amazon-account-eu", LONG_ORDER, LONG_SKU, TRACKING):
         assert value in text, f"{value} is cut at {width} columns"
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) <= width
@@ -61,6 +61,31 @@ def test_a_table_that_fits_is_a_table_with_the_other_columns_folded() -> None:
     text = console.export_text()
     assert "┃ id" in text and LONG_ORDER in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_table_too_narrow_for_its_headers_words_is_shown_as_records() -> None:
+    # Ten columns at 80: as a table, "account" and "channel status" would break inside
+    # their words; as records every value reads whole.
+    columns = ("id", "account", "channel", "order", "status", "channel status", "total")
+    listing = Listing("Orders", (*columns, "lines", "placed", "updated"), keys=("id", "order"))
+    listing.add(255, "demo-shopify", "shopify", "#1066", "unshipped", "PAID/UNFULFILLED",
+                "296.90 EUR", 4, "2026-12-03 01:03", "2026-12-03 01:03")  # fmt: skip
+    console = Console(width=80, record=True, color_system=None)
+    listing.emit(Format.table, console)
+    text = console.export_text()
+    assert "┃" not in text
+    assert "account: demo-shopify" in text and "channel status: PAID/UNFULFILLED" in text
+
+
+def test_a_value_of_several_lines_keeps_to_its_column_in_records() -> None:
+    listing = Listing("Unmapped", ("channel SKU", "suggestions"), keys=("channel SKU",))
+    listing.add(LONG_SKU, "TEE-BLUE-L (100)\nBLUE-TEE-L (70)")
+    console = Console(width=40, record=True, color_system=None)
+    listing.emit(Format.table, console)
+    lines = console.export_text().splitlines()
+    first = next(line for line in lines if "TEE-BLUE-L" in line)
+    second = next(line for line in lines if "BLUE-TEE-L (70)" in line)
+    assert second.index("BLUE-TEE-L") == first.index("TEE-BLUE-L")
 
 
 def test_json_and_csv_carry_every_row_plain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,12 +44,13 @@ FormatOption = Annotated[
 
 
 class Listing:
-    """Rows of plain text under ``columns``; ``keys`` names the columns never cut."""
+    """Rows of plain text under ``columns``; ``keys`` names the columns never cut. An
+    ``account`` column is always one: its ids are what ``--account`` and ``sync`` take."""
 
     def __init__(self, title: str, columns: Sequence[str], *, keys: Iterable[str] = ()) -> None:
         self.title = title
         self.columns = list(columns)
-        self.keys = set(keys)
+        self.keys = set(keys) | ({"account"} & set(self.columns))
         unknown = self.keys - set(self.columns)
         if unknown:
             raise ValueError(f"key columns {sorted(unknown)} are not columns")
@@ -78,14 +79,15 @@ class Listing:
         return table
 
     def fits(self, width: int) -> bool:
-        """Whether the key columns, whole, leave room for the others (4 characters each)
-        in ``width`` columns, borders and padding included."""
+        """Whether the key columns, whole, leave room for the others in ``width`` columns,
+        borders and padding included. Each other column needs its header's longest word
+        (at least 4, at most 12 characters), so a header is never broken inside a word."""
         need = 1 + 3 * len(self.columns)
         for position, column in enumerate(self.columns):
             if column in self.keys:
                 need += max([len(column), *(len(row[position]) for row in self.rows)])
             else:
-                need += 4
+                need += max(4, min(12, max(len(word) for word in column.split())))
         return need <= width
 
     def records(self) -> Text:
@@ -97,7 +99,9 @@ class Listing:
             text.append("\n")
             for column, value in zip(self.columns, row, strict=True):
                 text.append(f"{column:>{name_width}}: ", style="dim")
-                text.append(f"{value}\n", style="bold" if column in self.keys else "")
+                # A value of several lines keeps to its own column, under its first line.
+                shown = value.replace("\n", "\n" + " " * (name_width + 2))
+                text.append(f"{shown}\n", style="bold" if column in self.keys else "")
         return text
 
     def emit(self, fmt: Format, console: Console) -> None:
