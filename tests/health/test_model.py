@@ -183,11 +183,11 @@ def test_every_state_is_documented_with_a_meaning_and_an_action() -> None:
     assert len(set(ranks)) == len(ranks)
 
 
+# The command is pointed at the SQLite file; the model is tested on both stores.
+@pytest.mark.parametrize("store_engine", ["sqlite"], indirect=True)
 def test_status_check_rows_and_exit_code_for_a_conflict_and_an_expiring_token(
     setup: Setup, tmp_path: Path
 ) -> None:
-    if setup.engine.dialect.name != "sqlite":
-        pytest.skip("the command is pointed at the SQLite file; the model is tested on both")
     runner = CliRunner()
 
     def check(config_text: str) -> tuple[int, str]:

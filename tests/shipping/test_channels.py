@@ -191,11 +191,10 @@ def test_a_lost_answer_never_adds_a_second_shipment(store_engine: Engine, channe
     assert channel.shipments_on_channel(order) == [UPS[0]]
 
 
+@pytest.mark.parametrize("channel", ["amazon"], indirect=True)  # only Amazon fulfils (FBA)
 def test_marketplace_fulfilled_orders_are_never_shipped(
     store_engine: Engine, channel: Channel
 ) -> None:
-    if channel.name != "amazon":
-        pytest.skip("only Amazon fulfils orders itself (FBA)")
     with pytest.raises(ShipmentError, match="fulfilled by the marketplace"):
         ship(store_engine, channel, channel.orders[2], UPS[0])
     assert statuses(store_engine) == []

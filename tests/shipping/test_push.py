@@ -221,13 +221,14 @@ def test_a_push_the_channel_accepted_but_never_shows_is_flagged(
     assert push_row(store_engine, push_id).not_reflected_at is not None
 
 
-@pytest.mark.postgres
+# The race is about PostgreSQL's row locks (SQLite serialises writers).
+@pytest.mark.parametrize(
+    "store_engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_two_workers_racing_on_postgresql_push_each_row_once(
     store_engine: Engine,
     shop: SimulatedWooCommerce,
 ) -> None:
-    if store_engine.dialect.name != "postgresql":
-        pytest.skip("the race is about PostgreSQL's row locks (SQLite serialises writers)")
     clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
     shop.clock = clock  # share the racing workers' clock
     ids = [
