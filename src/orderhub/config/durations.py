@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from orderhub.config.problems import invalid
+from orderhub.humanize import human_duration
 
 __all__ = ["MAX_DURATION", "Duration", "duration", "human_duration", "parse_duration"]
 
@@ -20,18 +21,6 @@ MAX_DURATION = timedelta(days=36500)
 
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def human_duration(delta: timedelta) -> str:
-    """The largest whole unit of ``delta``, as durations are written in the configuration
-    (``"3d"``, ``"5h"``, ``"2m"``, ``"40s"``; negative with a ``-``), for tables and pages."""
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{sign}{seconds // size}{unit}"
-    return f"{sign}{seconds}s"
 
 
 def parse_duration(value: str | int | float) -> timedelta:

@@ -10,6 +10,7 @@ from sqlalchemy import Row
 
 from orderhub.health.facts import AccountFacts, Tally
 from orderhub.health.model import CRITICAL, STATES, WARNING, HealthRules, Problem, RunInfo
+from orderhub.humanize import human_duration
 from orderhub.registry import ConnectorLoadError, load_connector
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ def _stale(
     when = f" {last_success:%Y-%m-%d %H:%M} UTC" if last_success else ""
     return Problem(
         "stale",
-        f"{what}{when} ({human(silent)}; the poll interval is {human(account.interval)})",
+        f"{what}{when} ({human_duration(silent)}; the poll interval is "
+        f"{human_duration(account.interval)})",
         STATES["stale"].action,
         since=reference,
         details={
@@ -200,7 +202,7 @@ def push_problems(facts: AccountFacts, rules: HealthRules) -> list[Problem]:
         )
     )
     if rules.push_backlog_after:
-        after = human(rules.push_backlog_after)
+        after = human_duration(rules.push_backlog_after)
         problems.append(
             _tally_problem(
                 "push_backlog",
@@ -225,7 +227,7 @@ def mapping_problem(facts: AccountFacts, after: timedelta) -> Problem | None:
     return _tally_problem(
         "awaiting_mapping",
         facts.awaiting_mapping,
-        _counted("order", "s", f"awaiting a SKU mapping for more than {human(after)}"),
+        _counted("order", "s", f"awaiting a SKU mapping for more than {human_duration(after)}"),
         "orders",
     )
 
@@ -255,13 +257,3 @@ def _tally_problem(
         details={unit: tally.n},
         severity=severity,
     )
-
-
-def human(delta: timedelta) -> str:
-    # Not config.human_duration: importing orderhub.config from here is an import cycle
-    # (config -> alerts settings -> health).
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
