@@ -3,8 +3,8 @@
 Every call is a POST of a GraphQL document to ``/admin/api/{version}/graphql.json``. Reads
 are sent as idempotent (retried after timeouts and 5xx); the two mutations are not, and a
 push whose answer was lost is retried by the push runner through the idempotency check
-below. Throttling is by query cost (:mod:`.throttle`): the connector waits before sending
-until Shopify's bucket holds the query's requested cost.
+below. Throttling is by query cost (``orderhub.sdk.GraphQLEndpoint``): the connector waits
+before sending until Shopify's bucket holds the query's requested cost.
 
 Tracking goes out per fulfillment order, after reading the order's fulfillments and
 fulfillment orders (:mod:`.fulfillment` decides what to send): a retry after a lost answer
@@ -13,7 +13,6 @@ finds its fulfillment and creates nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -22,14 +21,16 @@ import httpx
 
 from orderhub.sdk import (
     Capability,
+    CatalogFields,
     CatalogItem,
     ClientCredentialsAuth,
     ConfigError,
     Connector,
     ConnectorError,
+    GraphQLEndpoint,
+    GraphQLErrors,
     HeaderTokenAuth,
     OrderDraft,
-    PaginationLoopError,
     PushOutcome,
     PushResult,
     RejectedError,
@@ -43,7 +44,6 @@ from . import queries as q
 from .fulfillment import plan_push
 from .mapping import gid_tail, to_draft
 from .settings import ShopifySettings
-from .throttle import CostBudget, classify_errors
 
 TOKEN_HEADER = "X-Shopify-Access-Token"  # noqa: S105 - a header name, not a secret
 REAUTHORISE_FIX = (
@@ -53,6 +53,19 @@ REAUTHORISE_FIX = (
 LIST_ORDERS = "orders"
 READ = "read"
 WRITE = "write"
+ERRORS = GraphQLErrors(
+    channel="Shopify",
+    denied={
+        "ACCESS_DENIED": "Give the app the access scope named above in the Dev Dashboard "
+        "(Versions > Access), release the version and approve it on the store; for buyer "
+        "names and addresses also request protected customer data access, or set "
+        "include_addresses = false."
+    },
+    refused_fix="orderhub sent a query this store's API version refuses: check api_version, "
+    "and report it if it is the pinned default.",
+)
+#: Variants as catalog items: their own SKU and barcode, titled with the product's name.
+CATALOG = CatalogFields(sku="sku", title="displayName", gtin="barcode")
 #: Without read_all_orders, Shopify shows only orders created in the last 60 days.
 VISIBLE = timedelta(days=60)
 
@@ -84,9 +97,7 @@ class ShopifyConnector(Connector[ShopifySettings]):
     page_size = q.ORDERS_PER_PAGE
 
     def __init__(self, context: Any) -> None:
-        self._budget = CostBudget(context.clock)
-        self._costs: dict[str, float] = {}
-        self._parsed: tuple[httpx.Response, Any] | None = None
+        self._api = GraphQLEndpoint(context.clock, ERRORS, path="graphql.json")
         self._warned: set[tuple[str | None, str | None]] = set()
         self._scopes: frozenset[str] | None = None
         super().__init__(context)
@@ -118,24 +129,7 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     def classify_response(self, response: httpx.Response) -> ConnectorError | None:
         self._note_version(response)
-        if response.status_code not in (200, 429) or "graphql" not in response.request.url.path:
-            return None
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            if response.status_code != 200:
-                return None
-            return TransientError(
-                f"Shopify answered with a body that is not JSON ({len(response.content)} bytes)"
-            )
-        self._parsed = (response, body)
-        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
-        if isinstance(cost, dict):
-            self._budget.observe(cost)
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if isinstance(errors, list) and errors:
-            return classify_errors(response.request.url.path, errors, cost, self._budget)
-        return None
+        return self._api.classify(response)
 
     def _note_version(self, response: httpx.Response) -> None:
         served = response.headers.get("x-shopify-api-version")
@@ -153,22 +147,9 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     def _graphql(self, operation: str, document: str, variables: dict[str, Any]) -> Any:
         """Send one document and return its ``data``, after waiting for the cost bucket."""
-        self.http.stats.waited += self._budget.wait_for(self._costs.get(document, 0.0))
-        response = self.http.send_json(
-            operation,
-            "POST",
-            "graphql.json",
-            json={"query": document, "variables": variables},
-            idempotent=operation != WRITE,
+        return self._api.send(
+            self.http, operation, document, variables, idempotent=operation != WRITE
         )
-        parsed = self._parsed
-        body = parsed[1] if parsed is not None and parsed[0] is response else response.json()
-        cost = (body.get("extensions") or {}).get("cost") or {}
-        if cost.get("requestedQueryCost") is not None:
-            self._costs[document] = float(cost["requestedQueryCost"])
-        if not isinstance(body.get("data"), dict):
-            raise TransientError(f"{operation}: Shopify answered without data")
-        return body["data"]
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -195,27 +176,14 @@ class ShopifyConnector(Connector[ShopifySettings]):
         document = q.orders_query(self.settings.include_addresses)
         variables: dict[str, Any] = {
             "first": q.ORDERS_PER_PAGE,
-            "after": None,
             # Both ends inclusive: the overlap with the next window costs nothing (upserts).
             "query": f"updated_at:>='{_when(window.start)}' AND updated_at:<='{_when(window.end)}'",
         }
-        seen: set[str] = set()
-        while True:
-            page = self._graphql(LIST_ORDERS, document, variables)["orders"]
-            self.http.count_page()
+        for page in self._api.pages(
+            self.http, LIST_ORDERS, document, variables, "orders", records="orders"
+        ):
             for node in page["nodes"]:
                 yield self._complete_lines(node)
-            info = page["pageInfo"]
-            cursor = info.get("endCursor")
-            if not info.get("hasNextPage"):
-                return
-            if not cursor or cursor in seen:
-                raise PaginationLoopError(
-                    f"{LIST_ORDERS}: Shopify served the page after cursor {str(cursor)[:16]} "
-                    "again; stopped instead of reading the same orders forever"
-                )
-            seen.add(cursor)
-            variables["after"] = cursor
 
     def _complete_lines(self, node: dict[str, Any]) -> dict[str, Any]:
         """An order with more lines than one page holds gets the rest read (same shape)."""
@@ -301,19 +269,14 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     def fetch_products(self) -> Iterator[CatalogItem]:
         """Every product variant (``Capability.CATALOG``): SKU, barcode, variant id."""
-        after: str | None = None
-        while True:
-            page = self._graphql(READ, q.VARIANTS, {"after": after})["productVariants"]
+        for page in self._api.pages(
+            self.http, READ, q.VARIANTS, {}, "productVariants", count=False
+        ):
             for node in page["nodes"]:
                 variant = gid_tail(node["id"], "ProductVariant", "productVariants")
                 product = gid_tail(node["product"]["id"], "Product", "productVariants")
-                yield {
-                    "sku": (node.get("sku") or "").strip() or None,
-                    "title": node.get("displayName"),
-                    "gtin": (node.get("barcode") or "").strip() or None,
-                    "ref": f"variant {variant} of product {product}",
-                    "identifiers": {"shopify_variation": variant},
-                }
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
+                yield CATALOG.item(
+                    node,
+                    ref=f"variant {variant} of product {product}",
+                    identifiers={"shopify_variation": variant},
+                )

@@ -82,6 +82,12 @@ from orderhub.sdk.fulfillments import (
     push_checked,
     units_shipped,
 )
+from orderhub.sdk.graphql import (
+    GraphQLEndpoint,
+    GraphQLErrors,
+    QueryCostBucket,
+    graphql_error,
+)
 from orderhub.sdk.http import (
     HttpClient,
     HttpStats,
@@ -196,6 +202,8 @@ __all__ = [
     "ErrorKind",
     "ExpiryDate",
     "FulfillmentShape",
+    "GraphQLEndpoint",
+    "GraphQLErrors",
     "HeaderTokenAuth",
     "HttpClient",
     "HttpStats",
@@ -219,6 +227,7 @@ __all__ = [
     "PushOutcome",
     "PushResult",
     "QueryAuth",
+    "QueryCostBucket",
     "QuotaDay",
     "RateLimit",
     "RateLimitedError",
@@ -256,6 +265,7 @@ __all__ = [
     "first_text",
     "fix_for_field",
     "format_utc",
+    "graphql_error",
     "html_text",
     "https_url",
     "id_from_location",
