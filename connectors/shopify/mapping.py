@@ -30,40 +30,38 @@ from orderhub.sdk import (
     MalformedRecordError,
     OrderDraft,
     OrderStatus,
-    clean_address,
+    address_from,
     clean_text,
+    items_at,
     parse_money,
-    parse_utc,
+    parse_quantity,
     require,
+    required_utc,
 )
 
 #: Every ``OrderDisplayFinancialStatus`` and ``OrderDisplayFulfillmentStatus`` value.
+# One line each: the enum values as Shopify's reference lists them.
 FINANCIAL = frozenset(
-    [
-        "AUTHORIZED",
-        "EXPIRED",
-        "PAID",
-        "PARTIALLY_PAID",
-        "PARTIALLY_REFUNDED",
-        "PENDING",
-        "REFUNDED",
-        "VOIDED",
-    ]
+    "AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED "  # noqa: SIM905
+    "VOIDED".split()
 )
 FULFILLMENT = frozenset(
-    [
-        "FULFILLED",
-        "IN_PROGRESS",
-        "ON_HOLD",
-        "OPEN",
-        "PARTIALLY_FULFILLED",
-        "PENDING_FULFILLMENT",
-        "REQUEST_DECLINED",
-        "RESTOCKED",
-        "SCHEDULED",
-        "UNFULFILLED",
-    ]
+    "FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT "  # noqa: SIM905
+    "REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED".split()
 )
+#: Where a ``MailingAddress`` keeps each Address field.
+ADDRESS = {
+    "name": "name",
+    "company": "company",
+    "line1": "address1",
+    "line2": "address2",
+    "city": "city",
+    "region": "provinceCode",
+    "postal_code": "zip",
+    "country": "countryCodeV2",
+    "phone": "phone",
+    "email": "email",
+}
 _BY_FINANCIAL = {
     "REFUNDED": OrderStatus.REFUNDED,
     "VOIDED": OrderStatus.CANCELLED,
@@ -112,52 +110,35 @@ def shop_money(bag: Any, where: str, currency: str) -> Any:
     return parse_money(money.get("amount"), where)
 
 
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedRecordError(f"{where}: {str(value)[:20]!r} is not a unit count")
-    return value
-
-
-def _address(data: Any, email: Any = None) -> Address | None:
+def _address(data: Any, field: str, email: Any = None) -> Address | None:
     if not isinstance(data, dict):
-        return None
-    return clean_address(
-        name=data.get("name"),
-        company=data.get("company"),
-        line1=data.get("address1"),
-        line2=data.get("address2"),
-        city=data.get("city"),
-        region=data.get("provinceCode"),
-        postal_code=data.get("zip"),
-        country=data.get("countryCodeV2"),
-        phone=data.get("phone"),
-        email=email,
-    )
+        return None  # left out of the query (include_addresses = false), or unreadable
+    return address_from({**data, "email": email} if email else data, field, **ADDRESS)
 
 
-def _lines(items: list[Any], currency: str) -> tuple[LineDraft, ...]:
+def _lines(lines: Any, currency: str) -> tuple[LineDraft, ...]:
     parsed = []
-    for index, item in enumerate(items):
-        where = f"lineItems[{index}]"
-        if not isinstance(item, dict):
-            raise MalformedRecordError(f"{where} is not an object")
-        current = _count(item.get("currentQuantity"), f"{where}.currentQuantity")
-        unfulfilled = _count(item.get("unfulfilledQuantity"), f"{where}.unfulfilledQuantity")
-        ordered = _count(item.get("quantity"), f"{where}.quantity")
-        variant = item.get("variant")
-        parsed.append((item, where, current, unfulfilled, ordered, variant))
+    for where, item in items_at(lines, "nodes", "lineItems"):
+        current = parse_quantity(item.get("currentQuantity"), f"{where}.currentQuantity")
+        unfulfilled = parse_quantity(
+            item.get("unfulfilledQuantity"), f"{where}.unfulfilledQuantity"
+        )
+        ordered = parse_quantity(item.get("quantity"), f"{where}.quantity")
+        parsed.append((item, where, current, unfulfilled, ordered))
+    # Nothing left of the whole order (cancelled, refunded): its lines keep what was ordered.
     keep_all = not any(current for _i, _w, current, *_ in parsed)
-    lines = []
-    for item, where, current, unfulfilled, ordered, variant in parsed:
+    drafts = []
+    for item, where, current, unfulfilled, ordered in parsed:
         if not current and not keep_all:
             continue
         quantity = current or ordered
+        variant = item.get("variant")
         ids = (
             {"variation_id": gid_tail(variant.get("id"), "ProductVariant", where)}
             if isinstance(variant, dict)
             else {}
         )
-        lines.append(
+        drafts.append(
             LineDraft(
                 external_id=gid_tail(item.get("id"), "LineItem", where),
                 quantity=quantity,
@@ -169,7 +150,7 @@ def _lines(items: list[Any], currency: str) -> tuple[LineDraft, ...]:
                 identifiers=ids,
             )
         )
-    return tuple(lines)
+    return tuple(drafts)
 
 
 def to_draft(raw: dict[str, Any]) -> OrderDraft:
@@ -179,10 +160,6 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
     fulfillment = require(raw, "displayFulfillmentStatus")
     cancelled = raw.get("cancelledAt") is not None
     currency = str(require(raw, "currencyCode"))
-    lines = raw.get("lineItems")
-    items = lines.get("nodes") if isinstance(lines, dict) else None
-    if not isinstance(items, list):
-        raise MalformedRecordError("order: lineItems.nodes is not a list")
     state = f"{financial or 'NONE'}/{fulfillment}"
     if cancelled:
         state += "/cancelled"
@@ -193,11 +170,11 @@ def to_draft(raw: dict[str, Any]) -> OrderDraft:
         display_id=clean_text(raw.get("name")),
         status=map_status(financial, fulfillment, cancelled),
         channel_status=state,
-        placed_at=parse_utc(require(raw, "createdAt"), "createdAt"),
-        updated_at=parse_utc(require(raw, "updatedAt"), "updatedAt"),
+        placed_at=required_utc(raw, "createdAt"),
+        updated_at=required_utc(raw, "updatedAt"),
         currency=currency,
         total=shop_money(raw.get("currentTotalPriceSet"), "currentTotalPriceSet", currency),
-        lines=_lines(items, currency),
-        buyer=_address(raw.get("billingAddress"), raw.get("email")),
-        ship_to=_address(raw.get("shippingAddress")),
+        lines=_lines(raw.get("lineItems"), currency),
+        buyer=_address(raw.get("billingAddress"), "billingAddress", raw.get("email")),
+        ship_to=_address(raw.get("shippingAddress"), "shippingAddress"),
     )
