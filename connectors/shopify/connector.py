@@ -37,7 +37,6 @@ from orderhub.sdk import (
     RetryPolicy,
     ShipmentDraft,
     SyncWindow,
-    TransientError,
 )
 
 from . import queries as q
@@ -256,14 +255,8 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     def _mutate(self, document: str, variables: dict[str, Any], field: str) -> str:
         """Run a fulfillment mutation; returns the fulfillment's id. userErrors refuse it."""
-        payload = self._graphql(WRITE, document, variables).get(field) or {}
-        errors = payload.get("userErrors") or []
-        if errors:
-            text = "; ".join(str(e.get("message"))[:160] for e in errors[:3])
-            raise RejectedError(f"{field}: Shopify refused it: {text}")
-        if not payload.get("fulfillment"):
-            raise TransientError(f"{field}: Shopify answered without the fulfillment")
-        return gid_tail(payload["fulfillment"]["id"], "Fulfillment", field)
+        made = self._api.mutate(self.http, WRITE, document, variables, field, result="fulfillment")
+        return gid_tail(made["id"], "Fulfillment", field)
 
     # -- catalog -----------------------------------------------------------------------------
 

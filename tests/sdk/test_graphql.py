@@ -167,3 +167,25 @@ def test_a_cursor_served_twice_stops_the_listing() -> None:
     api, http, _ = endpoint_and_client(handler)
     with pytest.raises(PaginationLoopError, match="the same orders forever"):
         list(api.pages(http, "list", DOC, {}, "orders", records="orders"))
+
+
+def test_a_mutation_is_sent_once_and_its_user_errors_refuse_it() -> None:
+    answers = [
+        {"fulfill": {"fulfillment": {"id": "f1"}, "userErrors": []}},
+        {"fulfill": {"fulfillment": None, "userErrors": [{"message": "line is closed"}]}},
+        {"fulfill": {"fulfillment": None, "userErrors": []}},
+    ]
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return answer(answers[len(sent) - 1])
+
+    api, http, _ = endpoint_and_client(handler)
+    made = api.mutate(http, "write", "mutation M { fulfill }", {}, "fulfill", result="fulfillment")
+    assert made == {"id": "f1"}
+    with pytest.raises(RejectedError, match="fulfill: Shop refused it: line is closed"):
+        api.mutate(http, "write", "mutation M { fulfill }", {}, "fulfill", result="fulfillment")
+    with pytest.raises(TransientError, match="answered without the fulfillment"):
+        api.mutate(http, "write", "mutation M { fulfill }", {}, "fulfill", result="fulfillment")
+    assert len(sent) == 3

@@ -239,6 +239,32 @@ class GraphQLEndpoint:
         data: dict[str, Any] = body["data"]
         return data
 
+    def mutate(
+        self,
+        http: HttpClient,
+        operation: str,
+        document: str,
+        variables: Mapping[str, Any],
+        field: str,
+        *,
+        result: str,
+        user_errors: str = "userErrors",
+    ) -> Any:
+        """Run a mutation (sent once: never resent after a lost answer) and return the
+        object at ``result`` of its payload ``field`` (``fulfillmentCreate`` and
+        ``fulfillment``). Errors at ``user_errors`` in the payload refuse it with a
+        RejectedError quoting the first three; a payload without ``result`` is a
+        TransientError."""
+        data = self.send(http, operation, document, variables, idempotent=False)
+        payload = data.get(field) or {}
+        errors = payload.get(user_errors) or []
+        if errors:
+            text = "; ".join(str(error.get("message"))[:160] for error in errors[:3])
+            raise RejectedError(f"{field}: {self.errors.channel} refused it: {text}")
+        if not payload.get(result):
+            raise TransientError(f"{field}: {self.errors.channel} answered without the {result}")
+        return payload[result]
+
     def pages(
         self,
         http: HttpClient,
