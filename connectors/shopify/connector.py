@@ -218,8 +218,8 @@ class ShopifyConnector(Connector[ShopifySettings]):
         notify = self.settings.notify_customer
         if plan.correction is not None:
             variables = {"id": plan.correction, "tracking": tracking, "notify": notify}
-            made = [self._mutate(q.TRACKING_UPDATE, variables, "fulfillmentTrackingInfoUpdate")]
-            return PushResult(PushOutcome.APPLIED, made[0], detail={"corrected": True})
+            fixed = self._mutate(q.TRACKING_UPDATE, variables, "fulfillmentTrackingInfoUpdate")
+            return PushResult(PushOutcome.APPLIED, fixed, detail={"corrected": True})
         if plan.conflict is not None:
             raise RejectedError(
                 f"order {shipment.order_external_id}: {plan.conflict}",

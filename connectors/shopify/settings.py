@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from orderhub.sdk import ConnectorSettings
+from orderhub.sdk import ConnectorSettings, https_url
 
 #: The stable API version orderhub is written and tested against.
 DEFAULT_API_VERSION = "2026-10"
@@ -28,7 +28,8 @@ class ShopifySettings(ConnectorSettings):
     makes Shopify e-mail the buyer when tracking is added. ``include_addresses`` reads the
     buyer's name, e-mail and addresses (protected customer data: the app needs that access
     approved, or the orders query is refused). ``api_base_url`` replaces
-    ``https://{shop}.myshopify.com`` (simulators and tests only).
+    ``https://{shop}.myshopify.com`` (simulators and tests only; plain ``http://`` only to
+    localhost).
     """
 
     shop: str
@@ -66,9 +67,8 @@ class ShopifySettings(ConnectorSettings):
     def _origin(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s):// origin, e.g. http://127.0.0.1:8080")
+        # Tokens travel in a header: plain http only to this machine (a simulator).
+        parts = urlsplit(https_url(value, "api_base_url"))
         return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")

@@ -109,6 +109,17 @@ def test_settings_refuse_missing_credentials_and_odd_versions() -> None:
     assert settings.origin == "https://my-store.myshopify.com"
 
 
+def test_an_api_base_url_is_an_origin_and_plain_http_only_to_this_machine() -> None:
+    model = ShopifyConnector.settings_model
+    local = model(shop="x", access_token="t", api_base_url="http://127.0.0.1:8080/admin/x")
+    assert local.origin == "http://127.0.0.1:8080"
+    proxy = model(shop="x", access_token="t", api_base_url="https://proxy.example/")
+    assert proxy.origin == "https://proxy.example"
+    # The access token would cross the network in clear text.
+    with pytest.raises(ValueError, match="https://"):
+        model(shop="x", access_token="t", api_base_url="http://proxy.example")
+
+
 def test_served_version_and_deprecation_are_warned_once(
     make_connector: ConnectorFactory, sim: SimulatedShopify
 ) -> None:
