@@ -186,14 +186,10 @@ class ShopifyConnector(Connector[ShopifySettings]):
 
     def _complete_lines(self, node: dict[str, Any]) -> dict[str, Any]:
         """An order with more lines than one page holds gets the rest read (same shape)."""
-        lines = node.get("lineItems")
-        while isinstance(lines, dict) and (lines.get("pageInfo") or {}).get("hasNextPage"):
-            more = self._graphql(
-                READ, q.ORDER_LINES, {"id": node["id"], "after": lines["pageInfo"]["endCursor"]}
-            )["order"]["lineItems"]
-            lines = {"nodes": [*lines["nodes"], *more["nodes"]], "pageInfo": more["pageInfo"]}
-            node = {**node, "lineItems": lines}
-        return node
+        rest = {"id": node["id"]}
+        return self._api.complete(
+            self.http, READ, q.ORDER_LINES, rest, node, connection="order.lineItems"
+        )
 
     def to_order(self, raw: dict[str, Any]) -> OrderDraft:
         return to_draft(raw)

@@ -189,3 +189,32 @@ def test_a_mutation_is_sent_once_and_its_user_errors_refuse_it() -> None:
     with pytest.raises(TransientError, match="answered without the fulfillment"):
         api.mutate(http, "write", "mutation M { fulfill }", {}, "fulfill", result="fulfillment")
     assert len(sent) == 3
+
+
+def test_a_nested_connection_gets_the_rest_of_its_nodes_read() -> None:
+    sent: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        variables = json.loads(request.content)["variables"]
+        sent.append(variables)
+        last = variables["after"] == "l4"
+        info = {"hasNextPage": not last, "endCursor": "l4"}
+        nodes = [{"id": "l5"}] if last else [{"id": "l3"}, {"id": "l4"}]
+        return answer({"order": {"lineItems": {"nodes": nodes, "pageInfo": info}}})
+
+    api, http, _ = endpoint_and_client(handler)
+    whole = {"id": "o1", "lineItems": {"nodes": [{"id": "l1"}], "pageInfo": {}}}
+    assert api.complete(http, "read", DOC, {}, whole, connection="order.lineItems") is whole
+    assert sent == []
+    order = {
+        "id": "o1",
+        "lineItems": {
+            "nodes": [{"id": "l1"}, {"id": "l2"}],
+            "pageInfo": {"hasNextPage": True, "endCursor": "l2"},
+        },
+    }
+    done = api.complete(http, "read", DOC, {"id": "o1"}, order, connection="order.lineItems")
+    assert [n["id"] for n in done["lineItems"]["nodes"]] == ["l1", "l2", "l3", "l4", "l5"]
+    assert done["lineItems"]["pageInfo"]["hasNextPage"] is False
+    assert sent == [{"id": "o1", "after": "l2"}, {"id": "o1", "after": "l4"}]
+    assert http.stats.pages == 0

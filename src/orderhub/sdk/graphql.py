@@ -303,3 +303,29 @@ class GraphQLEndpoint:
                 )
             seen.add(cursor)
             values["after"] = cursor
+
+    def complete(
+        self,
+        http: HttpClient,
+        operation: str,
+        document: str,
+        variables: Mapping[str, Any],
+        record: dict[str, Any],
+        *,
+        connection: str,
+    ) -> dict[str, Any]:
+        """``record`` with every node of a nested connection (an order's ``lineItems``)
+        when the first page it came with did not hold them all. ``document`` reads the rest:
+        it takes ``variables`` and ``after`` and answers the connection at the dotted
+        ``connection`` (``"order.lineItems"``), whose last part is the record's key. A
+        record that came complete is returned as it is, without a call."""
+        key = connection.rsplit(".", 1)[-1]
+        first: Any = record.get(key)
+        info = first.get("pageInfo") if isinstance(first, dict) else None
+        if not isinstance(info, dict) or not info.get("hasNextPage"):
+            return record
+        nodes = list(first["nodes"])
+        values = {**variables, "after": info.get("endCursor")}
+        for page in self.pages(http, operation, document, values, connection, count=False):
+            nodes += page["nodes"]
+        return {**record, key: {"nodes": nodes, "pageInfo": page["pageInfo"]}}
