@@ -218,3 +218,25 @@ def test_a_nested_connection_gets_the_rest_of_its_nodes_read() -> None:
     assert done["lineItems"]["pageInfo"]["hasNextPage"] is False
     assert sent == [{"id": "o1", "after": "l2"}, {"id": "o1", "after": "l4"}]
     assert http.stats.pages == 0
+
+
+def test_a_hostile_body_is_transient_and_a_junk_cost_report_is_ignored() -> None:
+    bodies: list[Any] = [
+        [1, 2],
+        {"data": {"ok": True}, "extensions": {"cost": "lots"}},
+        {"data": {"ok": True}, "extensions": {"cost": {"requestedQueryCost": "955"}}},
+        {"errors": [{"message": "x"}], "extensions": {"cost": {"requestedQueryCost": True}}},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=bodies.pop(0))
+
+    api, http, clock = endpoint_and_client(handler)
+    with pytest.raises(TransientError, match="answered without data"):
+        api.send(http, "read", DOC, {})
+    start = clock.monotonic()
+    assert api.send(http, "read", DOC, {}) == {"ok": True}
+    assert api.send(http, "read", DOC, {}) == {"ok": True}
+    with pytest.raises(RejectedError):
+        api.send(http, "read", DOC, {})
+    assert clock.monotonic() == start and api.bucket.maximum is None

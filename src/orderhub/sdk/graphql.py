@@ -179,9 +179,18 @@ class GraphQLEndpoint:
         # The body classify() parsed, so send() does not parse the same answer again.
         self._parsed: tuple[httpx.Response, Any] | None = None
 
-    def _cost(self, body: Any) -> Any:
+    def _cost(self, body: Any) -> dict[str, Any]:
         extensions = body.get("extensions") if isinstance(body, dict) else None
-        return extensions.get(self._cost_key) if isinstance(extensions, dict) else None
+        cost = extensions.get(self._cost_key) if isinstance(extensions, dict) else None
+        return cost if isinstance(cost, dict) else {}
+
+    @staticmethod
+    def _requested(cost: dict[str, Any]) -> float | None:
+        """The answer's ``requestedQueryCost``; None when it is missing or not a number."""
+        value = cost.get("requestedQueryCost")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
         """For the connector's ``classify_response``: the error of an answer (200 or 429)
@@ -201,11 +210,11 @@ class GraphQLEndpoint:
             )
         self._parsed = (response, body)
         cost = self._cost(body)
-        if isinstance(cost, dict):
+        if cost:
             self.bucket.observe(cost.get("throttleStatus"))
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, list) and errors:
-            requested = float((cost or {}).get("requestedQueryCost") or 0)
+            requested = self._requested(cost) or 0.0
             return self.errors.error(path, errors, requested, self.bucket)
         return None
 
@@ -231,10 +240,10 @@ class GraphQLEndpoint:
         )
         parsed = self._parsed
         body = parsed[1] if parsed is not None and parsed[0] is response else response.json()
-        cost = self._cost(body) or {}
-        if cost.get("requestedQueryCost") is not None:
-            self._costs[document] = float(cost["requestedQueryCost"])
-        if not isinstance(body.get("data"), dict):
+        requested = self._requested(self._cost(body))
+        if requested is not None:
+            self._costs[document] = requested
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
             raise TransientError(f"{operation}: {self.errors.channel} answered without data")
         data: dict[str, Any] = body["data"]
         return data
