@@ -139,7 +139,7 @@ class GraphQLErrors:
         {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"}
     )
 
-    def error(
+    def to_error(
         self, operation: str, errors: list[Any], requested: float, bucket: QueryCostBucket
     ) -> ConnectorError:
         """The SDK error for an answer with top-level ``errors`` to ``operation``;
@@ -215,7 +215,7 @@ class GraphQLEndpoint:
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, list) and errors:
             requested = self._requested(cost) or 0.0
-            return self.errors.error(path, errors, requested, self.bucket)
+            return self.errors.to_error(path, errors, requested, self.bucket)
         return None
 
     def send(
