@@ -49,6 +49,7 @@ from pydantic import BaseModel
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from orderhub.sdk.secrets import add_secret_sink, looks_secret, secret_forms
+from orderhub.secret_scan import SecretMatcher
 
 __all__ = [
     "LEVELS",
@@ -176,42 +177,29 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._lock = threading.Lock()
-        self._secrets: set[str] = set()
-        self._secret_re: re.Pattern[str] | None = None
+        self._secrets = SecretMatcher()
         self.add_secrets(secrets)
 
     # -- secrets --------------------------------------------------------------------------
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Scrub these values (and their URL-encoded forms) from every string from now on."""
-        added = False
-        with self._lock:
-            for value in values:
-                if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
-                    continue
-                for variant in secret_forms(value):
-                    if variant not in self._secrets:
-                        self._secrets.add(variant)
-                        added = True
-            if added:
-                # Longest first, so a secret that contains another is replaced whole.
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+        self._secrets.add(
+            variant
+            for value in values
+            if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH
+            for variant in secret_forms(value)
+        )
 
     def clear_secrets(self) -> None:
         """Forget every registered secret (tests use this between cases)."""
-        with self._lock:
-            self._secrets.clear()
-            self._secret_re = None
+        self._secrets.clear()
 
     # -- scrubbing ------------------------------------------------------------------------
 
     def scrub_text(self, text: str) -> str:
         """Return ``text`` with registered secrets, URL/header credentials and e-mails masked."""
-        pattern = self._secret_re
-        if pattern is not None:
-            text = pattern.sub(SECRET_MASK, text)
+        text = self._secrets.mask(text, SECRET_MASK)
         text = QUERY_SECRET_RE.sub(lambda m: f"{m.group(1)}={SECRET_MASK}", text)
         text = AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)} {SECRET_MASK}", text)
         return EMAIL_RE.sub(EMAIL_MASK, text)
