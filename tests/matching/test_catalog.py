@@ -3,6 +3,7 @@ applied), upserts, and the seller's WooCommerce shop as the source (simulated sh
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,35 @@ def test_a_catalog_import_releases_orders_waiting_for_that_sku(
         counts = import_catalog_csv(connection, write(tmp_path, "sku\nnew mug\n"), now=T0)
     assert counts.resolved.released == 1
     assert resolutions(store_engine, "1")["a"].components == (("new mug", 2, None),)
+
+
+def test_a_catalog_change_resolves_again_only_the_waiting_orders_it_releases(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    sync_page(
+        store_engine,
+        [
+            order("1", line("a", "NEW-MUG", 2), line("b", "STILL-UNKNOWN")),
+            order("2", line("a", "OLD-CODE", ean="5012345678900")),
+            order("3", line("a", "OTHER-THING")),
+        ],
+    )
+    untouched_before = resolutions(store_engine, "3")
+    with store_engine.begin() as connection:
+        counts = import_catalog_csv(
+            connection,
+            write(tmp_path, "sku,gtin\nnew mug,\nCOASTER,05012345678900\n"),
+            now=T0 + timedelta(hours=1),
+        )
+    # Order 1 still waits for STILL-UNKNOWN but its NEW-MUG line resolved; order 2 is
+    # released by its channel GTIN; order 3 is not read again, let alone written.
+    assert (counts.resolved.orders, counts.resolved.released) == (2, 1)
+    assert resolutions(store_engine, "1")["a"].components == (("new mug", 2, None),)
+    assert awaiting(store_engine, "1")
+    assert resolutions(store_engine, "2")["a"].method == "identifier"
+    assert not awaiting(store_engine, "2")
+    assert awaiting(store_engine, "3")
+    assert resolutions(store_engine, "3") == untouched_before
 
 
 def test_file_level_problems(store_engine: Engine, tmp_path: Path) -> None:

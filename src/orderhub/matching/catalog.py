@@ -49,7 +49,11 @@ from orderhub.matching.normalise import (
     normalise_gtin,
     normalise_sku,
 )
-from orderhub.matching.resolve import ResolveCounts, bump_revision, reresolve_waiting
+from orderhub.matching.resolve import (
+    ResolveCounts,
+    bump_revision,
+    reresolve_waiting_that_match,
+)
 from orderhub.matching.settings import MatchingConfig
 from orderhub.sdk.connector import Capability, Connector
 from orderhub.store.ingest import dialect_insert
@@ -244,11 +248,11 @@ def apply_catalog(
     config: MatchingConfig | None = None,
 ) -> CatalogCounts:
     """Upsert checked records; when anything changed, mark the matching revision and
-    resolve the waiting orders again (a new SKU may be what they wait for)."""
+    resolve again the waiting orders a new SKU or identifier releases."""
     counts = upsert_catalog(connection, records, source=source, now=now)
     if counts.changed:
         bump_revision(connection, now)
-        counts.resolved = reresolve_waiting(connection, now=now, config=config)
+        counts.resolved = reresolve_waiting_that_match(connection, now=now, config=config)
     counts.warnings.extend(_collisions(connection, {r.sku for r in records}))
     return counts
 

@@ -133,6 +133,42 @@ def reresolve_waiting(
     return resolve_order_ids(connection, list(ids), now=now, config=config)
 
 
+def reresolve_waiting_that_match(
+    connection: Connection, *, now: datetime, config: MatchingConfig | None = None
+) -> ResolveCounts:
+    """Resolve again the orders awaiting a mapping of which an unresolved line now
+    resolves (after the catalog grew; the catalog sync's pass).
+
+    The lines still unresolved are tried against the new index first, each SKU once (the
+    index's memo), and only the orders that one of them releases go through the full
+    pass. A worker with hundreds of shops, each syncing its catalog, re-resolved every
+    waiting order of the store at every catalog change (bench/bench_accounts.py). The
+    other waiting orders are left as they are, with their resolved lines: a catalog
+    change never rewrites a resolved line (it only adds SKUs and identifiers)."""
+    rules = SkuRules.from_config(config)
+    index = index_for(connection, rules)
+    resolution = RESOLUTIONS.c
+    unresolved = (
+        select(ORDERS.c.id, ORDERS.c.account_id, ORDERS.c.channel, LINES.c.sku, LINES.c.identifiers)
+        .join(LINES, LINES.c.order_id == ORDERS.c.id)
+        .outerjoin(
+            RESOLUTIONS,
+            (resolution.order_id == LINES.c.order_id)
+            & (resolution.line_external_id == LINES.c.external_id),
+        )
+        .where(
+            ORDERS.c.awaiting_mapping,
+            resolution.method.is_(None) | (resolution.method == Method.UNRESOLVED.value),
+        )
+    )
+    released = {
+        row.id
+        for row in connection.execute(unresolved)
+        if index.resolve(row.account_id, row.channel, row.sku, row.identifiers).resolved
+    }
+    return _resolve(connection, sorted(released), now, rules, None, lock=True)
+
+
 def reresolve_keys(
     connection: Connection,
     keys: Iterable[str],
