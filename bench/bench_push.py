@@ -8,7 +8,11 @@ clock (so no real time passes and the figures do not depend on the machine):
 - ``orderhub``: the push job as the worker runs it (``PushRunner.run()``: until no row
   is due, paced by the connector's token bucket);
 - ``capped-100-per-interval``: the reference, the push job as it was before (at most 100
-  pushes per run, one run per push interval).
+  pushes per run, one run per push interval);
+- ``restarted``: the same drain split over ``--restarts`` + 1 push processes, each a fresh
+  connector (fresh token buckets) started straight after the one before stopped, against the
+  same simulated seller (a restarted worker, or ``orderhub push`` run right after the worker
+  pushed): Amazon's bucket for the seller is empty when the new process starts.
 
 Sustained rate = pushes after the burst / simulated seconds, against the plan's 2/s.
 """
@@ -39,6 +43,7 @@ from orderhub_connectors.amazon import AmazonConnector
 PLAN = AmazonConnector.rate_limits["confirmShipment"]
 UPS = "1Z999AA10123456784"
 GOAL = 0.95
+PATHS = ("orderhub", "capped-100-per-interval", "restarted")
 
 
 def _backlog(n: int, seed: int, directory: Path, name: str) -> tuple[Any, Any, Any, Engine]:
@@ -83,26 +88,49 @@ def _drain(clock: FakeClock, runner: PushRunner, *, capped: bool, interval: floa
             clock.advance(max(0.0, interval - (clock.monotonic() - started)))
 
 
+def _restarted(
+    clock: FakeClock, sim: Any, connector: AmazonConnector, engine: Engine, n: int, restarts: int
+) -> int:
+    """Drain in ``restarts`` + 1 processes, each pushing its share of the ``n`` rows with a
+    fresh connector (so fresh buckets), started with no time passing after the one before
+    (the worst case: the channel's bucket is as empty as the previous process left it)."""
+    share = -(-n // (restarts + 1))
+    runs = 0
+    for process in range(restarts + 1):
+        if process:
+            connector.close()
+            connector = connector_for(sim, clock)
+        runs += 1
+        last = process == restarts
+        result = PushRunner(engine, connector).run(limit=None if last else share)
+        if result.attempted == 0:
+            break
+    connector.close()
+    return runs
+
+
 def run_drain(
-    n: int, seed: int, directory: Path, *, capped: bool, interval: float
+    n: int, seed: int, directory: Path, *, path: str, interval: float, restarts: int = 0
 ) -> dict[str, Any]:
-    name = "capped" if capped else "orderhub"
-    clock, sim, connector, engine = _backlog(n, seed, directory, f"push-{name}.db")
+    clock, sim, connector, engine = _backlog(n, seed, directory, f"push-{path}.db")
     before = sum(sim.rate_limits.throttled.values())
-    runner = PushRunner(engine, connector)
     started, wall = clock.monotonic(), time.perf_counter()
-    runs = _drain(clock, runner, capped=capped, interval=interval)
+    if path == "restarted":
+        runs = _restarted(clock, sim, connector, engine, n, restarts)
+    else:
+        runner = PushRunner(engine, connector)
+        runs = _drain(clock, runner, capped=path == "capped-100-per-interval", interval=interval)
+        connector.close()
     simulated = clock.monotonic() - started
     wall = time.perf_counter() - wall
     with engine.connect() as connection:
         statuses = [row.status for row in connection.execute(select(PUSHES.c.status))]
-    connector.close()
     engine.dispose()
     pushed = sum(1 for status in statuses if status in ("confirmed", "already_applied"))
     after_burst = max(0, pushed - PLAN.burst)
     rate = after_burst / simulated if simulated > 0 else float("inf")
     return {
-        "path": "capped-100-per-interval" if capped else "orderhub",
+        "path": path,
         "pushes": len(statuses),
         "confirmed": pushed,
         "runs": runs,
@@ -119,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--orders", type=int, default=1000, help="orders shipped at once")
     parser.add_argument("--interval", type=float, default=60.0, help="push interval (s)")
+    parser.add_argument(
+        "--restarts", type=int, default=1, help="restarts during the restarted legs' drain"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
     args = parser.parse_args(argv)
@@ -129,9 +160,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder:
             legs = [
                 run_drain(
-                    args.orders, args.seed, Path(folder), capped=capped, interval=args.interval
+                    args.orders,
+                    args.seed,
+                    Path(folder),
+                    path=path,
+                    interval=args.interval,
+                    restarts=args.restarts,
                 )
-                for capped in (False, True)
+                for path in PATHS
             ]
     finally:
         reset_logging()
