@@ -44,12 +44,25 @@ def test_history_benchmark_compares_a_small_and_a_big_store(tmp_path: Path) -> N
     assert all(result[leg]["ratio"] > 0 for leg in ("bookkeeping", "incremental"))
 
 
-def test_push_benchmark_drains_every_push_on_both_paths(tmp_path: Path) -> None:
-    result = run_bench("bench_push.py", tmp_path, "--orders", "40")
-    orderhub, capped = result["legs"]
-    assert orderhub["path"] == "orderhub" and capped["path"] == "capped-100-per-interval"
-    for leg in (orderhub, capped):
+def test_push_benchmark_drains_every_push_on_every_path(tmp_path: Path) -> None:
+    result = run_bench("bench_push.py", tmp_path, "--orders", "40", "--restarts", "2")
+    legs = {leg["path"]: leg for leg in result["legs"]}
+    assert list(legs) == [
+        "orderhub",
+        "capped-100-per-interval",
+        "restarted",
+        "restarted-full-start",
+        "first-process",
+        "first-process-full-start",
+    ]
+    for leg in legs.values():
         assert leg["pushes"] == leg["confirmed"] == 40
-        assert leg["throttled"] == 0
     # One run drains everything; the check that nothing is left is a second, empty run.
-    assert orderhub["runs"] == 2
+    assert legs["orderhub"]["runs"] == 2
+    assert legs["restarted"]["runs"] == legs["restarted-full-start"]["runs"] == 3
+    # Buckets starting full burst into the bucket the process before emptied, once per
+    # restart; the push buckets starting empty never do.
+    assert legs["restarted-full-start"]["throttled"] == 2
+    assert all(
+        leg["throttled"] == 0 for path, leg in legs.items() if path != "restarted-full-start"
+    )

@@ -109,11 +109,16 @@ class AmazonConnector(sdk.Connector[AmazonSettings]):
     settings_model = AmazonSettings
     # The default usage plans (usage-plans.extracted.json); Amazon may grant a seller more
     # and says so in x-amzn-RateLimit-Limit, which is adopted (keeping the burst).
+    # confirmShipment's bucket starts empty: a push process started right after another one
+    # (a restarted worker, `orderhub push` after the worker) meets Amazon's bucket for the
+    # seller as that one left it, often empty mid-drain; waiting 0.5 s for the first token
+    # costs less than the 429 a full start's burst meets. searchOrders keeps the full start:
+    # an empty one would hold every new process's first page back three minutes.
     rate_limits: ClassVar[Mapping[str, sdk.RateLimit]] = MappingProxyType(
         {
             SEARCH_ORDERS: sdk.RateLimit(rate=0.0056, burst=20),
             "getOrder": sdk.RateLimit(rate=0.5, burst=30),
-            CONFIRM_SHIPMENT: sdk.RateLimit(rate=2.0, burst=10),
+            CONFIRM_SHIPMENT: sdk.RateLimit(rate=2.0, burst=10, start_full=False),
         }
     )
     # The defaults hold for the rest: a 429 without Retry-After empties the operation's

@@ -629,6 +629,32 @@ def test_bucket_waits_before_sending(client_factory: Factory) -> None:
     assert client.stats.waited == pytest.approx(times[-1] - times[0])
 
 
+def test_a_plan_starting_empty_sends_its_first_request_one_interval_late(
+    client_factory: Factory,
+) -> None:
+    client, channel, clock = client_factory(
+        [ok()], rate_limits={"confirm": RateLimit(rate=2.0, burst=10, start_full=False)}
+    )
+    started = clock.monotonic()
+    for _ in range(3):
+        client.send_json("confirm", "POST", "x", json={})
+    assert [t - started for t in channel.times] == pytest.approx([0.5, 1.0, 1.5])
+    assert client.stats.waited == pytest.approx(1.5)
+
+
+def test_an_announced_plan_starting_empty_charges_nothing_more(client_factory: Factory) -> None:
+    # An empty bucket already assumes the channel has no token left after the request that
+    # taught the plan: the next request waits one interval, not two.
+    client, channel, clock = client_factory(
+        [ok()],
+        rate_limit_from_response=lambda op, r: RateLimit(rate=0.5, burst=5, start_full=False),
+    )
+    client.get_json("op", "x")
+    assert clock.sleeps == []
+    client.get_json("op", "x")
+    assert channel.times[1] - channel.times[0] == pytest.approx(2.0)
+
+
 def test_buckets_are_per_operation_and_default(client_factory: Factory) -> None:
     client, channel, _ = client_factory(
         [ok()],

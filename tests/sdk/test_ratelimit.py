@@ -28,6 +28,25 @@ def test_bucket_starts_full_and_burst_goes_out_at_once() -> None:
     assert bucket.wait_time() == pytest.approx(1.0)
 
 
+def test_a_plan_starting_empty_waits_one_interval_then_fills_up_to_its_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(RateLimit(rate=2.0, burst=3, start_full=False), clock)
+    assert bucket.wait_time() == pytest.approx(0.5)
+    assert bucket.acquire() == pytest.approx(0.5)  # the first request waits for its token
+    assert bucket.acquire() == pytest.approx(0.5)  # and each one after at the plan's rate
+    clock.advance(100.0)  # a pause earns the burst, as for a bucket that started full
+    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.acquire() == pytest.approx(0.5)
+
+
+def test_a_new_plan_keeps_an_empty_start_empty() -> None:
+    # The header tells the rate, not what the channel's bucket holds.
+    clock = FakeClock()
+    bucket = TokenBucket(RateLimit(rate=2.0, burst=10, start_full=False), clock)
+    bucket.update(RateLimit(rate=4.0, burst=10, start_full=False))
+    assert bucket.acquire() == pytest.approx(0.25)
+
+
 def test_bucket_waits_one_interval_per_token_after_burst() -> None:
     clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=0.5, burst=2), clock)
@@ -119,3 +138,9 @@ def test_an_announced_rate_keeps_the_declared_burst() -> None:
         rate=0.0167, burst=20
     )
     assert announced_rate_limit("2", None) == RateLimit(rate=2.0, burst=1)
+
+
+def test_an_announced_rate_keeps_the_declared_start() -> None:
+    declared = RateLimit(rate=2.0, burst=10, start_full=False)
+    assert announced_rate_limit("4", declared) == RateLimit(rate=4.0, burst=10, start_full=False)
+    assert announced_rate_limit("4", None) == RateLimit(rate=4.0, burst=1, start_full=True)

@@ -8,24 +8,48 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
+from typing import Any
 
 import httpx
 import pytest
 
-from orderhub.sdk import RateLimit, RateLimitedError, RetryPolicy, SyncWindow
+from orderhub.sdk import (
+    PushOutcome,
+    RateLimit,
+    RateLimitedError,
+    RetryPolicy,
+    ShipmentDraft,
+    ShipmentLine,
+    SyncWindow,
+)
 from orderhub.sims.amazon import USAGE_PLANS, SimulatedAmazon
 from orderhub.testing import FakeClock
 from orderhub.testing.sim import Fault
 from orderhub_connectors.amazon import AmazonConnector
 
-from .conftest import ConnectorFactory
+from .conftest import US, ConnectorFactory
 
 SEARCH = "/orders/2026-01-01/orders"
+CONFIRMATIONS = "/orders/v0/orders"
 INTERVAL = 1 / 0.0056  # seconds between two searchOrders tokens (~178.6 s)
 QUOTA_BODY = (
     '{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested '
     'resource.","details":""}]}'
 )
+
+
+def confirmation(order: dict[str, Any], clock: FakeClock) -> ShipmentDraft:
+    """A shipment of all of ``order`` (one item) by UPS."""
+    (item,) = order["orderItems"]
+    return ShipmentDraft(
+        order_external_id=order["orderId"],
+        reference="1",
+        carrier_code="UPS",
+        tracking_number="1Z999AA10123456784",
+        shipped_at=clock.now() - timedelta(hours=1),
+        lines=(ShipmentLine(item["orderItemId"], 1),),
+        marketplace=US,
+    )
 
 
 def window(clock: FakeClock) -> SyncWindow:
@@ -41,8 +65,44 @@ def gaps(sim: SimulatedAmazon) -> list[float]:
 def test_the_declared_plans_are_amazons() -> None:
     declared = AmazonConnector.rate_limits
     for operation in ("searchOrders", "getOrder", "confirmShipment"):
-        assert declared[operation] == USAGE_PLANS[operation]
+        plan, amazons = declared[operation], USAGE_PLANS[operation]
+        assert (plan.rate, plan.burst) == (amazons.rate, amazons.burst)
     assert declared["searchOrders"] == RateLimit(rate=0.0056, burst=20)
+    # Pushes start with an empty bucket (0.5 s before the first); reads start full (an empty
+    # searchOrders bucket would hold a new process's first page back three minutes).
+    assert not declared["confirmShipment"].start_full
+    assert declared["searchOrders"].start_full and declared["getOrder"].start_full
+
+
+def test_a_push_process_started_right_after_another_meets_no_429(
+    sim: SimulatedAmazon, clock: FakeClock, make_connector: ConnectorFactory
+) -> None:
+    """A restart in the middle of a push drain. The first process has run long enough for
+    its bucket to fill, so a backlog goes out as Amazon's burst of 10, then at the plan's
+    rate, and Amazon's bucket for the seller is empty when it stops; a fresh connector
+    (fresh buckets) started at once waits for the token Amazon earns instead of bursting
+    into a 429."""
+    created = clock.now() - timedelta(hours=6)
+    orders = [
+        sim.add_order(status="UNSHIPPED", items=[("MUG-WHITE-11OZ", 1)], created=created)
+        for _ in range(25)
+    ]
+    first = make_connector()
+    first.push_tracking(confirmation(orders[0], clock))
+    clock.advance(60.0)  # the worker pushed nothing for a minute: its bucket is full again
+    for order in orders[1:15]:
+        assert first.push_tracking(confirmation(order, clock)).outcome is PushOutcome.APPLIED
+    restarted = make_connector()
+    for order in orders[15:]:
+        outcome = restarted.push_tracking(confirmation(order, clock)).outcome
+        assert outcome is PushOutcome.APPLIED
+
+    assert restarted.http.stats.throttled == 0
+    assert sim.rate_limits.throttled == {}
+    times = [r.time for r in sim.requests_to(CONFIRMATIONS, method="POST")]
+    spacing = [(b - a).total_seconds() for a, b in pairwise(times)]
+    assert spacing[1:10] == [0.0] * 9, "an earned burst of 10 goes out at once"
+    assert all(gap >= 0.5 - 1e-6 for gap in spacing[10:]), "then one every 0.5 s, restart or not"
 
 
 def test_pacing_by_the_plan_meets_no_429(

@@ -295,8 +295,9 @@ class RetryLoop:
                 created = True
             else:
                 created = False
-        if created:
-            # The new bucket starts full; charge it for the request that just went out.
+        if created and limit.start_full:
+            # The new bucket starts full; charge it for the request that just went out. One
+            # that starts empty already assumes the channel's bucket has nothing left.
             bucket.acquire()
         elif bucket.limit != limit:
             bucket.update(limit)
