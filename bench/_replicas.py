@@ -151,12 +151,14 @@ def run_parent(
     # Takeover: for each account the victim held, from the kill to its first run started
     # by another replica.
     takeover: list[float] = []
+    slowest: list[tuple[float, str]] = []
     not_taken = 0
     for account in held:
         after = [r["started_at"] for r in rows if r["account_id"] == account]
         after = [t for t in after if t > killed]
         if after:
             takeover.append((min(after) - killed).total_seconds())
+            slowest.append((takeover[-1], account))
         else:
             not_taken += 1
     # Poll lag outside the takeover: gaps that do not span the kill.
@@ -183,6 +185,11 @@ def run_parent(
         "lag_ratio_outside_takeover": quantiles(steady),
         "victim_held": len(held),
         "takeover_s": quantiles(takeover),
+        # The accounts taken over last, to tell a slow channel from a slow claim.
+        "takeover_slowest": [
+            {"account": account, "s": round(seconds, 1)}
+            for seconds, account in sorted(slowest, reverse=True)[:5]
+        ],
         "not_taken_over": not_taken,
         "per_process": [
             {k: s.get(k) for k in ("pid", "threads_max", "rss_mb_max")}

@@ -81,7 +81,10 @@ def seller(clock: FakeClock, n: int, seed: int) -> SimulatedAmazon:
     return sim
 
 
-def connector_for(sim: SimulatedAmazon, clock: FakeClock) -> AmazonConnector:
+def connector_for(
+    sim: SimulatedAmazon, clock: FakeClock, cls: type[AmazonConnector] = AmazonConnector
+) -> AmazonConnector:
+    """A connector for the simulated seller, with fresh token buckets (a new process)."""
     settings = AmazonSettings(
         region="na",
         marketplace_ids=[US, CA],
@@ -89,7 +92,7 @@ def connector_for(sim: SimulatedAmazon, clock: FakeClock) -> AmazonConnector:
         client_secret=sim.client_secret,
         refresh_token=sim.refresh_token,
     )
-    return AmazonConnector(
+    return cls(
         ConnectorContext(
             account_id="bench-amazon",
             settings=settings,

@@ -37,20 +37,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-import structlog
 from _support import write_result
-from bench_amazon import CA, US, seller, store_in
+from bench_amazon import connector_for as amazon_connector
+from bench_amazon import seller, store_in
 from sqlalchemy import Engine, select
 
 from orderhub.logs import configure_logging, reset_logging
-from orderhub.sdk import ConnectorContext
 from orderhub.shipping.push import PushRunner
 from orderhub.shipping.record import PUSHES, record_shipments
 from orderhub.shipping.requests import ShipmentRequest
 from orderhub.store.ingest import ORDERS
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
-from orderhub_connectors.amazon import AmazonConnector, AmazonSettings
+from orderhub_connectors.amazon import AmazonConnector
 
 CONFIRM = "confirmShipment"
 PLAN = AmazonConnector.rate_limits[CONFIRM]
@@ -75,24 +74,9 @@ class FullStartAmazon(AmazonConnector):
 
 
 def connector_for(sim: Any, clock: FakeClock, *, full_start: bool = False) -> AmazonConnector:
-    """A connector for the simulated seller, as bench_amazon's, in its own process's state
-    (fresh buckets): today's, or with every bucket starting full."""
-    cls = FullStartAmazon if full_start else AmazonConnector
-    settings = AmazonSettings(
-        region="na",
-        marketplace_ids=[US, CA],
-        client_id=sim.client_id,
-        client_secret=sim.client_secret,
-        refresh_token=sim.refresh_token,
-    )
-    context = ConnectorContext(
-        account_id="bench-amazon",
-        settings=settings,
-        clock=clock,
-        log=structlog.get_logger(),
-        transport=sim.transport(),
-    )
-    return cls(context)
+    """A connector for the simulated seller in its own process's state (fresh buckets):
+    today's, or with every bucket starting full."""
+    return amazon_connector(sim, clock, FullStartAmazon if full_start else AmazonConnector)
 
 
 def _backlog(
