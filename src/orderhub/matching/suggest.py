@@ -43,7 +43,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -86,6 +86,11 @@ class _Item:
     heads: frozenset[str]
     compact: str
     attrs: Words
+    # Each head word's weight and their sum, of the SKU and of the title, for the covers.
+    sku_weights: list[float] = field(default_factory=list)
+    sku_total: float = 0.0
+    title_weights: list[float] = field(default_factory=list)
+    title_total: float = 0.0
 
 
 @dataclass
@@ -98,6 +103,8 @@ class _Line:
     heads: list[str]
     expansions: dict[str, dict[str, float]]
     compact: str
+    # Each head word's weight when no word of an item matches it.
+    unmatched: dict[str, float]
 
 
 @dataclass
@@ -132,27 +139,51 @@ class Suggester:
         count = len(self._items)
         self._weights = {w: math.log(1 + count / len(p)) for w, p in self._postings.items()}
         self._unseen_weight = math.log(1 + count)
-        self._vocabulary = _packed(list(self._postings))
-        self._vocabulary_rank = {word: rank for rank, word in enumerate(self._vocabulary)}
-        self._sorted_vocabulary = sorted(self._vocabulary)
-        self._expansions: dict[str, dict[str, float]] = {}
-        self._compacts = _packed([item.compact for item in self._items])
-        # The least denominator an item's word cover can have (its SKU's or its title's
-        # words, each weighted, over the most times one word repeats): an item cover is at
-        # most the matched words' weight over this.
-        self._cover_floor = array("d", (self._cover_denominator(item) for item in self._items))
-        self._least_cover_floor = min(self._cover_floor, default=math.inf)
-        # Items with the same attributes have the same attribute factor for a line.
+        # Per item: its words' weights, the least denominator its item cover can have
+        # (its SKU's or its title's words, weighted, over the most times one word repeats:
+        # an item cover is at most the matched words' weight over this), and its kind of
+        # attributes (items with the same attributes have the same factor for a line).
+        weights = self._weights
+        cover_floor: list[float] = []
         kinds: dict[tuple[frozenset[str], ...], int] = {}
         self._attribute_kinds: list[Words] = []
         attribute_kind: list[int] = []
         for item in self._items:
-            key = tuple(frozenset(getattr(item.attrs, name)) for name in _ATTRIBUTES)
-            if key not in kinds:
-                kinds[key] = len(self._attribute_kinds)
-                self._attribute_kinds.append(item.attrs)
-            attribute_kind.append(kinds[key])
+            floor = math.inf
+            item.sku_weights = [weights[w] for w in item.sku_words.heads]
+            item.sku_total = sum(item.sku_weights)
+            if item.sku_weights:
+                floor = item.sku_total / _most_repeated(item.sku_words.heads)
+            item.title_weights = [weights[w] for w in item.title_words.heads]
+            item.title_total = sum(item.title_weights)
+            if item.title_weights:
+                floor = min(floor, item.title_total / _most_repeated(item.title_words.heads))
+            cover_floor.append(floor)
+            attrs = item.attrs
+            key = (
+                frozenset(attrs.sizes),
+                frozenset(attrs.colours),
+                frozenset(attrs.measures),
+                frozenset(attrs.packs),
+            )
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(self._attribute_kinds)
+                self._attribute_kinds.append(attrs)
+            attribute_kind.append(kind)
+        self._cover_floor = array("d", cover_floor)
+        self._least_cover_floor = min(cover_floor, default=math.inf)
         self._attribute_kind = array("l", attribute_kind)
+        self._vocabulary = _packed(list(self._postings))
+        self._vocabulary_rank = {word: rank for rank, word in enumerate(self._vocabulary)}
+        self._sorted_vocabulary = sorted(self._vocabulary)
+        self._expansions: dict[str, dict[str, float]] = {}
+        # The compact SKUs by length, so that the pass for the ones spelled alike reads
+        # only those of a length that can be.
+        by_length = sorted(range(count), key=lambda p: len(self._items[p].compact))
+        self._compacts = _packed([self._items[p].compact for p in by_length])
+        self._compact_lengths = [len(compact) for compact in self._compacts]
+        self._compact_positions = array("l", by_length)
         self.skus = [item.sku for item in self._items]
 
     def __len__(self) -> int:
@@ -161,14 +192,6 @@ class Suggester:
     def _weight(self, word: str) -> float:
         """How much a catalog word says: rare words (a model number) weigh most."""
         return self._weights.get(word, self._unseen_weight)
-
-    def _cover_denominator(self, item: _Item) -> float:
-        floors = [
-            sum(self._weight(w) for w in words) / max(Counter(words).values())
-            for words in (item.sku_words.heads, item.title_words.heads)
-            if words
-        ]
-        return min(floors, default=math.inf)
 
     def _expand(self, word: str) -> dict[str, float]:
         """The catalog words a line's word stands for, with how alike (0-1). Kept per
@@ -235,6 +258,13 @@ class Suggester:
         line_sku = read_words(sku, sku=True)
         line_title = read_words(title, sku=False)
         heads = list(dict.fromkeys(line_sku.heads + line_title.heads))
+        unmatched = {}
+        for word in heads:
+            weight = self._weight(word)
+            # A listing number or a word the catalog never uses says little either way.
+            if any(c.isdigit() for c in word) or word not in self._postings:
+                weight *= 0.35
+            unmatched[word] = weight
         return _Line(
             line_sku,
             line_title,
@@ -242,6 +272,7 @@ class Suggester:
             heads,
             {word: self._expand(word) for word in heads},
             compact_sku(sku) if sku else "",
+            unmatched,
         )
 
     def _suggestions(
@@ -272,25 +303,14 @@ class Suggester:
         one rapidfuzz pass over the catalog's SKUs. The words score is 0.6 x line cover
         + 0.4 x item cover: the line cover follows from which of the line's words an item
         has, and the item cover is at most the weight of those words over the item's
-        :meth:`_cover_denominator`. The items having the line's rarest words are listed
+        least cover denominator. The items having the line's rarest words are listed
         (as one bit per catalog word); a common word (``model`` in every title) is left
         unlisted as soon as an item having none of the listed words cannot reach
         :data:`MIN_SCORE` whatever it has of the rest, and is then bounded as if every
         listed item had it."""
         most_factor = 1.05 ** sum(1 for name in _ATTRIBUTES if getattr(line.attrs, name))
         floor = MIN_SCORE / 100 - _SLACK
-        spelled: dict[int, float] = {}
-        if line.compact:
-            for _, score, position in process.extract(
-                line.compact,
-                self._compacts,
-                scorer=fuzz.ratio,
-                limit=None,
-                score_cutoff=SPELLED_ALIKE - 1,
-            ):
-                # _score's own test, so no item it counts as spelled alike is missed.
-                if score / 100 * 100 >= SPELLED_ALIKE:
-                    spelled[int(position)] = score / 100
+        spelled = self._spelled_alike(line.compact)
         words = self._search_words(line)
         listed, known, unknown = self._listed(words, floor / most_factor)
         has: dict[int, int] = dict.fromkeys(spelled, 0)
@@ -345,13 +365,34 @@ class Suggester:
                 heapq.heappushpop(kept, score)
         return raw
 
+    def _spelled_alike(self, compact: str) -> dict[int, float]:
+        """The items whose SKU is spelled like ``compact`` (:data:`SPELLED_ALIKE` or more),
+        with how alike (0-1)."""
+        if not compact:
+            return {}
+        # rapidfuzz's ratio is 2 x common / (both lengths): at most 2 x the shorter
+        # length over both, which bounds the lengths that can reach the cutoff.
+        cutoff = SPELLED_ALIKE - 1
+        length = len(compact)
+        low = bisect_left(self._compact_lengths, math.floor(length * cutoff / (200 - cutoff)))
+        high = bisect_left(self._compact_lengths, math.ceil(length * (200 - cutoff) / cutoff) + 1)
+        found: dict[int, float] = {}
+        for _, score, index in process.extract(
+            compact,
+            self._compacts[low:high],
+            scorer=fuzz.ratio,
+            limit=None,
+            score_cutoff=cutoff,
+        ):
+            # _score's own test, so no item it counts as spelled alike is missed.
+            if score / 100 * 100 >= SPELLED_ALIKE:
+                found[self._compact_positions[low + int(index)]] = score / 100
+        return found
+
     def _search_words(self, line: _Line) -> list[_Word]:
         words: list[_Word] = []
         for word in line.heads:
-            unmatched = self._weight(word)
-            # As _score weighs a word no item word matches.
-            if any(c.isdigit() for c in word) or word not in self._postings:
-                unmatched *= 0.35
+            unmatched = line.unmatched[word]
             expansions = [
                 (other, alike, self._weight(other))
                 for other, alike in line.expansions[word].items()
@@ -405,29 +446,30 @@ class Suggester:
     ) -> tuple[float, float, float, list[str]] | None:
         """(the better of the words score and the spelling, the words score, the
         spelling, the line's matched words)."""
-        heads, expansions, compact = line.heads, line.expansions, line.compact
-        # Words: each line word's best match among the item's words, weighted by rarity.
+        expansions, compact, weights = line.expansions, line.compact, self._weights
+        item_heads = item.heads
+        # Words: each line word's best match among the item's words, weighted by rarity
+        # (a word no item word matches weighs line.unmatched).
         matched: list[str] = []
         item_hit: dict[str, float] = {}
         covered = total = 0.0
-        for word in heads:
+        for word in line.heads:
             best_word, best = "", 0.0
             for other, similarity in expansions[word].items():
-                if other in item.heads and similarity > best:
+                if other in item_heads and similarity > best:
                     best_word, best = other, similarity
-            weight = self._weight(best_word) if best_word else self._weight(word)
-            # A listing number or a word the catalog never uses says little either way.
-            if not best_word and (any(c.isdigit() for c in word) or word not in self._postings):
-                weight *= 0.35
-            total += weight
             if best_word:
+                weight = weights[best_word]
+                total += weight
                 covered += weight * best
                 matched.append(word)
                 item_hit[best_word] = max(item_hit.get(best_word, 0.0), best)
+            else:
+                total += line.unmatched[word]
         line_cover = covered / total if total else 0.0
         item_cover = max(
-            self._cover(item.sku_words.heads, item_hit),
-            self._cover(item.title_words.heads, item_hit),
+            _cover(item.sku_words.heads, item.sku_weights, item.sku_total, item_hit),
+            _cover(item.title_words.heads, item.title_weights, item.title_total, item_hit),
         )
         words_score = 0.6 * line_cover + 0.4 * item_cover
         spelled = fuzz.ratio(compact, item.compact) / 100 if compact and item.compact else 0.0
@@ -447,11 +489,17 @@ class Suggester:
             reason = f"product words match: {', '.join(matched)}" if matched else "few words match"
         return "; ".join([reason, *_notes(item.attrs, line.attrs)])
 
-    def _cover(self, words: list[str], hit: dict[str, float]) -> float:
-        total = sum(self._weight(w) for w in words)
-        if not total:
-            return 0.0
-        return sum(self._weight(w) * hit.get(w, 0.0) for w in words) / total
+
+def _cover(words: list[str], weights: list[float], total: float, hit: dict[str, float]) -> float:
+    """How much of these words (weighted) the line's words hit."""
+    if not total:
+        return 0.0
+    return sum(weight * hit.get(w, 0.0) for w, weight in zip(words, weights, strict=True)) / total
+
+
+def _most_repeated(words: list[str]) -> int:
+    """How many times the most repeated of these words is there."""
+    return 1 if len(set(words)) == len(words) else max(Counter(words).values())
 
 
 def _packed(texts: list[str]) -> list[str]:

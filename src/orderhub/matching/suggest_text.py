@@ -73,6 +73,9 @@ _PACK_PHRASES = (
     re.compile(r"\bset\s+of\s+(\d{1,3})\b"),
     re.compile(r"\b(\d{1,3})\s+(?:pack|pk|pcs|pieces|pairs|count|ct)\b"),
 )
+# What a text must have for any of _PACK_PHRASES to match: a whole catalog is read for
+# suggestions, and most of its texts have none, so one search spares the other six.
+_PACK_HINT = re.compile(r"\b(?:pack|set)\s+of\b|\d\s+(?:pack|pk|pcs|pieces|pairs|count|ct)\b")
 _PACK_WORD = re.compile(r"^(?:(\d{1,3})(?:pk|pack|pcs|ct|er)|(?:pk|pack|x)(\d{1,3})|(\d{1,3})x)$")
 _MEASURE = re.compile(r"^\d+(?:[.,]\d+)?(?:mm|cm|m|km|g|kg|oz|lb|ml|l|in|ft|w|v|mah|gb|tb)$")
 _NUMBER = re.compile(r"^\d+$")
@@ -119,14 +122,16 @@ def read_words(text: str | None, *, sku: bool) -> Words:
     if not text:
         return words
     key = normalise_sku(text)
-    for pattern, size in _SIZE_PHRASES:
-        if pattern.search(key):
-            words.sizes.add(size)
+    if "extra" in key or "xx" in key:  # what each of _SIZE_PHRASES needs
+        for pattern, size in _SIZE_PHRASES:
+            if pattern.search(key):
+                words.sizes.add(size)
+                key = pattern.sub(" ", key)
+    if _PACK_HINT.search(key):
+        for pattern in _PACK_PHRASES:
+            for match in pattern.finditer(key):
+                words.packs.add(str(int(match.group(1))))
             key = pattern.sub(" ", key)
-    for pattern in _PACK_PHRASES:
-        for match in pattern.finditer(key):
-            words.packs.add(str(int(match.group(1))))
-        key = pattern.sub(" ", key)
     tokens = key.replace(",", " ").replace("(", " ").replace(")", " ").replace("|", " ").split()
     for position, raw_token in enumerate(tokens):
         token = raw_token.strip("%'\"+&")
@@ -142,6 +147,10 @@ def read_words(text: str | None, *, sku: bool) -> Words:
         after_number = position > 0 and tokens[position - 1].isdigit()
         if token in _SIZES and (sku or len(token) > 1 or not after_number):
             words.sizes.add(_SIZES[token])
+            continue
+        if token.isalpha():
+            # Neither a pack word nor a measure: both have a number.
+            words.heads.append(token)
             continue
         pack = _PACK_WORD.match(token)
         if pack:
