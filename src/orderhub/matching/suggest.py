@@ -40,13 +40,14 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from orderhub.matching.normalise import normalise_sku
 from orderhub.matching.suggest_text import Words, compact_sku, merge_words, read_words
 
 #: Below this score a catalog item is no suggestion at all.
@@ -60,6 +61,8 @@ WORD_SIMILAR = 80.0
 SPELLED_ALIKE = 85.0
 
 _ATTRIBUTES = ("sizes", "colours", "measures", "packs")
+# At most this many lines' attributes have their factors per kind kept.
+_KEPT_FACTORS = 1_000
 # What a bound may fall short of the score it bounds by float rounding alone (the bound
 # adds the same terms in another order); on the 0-1 scale.
 _SLACK = 1e-9
@@ -127,12 +130,15 @@ class Suggester:
         self._items: list[_Item] = []
         self._postings: dict[str, list[int]] = {}
         for position, (sku, title) in enumerate(items):
-            sku_words = read_words(sku, sku=True)
+            normalised = normalise_sku(sku)
+            sku_words = read_words(sku, sku=True, key=normalised)
             title_words = read_words(title, sku=False)
-            heads = frozenset(sku_words.heads) | frozenset(title_words.heads)
+            heads = frozenset(sku_words.heads + title_words.heads)
             attrs = merge_words(sku_words, title_words)
             self._items.append(
-                _Item(sku, title, sku_words, title_words, heads, compact_sku(sku), attrs)
+                _Item(
+                    sku, title, sku_words, title_words, heads, compact_sku(sku, normalised), attrs
+                )
             )
             for word in heads:
                 self._postings.setdefault(word, []).append(position)
@@ -174,16 +180,22 @@ class Suggester:
         self._cover_floor = array("d", cover_floor)
         self._least_cover_floor = min(cover_floor, default=math.inf)
         self._attribute_kind = array("l", attribute_kind)
+        # The compact SKUs per kind of attributes and by length, so that the pass for the
+        # ones spelled alike reads only those of a kind and a length that can be.
+        by_length = sorted(range(count), key=lambda p: len(self._items[p].compact))
+        by_kind: list[list[int]] = [[] for _ in self._attribute_kinds]
+        for position in by_length:
+            by_kind[attribute_kind[position]].append(position)
+        self._kind_positions = [array("l", positions) for positions in by_kind]
+        self._kind_compacts = [
+            _packed([self._items[p].compact for p in positions]) for positions in by_kind
+        ]
+        self._kind_lengths = [[len(c) for c in compacts] for compacts in self._kind_compacts]
+        self._kind_factors: dict[tuple[frozenset[str], ...], list[float]] = {}
         self._vocabulary = _packed(list(self._postings))
         self._vocabulary_rank = {word: rank for rank, word in enumerate(self._vocabulary)}
         self._sorted_vocabulary = sorted(self._vocabulary)
         self._expansions: dict[str, dict[str, float]] = {}
-        # The compact SKUs by length, so that the pass for the ones spelled alike reads
-        # only those of a length that can be.
-        by_length = sorted(range(count), key=lambda p: len(self._items[p].compact))
-        self._compacts = _packed([self._items[p].compact for p in by_length])
-        self._compact_lengths = [len(compact) for compact in self._compacts]
-        self._compact_positions = array("l", by_length)
         self.skus = [item.sku for item in self._items]
 
     def __len__(self) -> int:
@@ -310,7 +322,8 @@ class Suggester:
         listed item had it."""
         most_factor = 1.05 ** sum(1 for name in _ATTRIBUTES if getattr(line.attrs, name))
         floor = MIN_SCORE / 100 - _SLACK
-        spelled = self._spelled_alike(line.compact)
+        factors = self._factors(line.attrs)
+        spelled = self._spelled_alike(line.compact, factors, floor)
         words = self._search_words(line)
         listed, known, unknown = self._listed(words, floor / most_factor)
         has: dict[int, int] = dict.fromkeys(spelled, 0)
@@ -324,7 +337,6 @@ class Suggester:
             groups.setdefault(mask, []).append(position)
         open_most = sum(words[i].most for i in unknown)
         open_least = sum(words[i].least for i in unknown)
-        factors: dict[int, float] = {}
         cover_floor, kinds = self._cover_floor, self._attribute_kind
         bounds: list[tuple[float, int]] = []
         for mask, members in groups.items():
@@ -333,15 +345,15 @@ class Suggester:
             )
             words_part = 0.6 * line_cover
             sharing = matched > 0
-            if (words_part + 0.4 * min(1.0, matched / self._least_cover_floor)) * (
-                most_factor
-            ) < floor and not any(p in spelled for p in members):
+            # The most any member's words can score, so the least factor it needs.
+            best_words = words_part + 0.4 * min(1.0, matched / self._least_cover_floor)
+            if best_words * most_factor < floor and not any(p in spelled for p in members):
                 continue
+            needed = floor / best_words if best_words > 0 else math.inf
             for position in members:
-                kind = kinds[position]
-                factor = factors.get(kind)
-                if factor is None:
-                    factor = factors[kind] = _factor(self._attribute_kinds[kind], line.attrs)
+                factor = factors[kinds[position]]
+                if factor < needed and position not in spelled:
+                    continue
                 bound = spelled.get(position, 0.0)
                 if sharing:
                     bound = max(bound, words_part + 0.4 * min(1.0, matched / cover_floor[position]))
@@ -365,28 +377,49 @@ class Suggester:
                 heapq.heappushpop(kept, score)
         return raw
 
-    def _spelled_alike(self, compact: str) -> dict[int, float]:
+    def _factors(self, attrs: Words) -> list[float]:
+        """Each kind of attributes' factor for a line with these attributes (kept: the
+        lines of one report have few different attributes)."""
+        key = tuple(frozenset(getattr(attrs, name)) for name in _ATTRIBUTES)
+        factors = self._kind_factors.get(key)
+        if factors is None:
+            factors = [_factor(kind, attrs) for kind in self._attribute_kinds]
+            if len(self._kind_factors) < _KEPT_FACTORS:
+                self._kind_factors[key] = factors
+        return factors
+
+    def _spelled_alike(self, compact: str, factors: list[float], floor: float) -> dict[int, float]:
         """The items whose SKU is spelled like ``compact`` (:data:`SPELLED_ALIKE` or more),
-        with how alike (0-1)."""
+        with how alike (0-1), among those whose attributes' factor reaches ``floor`` (the
+        others cannot: neither words nor spelling score more than 1)."""
         if not compact:
             return {}
         # rapidfuzz's ratio is 2 x common / (both lengths): at most 2 x the shorter
         # length over both, which bounds the lengths that can reach the cutoff.
         cutoff = SPELLED_ALIKE - 1
-        length = len(compact)
-        low = bisect_left(self._compact_lengths, math.floor(length * cutoff / (200 - cutoff)))
-        high = bisect_left(self._compact_lengths, math.ceil(length * (200 - cutoff) / cutoff) + 1)
+        shortest = math.floor(len(compact) * cutoff / (200 - cutoff))
+        longest = math.ceil(len(compact) * (200 - cutoff) / cutoff)
+        compacts: list[str] = []
+        starts: list[int] = []  # where each kind's run starts in compacts
+        runs: list[tuple[array[int], int]] = []  # (its positions, the first one's index)
+        for kind, factor in enumerate(factors):
+            if factor < floor:
+                continue
+            lengths = self._kind_lengths[kind]
+            low, high = bisect_left(lengths, shortest), bisect_left(lengths, longest + 1)
+            if low < high:
+                starts.append(len(compacts))
+                runs.append((self._kind_positions[kind], low))
+                compacts.extend(self._kind_compacts[kind][low:high])
         found: dict[int, float] = {}
         for _, score, index in process.extract(
-            compact,
-            self._compacts[low:high],
-            scorer=fuzz.ratio,
-            limit=None,
-            score_cutoff=cutoff,
+            compact, compacts, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff
         ):
             # _score's own test, so no item it counts as spelled alike is missed.
             if score / 100 * 100 >= SPELLED_ALIKE:
-                found[self._compact_positions[low + int(index)]] = score / 100
+                run = bisect_right(starts, int(index)) - 1
+                positions, low = runs[run]
+                found[positions[low + int(index) - starts[run]]] = score / 100
         return found
 
     def _search_words(self, line: _Line) -> list[_Word]:

@@ -117,11 +117,14 @@ class Words:
     measures: set[str] = field(default_factory=set)
 
 
-def read_words(text: str | None, *, sku: bool) -> Words:
+def read_words(text: str | None, *, sku: bool, key: str | None = None) -> Words:
+    """The text's product words and attributes; ``key`` is its ``normalise_sku`` when
+    the caller has it already."""
     words = Words()
     if not text:
         return words
-    key = normalise_sku(text)
+    if key is None:
+        key = normalise_sku(text)
     if "extra" in key or "xx" in key:  # what each of _SIZE_PHRASES needs
         for pattern, size in _SIZE_PHRASES:
             if pattern.search(key):
@@ -166,9 +169,10 @@ def read_words(text: str | None, *, sku: bool) -> Words:
     return words
 
 
-def compact_sku(sku: str) -> str:
-    """The SKU as one string without separators or marketplace decorations."""
-    words = normalise_sku(sku).split()
+def compact_sku(sku: str, key: str | None = None) -> str:
+    """The SKU as one string without separators or marketplace decorations; ``key`` is
+    its ``normalise_sku`` when the caller has it already."""
+    words = (normalise_sku(sku) if key is None else key).split()
     kept = [w for w in words if w not in _DECORATIONS] or words
     return "".join(kept)
 
