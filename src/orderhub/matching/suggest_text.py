@@ -73,9 +73,22 @@ _PACK_PHRASES = (
     re.compile(r"\bset\s+of\s+(\d{1,3})\b"),
     re.compile(r"\b(\d{1,3})\s+(?:pack|pk|pcs|pieces|pairs|count|ct)\b"),
 )
-# What a text must have for any of _PACK_PHRASES to match: a whole catalog is read for
-# suggestions, and most of its texts have none, so one search spares the other six.
+# What a text must have for any of _PACK_PHRASES to match.
 _PACK_HINT = re.compile(r"\b(?:pack|set)\s+of\b|\d\s+(?:pack|pk|pcs|pieces|pairs|count|ct)\b")
+
+
+# A whole catalog is read for suggestions, and most of its texts have no size or pack
+# phrase: a cheap test spares the six pattern searches.
+def may_have_size_phrase(key: str) -> bool:
+    """False when none of _SIZE_PHRASES can match this normalised text."""
+    return "extra" in key or "xx" in key
+
+
+def may_have_pack_phrase(key: str) -> bool:
+    """False when none of _PACK_PHRASES can match this normalised text."""
+    return _PACK_HINT.search(key) is not None
+
+
 _PACK_WORD = re.compile(r"^(?:(\d{1,3})(?:pk|pack|pcs|ct|er)|(?:pk|pack|x)(\d{1,3})|(\d{1,3})x)$")
 _MEASURE = re.compile(r"^\d+(?:[.,]\d+)?(?:mm|cm|m|km|g|kg|oz|lb|ml|l|in|ft|w|v|mah|gb|tb)$")
 _NUMBER = re.compile(r"^\d+$")
@@ -125,12 +138,12 @@ def read_words(text: str | None, *, sku: bool, key: str | None = None) -> Words:
         return words
     if key is None:
         key = normalise_sku(text)
-    if "extra" in key or "xx" in key:  # what each of _SIZE_PHRASES needs
+    if may_have_size_phrase(key):
         for pattern, size in _SIZE_PHRASES:
             if pattern.search(key):
                 words.sizes.add(size)
                 key = pattern.sub(" ", key)
-    if _PACK_HINT.search(key):
+    if may_have_pack_phrase(key):
         for pattern in _PACK_PHRASES:
             for match in pattern.finditer(key):
                 words.packs.add(str(int(match.group(1))))
