@@ -61,6 +61,8 @@ WORD_SIMILAR = 80.0
 SPELLED_ALIKE = 85.0
 
 _ATTRIBUTES = ("sizes", "colours", "measures", "packs")
+# A listed catalog word with more items than this has them read by kind of attributes.
+_COMMON = 256
 # At most this many lines' attributes have their factors per kind kept.
 _KEPT_FACTORS = 1_000
 # What a bound may fall short of the score it bounds by float rounding alone (the bound
@@ -192,6 +194,7 @@ class Suggester:
         ]
         self._kind_lengths = [[len(c) for c in compacts] for compacts in self._kind_compacts]
         self._kind_factors: dict[tuple[frozenset[str], ...], list[float]] = {}
+        self._commons: dict[str, tuple[frozenset[int], dict[int, list[int]]]] = {}
         self._vocabulary = _packed(list(self._postings))
         self._vocabulary_rank = {word: rank for rank, word in enumerate(self._vocabulary)}
         self._sorted_vocabulary = sorted(self._vocabulary)
@@ -327,11 +330,20 @@ class Suggester:
         words = self._search_words(line)
         listed, known, unknown = self._listed(words, floor / most_factor)
         has: dict[int, int] = dict.fromkeys(spelled, 0)
-        bits: dict[str, int] = {}
+        bits = {catalog_word: 1 << bit for bit, catalog_word in enumerate(listed)}
+        # The commonest listed word's items are not listed one by one: those that have
+        # another listed word get its bit, the rest are read by kind of attributes below.
+        listed.sort(key=lambda w: len(self._postings[w]))
+        common = listed.pop() if listed and len(self._postings[listed[-1]]) > _COMMON else None
         for catalog_word in listed:
-            bit = bits[catalog_word] = 1 << len(bits)
+            bit = bits[catalog_word]
             for position in self._postings[catalog_word]:
                 has[position] = has.get(position, 0) | bit
+        if common is not None:
+            common_set, common_by_kind = self._common(common)
+            for position in has:
+                if position in common_set:
+                    has[position] |= bits[common]
         groups: dict[int, list[int]] = {}
         for position, mask in has.items():
             groups.setdefault(mask, []).append(position)
@@ -360,6 +372,24 @@ class Suggester:
                 bound *= factor
                 if bound >= floor:
                     bounds.append((bound, position))
+        if common is not None:
+            # The items having the commonest listed word and no other.
+            line_cover, matched = _known_cover(
+                words, known, bits, bits[common], open_most=open_most, open_least=open_least
+            )
+            words_part = 0.6 * line_cover
+            best_words = words_part + 0.4 * min(1.0, matched / self._least_cover_floor)
+            needed = floor / best_words if best_words > 0 else math.inf
+            for kind, members in common_by_kind.items():
+                factor = factors[kind]
+                if factor < needed:
+                    continue
+                for position in members:
+                    if position in has:
+                        continue
+                    bound = factor * (words_part + 0.4 * min(1.0, matched / cover_floor[position]))
+                    if bound >= floor:
+                        bounds.append((bound, position))
         bounds.sort(reverse=True)
         raw: list[tuple[float, int]] = []
         kept: list[float] = []  # the `keep` best scores so far, least first
@@ -420,6 +450,17 @@ class Suggester:
                 run = bisect_right(starts, int(index)) - 1
                 positions, low = runs[run]
                 found[positions[low + int(index) - starts[run]]] = score / 100
+        return found
+
+    def _common(self, word: str) -> tuple[frozenset[int], dict[int, list[int]]]:
+        """The items having this (common) catalog word, as a set and by kind of
+        attributes; kept, as a report's lines share their common words."""
+        found = self._commons.get(word)
+        if found is None:
+            by_kind: dict[int, list[int]] = {}
+            for position in self._postings[word]:
+                by_kind.setdefault(self._attribute_kind[position], []).append(position)
+            found = self._commons[word] = (frozenset(self._postings[word]), by_kind)
         return found
 
     def _search_words(self, line: _Line) -> list[_Word]:
