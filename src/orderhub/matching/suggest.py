@@ -37,6 +37,7 @@ that of scoring every item of the catalog (``tests/matching/test_suggest_search.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from array import array
@@ -129,6 +130,18 @@ class Suggester:
     """Built once from the catalog's (sku, title) pairs, then asked per unresolved SKU."""
 
     def __init__(self, items: Iterable[tuple[str, str | None]]) -> None:
+        # Reading a catalog makes several small objects per item, none of them in a
+        # reference cycle; the cyclic collector's passes over the growing heap took two
+        # thirds of the time for 50,000 items, so it waits until the catalog is read.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._read_catalog(items)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read_catalog(self, items: Iterable[tuple[str, str | None]]) -> None:
         self._items: list[_Item] = []
         self._postings: dict[str, list[int]] = {}
         for position, (sku, title) in enumerate(items):
