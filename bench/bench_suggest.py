@@ -32,7 +32,7 @@ EVAL = Path(__file__).parent / "suggest_eval"
 GOALS = {"top1": 0.85, "top3": 0.95, "unrelated_suggested": 0.05}
 
 
-def _legacy() -> type[Any]:
+def legacy_suggester() -> type[Any]:
     """The scorer orderhub used before (rapidfuzz WRatio over SKUs and titles), kept
     verbatim in ``suggest_eval/legacy_suggest.py`` so both are measured in one run."""
     spec = importlib.util.spec_from_file_location("legacy_suggest", EVAL / "legacy_suggest.py")
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
     args = parser.parse_args(argv)
     catalog, pairs = load(args.eval)
-    scorers = {"previous": _legacy()(catalog), "orderhub": Suggester(catalog)}
+    scorers = {"previous": legacy_suggester()(catalog), "orderhub": Suggester(catalog)}
     result: dict[str, Any] = {"catalog": len(catalog), "pairs": len(pairs), "goals": GOALS}
     splits = sorted({p["split"] for p in pairs})
     for name, scorer in scorers.items():
