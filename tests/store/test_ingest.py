@@ -333,3 +333,15 @@ def test_json_text_is_json_dumps() -> None:
         {OrderStatus.SHIPPED: OrderStatus.PENDING},
     ):
         assert json_text(value) == json.dumps(value), value
+
+
+def test_an_address_is_stored_as_json_dumps_writes_its_parts() -> None:
+    from orderhub.store.ingest import _address, _address_json
+
+    for address in (
+        None,
+        Address(),
+        Address(name=ODD_TEXT, line2="2", email="a@example.com"),
+        Address(city=12345),  # type: ignore[arg-type]  # a part that is not text
+    ):
+        assert _address_json(address) == json.dumps(_address(address)), address

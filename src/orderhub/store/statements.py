@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from json.encoder import encode_basestring_ascii as _quoted
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Connection
@@ -136,6 +136,10 @@ def _postgres_money(value: Decimal | None) -> Decimal | None:
     return value
 
 
+#: A string as json.dumps writes it (quoted, non-ASCII escaped); TypeError for non-text.
+quoted_text: Callable[[str], str] = encode_basestring_ascii
+
+
 def json_text(value: Any) -> str:
     """A JSON column's value as SQLAlchemy's JSON type binds it (None is JSON ``null``)."""
     if type(value) is dict:
@@ -143,7 +147,11 @@ def json_text(value: Any) -> str:
         # (its ASCII escaping, ", " and ": ") without setting up an encoder for each one:
         # twice as fast, and this runs for two addresses and every line of every order.
         try:
-            return "{" + ", ".join([_quoted(k) + ": " + _quoted(v) for k, v in value.items()]) + "}"
+            return (
+                "{"
+                + ", ".join([quoted_text(k) + ": " + quoted_text(v) for k, v in value.items()])
+                + "}"
+            )
         except TypeError:  # a value that is not text: json.dumps says how it is written
             pass
     return json.dumps(value)
