@@ -36,16 +36,19 @@ STATUS_MAP: Mapping[str, OrderStatus] = {
 STATUSES = StatusTable("WooCommerce", STATUS_MAP, prefix="wc-", setting="status_map")
 
 
+# Address field -> WooCommerce key (the same for billing and shipping), built once.
+_ADDRESS: dict[str, Any] = {
+    "name": ("first_name", "last_name"),
+    "line1": "address_1",
+    "line2": "address_2",
+    "region": "state",
+    "postal_code": "postcode",
+    **{key: key for key in ("company", "city", "country", "phone", "email")},
+}
+
+
 def _address(data: Any) -> Address | None:
-    return address_from(
-        data if isinstance(data, dict) else None,
-        name=("first_name", "last_name"),
-        line1="address_1",
-        line2="address_2",
-        region="state",
-        postal_code="postcode",
-        **{key: key for key in ("company", "city", "country", "phone", "email")},
-    )
+    return address_from(data if isinstance(data, dict) else None, **_ADDRESS)
 
 
 # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper"); the unit price is the

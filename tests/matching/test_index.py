@@ -106,6 +106,23 @@ def test_unresolved_says_why() -> None:
     assert index.resolve("shop", "woocommerce", None).matched == "the line has no SKU"
 
 
+def test_a_remembered_miss_answers_each_line_by_its_own_ids() -> None:
+    index = build(identifiers=[("woo_product", "5", "", "CAP")])
+    ids, none = {"product_id": "999"}, "no catalog SKU matches 'NOPE'"
+    for _ in range(2):  # the second time from the per-SKU memo
+        assert index.resolve("shop", "woocommerce", "NOPE").matched == none
+        assert index.resolve("shop", "woocommerce", "NOPE", ids).matched == (
+            f"{none}; no catalog identifier matches its channel ids"
+        )
+        found = index.resolve("shop", "woocommerce", "NOPE", {"product_id": "5"})
+        assert (found.method, found.components) == (Method.IDENTIFIER, (Component("CAP", 1),))
+    assert index.resolve("shop", "woocommerce", None, ids).matched == (
+        "the line has no SKU; no catalog identifier matches its channel ids"
+    )
+    # Without any catalog identifiers, a line's ids are not looked up at all.
+    assert "no catalog identifier" in build().resolve("s", "woocommerce", None, ids).matched
+
+
 def test_two_catalog_skus_that_normalise_alike_are_not_guessed() -> None:
     index = MatchingIndex.build(catalog=["BLUE-TEE", "blue_tee"])
     assert index.resolve("s", "c", "BLUE-TEE").method is Method.EXACT

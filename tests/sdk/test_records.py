@@ -152,6 +152,22 @@ def test_the_first_step_with_an_address_gives_it() -> None:
         first_address([{"shipping": []}], "steps", "shipping.to", **CONTACT)
 
 
+def test_street_lines_replace_line_keys_and_name_parts_may_be_dotted() -> None:
+    data = {"person": {"first": " Ada "}, "last": "Example", "l1": "x", "s1": " ", "s2": "Road"}
+    got = address_from(
+        data, "shipTo", lines=("s1", "s2"), name=("person.first", "last"), line1="l1"
+    )
+    assert got == Address(name="Ada Example", line1="Road")
+    assert address_from({"l1": "x", "s1": ""}, lines=("s1",), line1="l1") is None
+    with pytest.raises(MalformedRecordError, match=r"^shipTo\.person: expected an object"):
+        address_from({"person": "Ada"}, "shipTo", name=("person.first", "last"))
+
+
+def test_address_parts_are_text_and_the_country_upper_case() -> None:
+    got = address_from({"zip": 12345, "cc": " gb ", "city": "\t"}, postal_code="zip", country="cc")
+    assert got == Address(postal_code="12345", country="GB")
+
+
 # -- identifiers ----------------------------------------------------
 
 
@@ -210,6 +226,12 @@ def test_absent_money_reads_as_declared() -> None:
     assert LineFields(total="total").read(bare, "l").total is None
 
 
+def test_a_title_is_unescaped_only_where_it_has_a_reference() -> None:
+    item = {"id": 1, "quantity": 1, "name": " &nbsp; "}
+    assert SHOP_LINE.read(item, "l").title is None
+    assert SHOP_LINE.read({**item, "name": " Plain < title > "}, "l").title == "Plain < title >"
+
+
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
@@ -218,6 +240,9 @@ def test_absent_money_reads_as_declared() -> None:
         ({"subtotal": 1.5}, "line_items[0].subtotal"),
         ({"total": None}, "line_items[0].total"),
         ({"total": "lots"}, "line_items[0].total"),
+        ({"total": "Infinity"}, "line_items[0].total: 'Infinity' is not a finite number"),
+        ({"quantity": -1}, "line_items[0].quantity: -1 is not a positive quantity"),
+        ({"quantity": True}, "line_items[0].quantity: 'True' is not an integer"),
     ],
 )
 def test_a_broken_line_is_refused_naming_the_field(change: dict[str, Any], fragment: str) -> None:

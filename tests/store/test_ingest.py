@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from orderhub.store.ingest import (
     ingest_page,
     read_cursor,
 )
+from orderhub.store.statements import json_text
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -275,3 +277,71 @@ def test_rows_written_as_plain_sql_are_what_sqlalchemy_writes(store_engine: Engi
     assert row["buyer"] is None and line["identifiers"] is None and line["unit_price"] is None
     assert row["ship_to"] == {"name": "Ana", "city": "Lisboa"}
     assert row["placed_at"] == T0 and row["total"] == Decimal("12.50")
+
+
+ODD_TEXT = 'Zoë "Q" \\ \u2028 \U0001f600 <&>'
+
+
+def test_json_columns_hold_the_text_sqlalchemy_writes(store_engine: Engine) -> None:
+    # Addresses and line ids are written as JSON text by the page writer itself; the
+    # stored text (escapes, separators, key order) is what SQLAlchemy's JSON type writes.
+    order, raw = draft("json", lines=1)
+    odd = replace(
+        order,
+        buyer=Address(name=ODD_TEXT, country="PT", email="a@example.com"),
+        ship_to=Address(city=ODD_TEXT),
+        lines=(replace(order.lines[0], identifiers={"gtin": ODD_TEXT, "product_id": "7"}),),
+    )
+    text, digest = canonical_json(raw)
+    columns = "CAST(buyer AS TEXT), CAST(ship_to AS TEXT)"
+    with store_engine.begin() as connection:
+        ingest_page(
+            connection,
+            account_id="shop",
+            channel="woocommerce",
+            orders=[IncomingOrder(odd, text, digest)],
+            now=T0,
+        )
+        row = dict(connection.execute(select(ORDERS)).one()._mapping)
+        line = dict(connection.execute(select(LINES)).one()._mapping)
+        del row["id"], line["id"]
+        connection.execute(ORDERS.insert(), {**row, "external_id": "orm"})
+        orm_id = connection.execute(
+            select(ORDERS.c.id).where(ORDERS.c.external_id == "orm")
+        ).scalar_one()
+        connection.execute(LINES.insert(), {**line, "order_id": orm_id})
+        stored = connection.exec_driver_sql(
+            f"SELECT {columns}, CAST(identifiers AS TEXT) FROM orders"
+            " JOIN order_lines ON order_lines.order_id = orders.id ORDER BY orders.id"
+        ).all()
+    assert stored[0] == stored[1]
+    assert row["buyer"] == {"name": ODD_TEXT, "country": "PT", "email": "a@example.com"}
+    assert line["identifiers"] == {"gtin": ODD_TEXT, "product_id": "7"}
+
+
+def test_json_text_is_json_dumps() -> None:
+    for value in (
+        None,
+        {},
+        {"a": ODD_TEXT, ODD_TEXT: "b"},
+        {"n": 1},
+        {1: "x"},
+        {"a": None},
+        {"a": {"b": "c"}},
+        [ODD_TEXT],
+        OrderStatus.SHIPPED,
+        {OrderStatus.SHIPPED: OrderStatus.PENDING},
+    ):
+        assert json_text(value) == json.dumps(value), value
+
+
+def test_an_address_is_stored_as_json_dumps_writes_its_parts() -> None:
+    from orderhub.store.ingest import _address, _address_json
+
+    for address in (
+        None,
+        Address(),
+        Address(name=ODD_TEXT, line2="2", email="a@example.com"),
+        Address(city=12345),  # type: ignore[arg-type]  # a part that is not text
+    ):
+        assert _address_json(address) == json.dumps(_address(address)), address

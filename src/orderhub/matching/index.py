@@ -125,7 +125,22 @@ class MappingSpec:
 
 @dataclass(frozen=True, slots=True)
 class _Miss:
+    """Why a line's SKU matched nothing, with the line's answers built once (the miss is
+    remembered per SKU): ``alone`` for a line without channel ids, ``with_ids`` for one
+    whose ids match nothing either."""
+
     reason: str
+    alone: Resolution = field(init=False, compare=False)
+    with_ids: Resolution = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unresolved = Method.UNRESOLVED
+        object.__setattr__(self, "alone", Resolution(unresolved, (), self.reason))
+        with_ids = f"{self.reason}; no catalog identifier matches its channel ids"
+        object.__setattr__(self, "with_ids", Resolution(unresolved, (), with_ids))
+
+
+_NO_SKU = _Miss("the line has no SKU")
 
 
 @dataclass
@@ -256,7 +271,7 @@ class MatchingIndex:
         identifiers: Mapping[str, str] | None = None,
     ) -> Resolution:
         """Resolve one line (per unit of the line) in the documented order."""
-        reason = "the line has no SKU"
+        miss = _NO_SKU
         if sku:
             by_channel = self._memo.get(account_id)
             if by_channel is None:
@@ -272,13 +287,13 @@ class MatchingIndex:
                     self._memo_size += 1
             if isinstance(hit, Resolution):
                 return hit
-            reason = hit.reason
+            miss = hit
         if identifiers:
             found = self._by_identifiers(account_id, channel, identifiers)
             if found is not None:
                 return found
-            reason += "; no catalog identifier matches its channel ids"
-        return Resolution(Method.UNRESOLVED, (), reason)
+            return miss.with_ids
+        return miss.alone
 
     def sku_key(self, sku: str) -> str:
         """``normalise_sku(sku)``, remembered (bounded like the resolution memo)."""
@@ -319,6 +334,8 @@ class MatchingIndex:
         self, account_id: str, channel: str, identifiers: Mapping[str, str]
     ) -> Resolution | None:
         table = self.identifiers
+        if not table:  # a catalog without identifiers: no line's ids can match
+            return None
         for kind, value in line_identifier_keys(channel, identifiers):
             sku = table.get((kind, value, account_id)) or table.get((kind, value, ""))
             if sku is not None:

@@ -396,8 +396,10 @@ def _apply(
             result.scope,
             result.matched,
         )
-        components: _Parts = tuple(
-            (part.sku, part.quantity * quantity, part.via) for part in result.components
+        components: _Parts = (
+            tuple((part.sku, part.quantity * quantity, part.via) for part in result.components)
+            if result.components
+            else ()  # an unresolved line: no generator to set up
         )
         if before is not None:
             if before == after and tuple(parts.get(key, ())) == components:

@@ -47,6 +47,10 @@ def value_at(record: Any, path: str, where: str = "") -> Any:
     of the path is missing. ``record``, or a part on the way, that is there but not an
     object is refused, naming it (``orderItems[0].product: expected an object, got list``).
     ``where`` names ``record`` in messages (default: the order itself)."""
+    if "." not in path:
+        # One key (most paths): no list of parts, no field name unless it is needed.
+        section = optional_object(record, where or "order")
+        return None if section is None else section.get(path)
     keys = path.split(".")
     value = record
     for depth, key in enumerate(keys):
@@ -171,7 +175,10 @@ def html_text(value: Any) -> str | None:
     """Text a channel keeps HTML-escaped (WordPress's ``"Salt &amp; Pepper"``), unescaped
     and cleaned as :func:`~orderhub.sdk.parsing.clean_text` does; None when blank."""
     text = clean_text(value)
-    return clean_text(html.unescape(text)) if text else None
+    if not text or "&" not in text:
+        # No character reference without an "&": nothing to unescape (most titles).
+        return text
+    return clean_text(html.unescape(text))
 
 
 def texts_at(items: Any, key: str) -> list[str]:

@@ -8,6 +8,7 @@ record is quarantined with a reason a person can act on, and never quotes buyer 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,6 @@ from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, LineDraft
 from orderhub.sdk.errors import MalformedRecordError
 from orderhub.sdk.fields import html_text, parse_quantity, value_at
 from orderhub.sdk.parsing import (
-    clean_address,
     clean_text,
     optional_object,
     parse_amount,
@@ -75,23 +75,73 @@ def address_from(
     others, joined by ", ", ``line2``. Fields not given stay empty. ``data``, or an object
     on a path, that is not an object is refused naming ``field`` and the path.
     """
-    unknown = set(keys) - set(ADDRESS_FIELDS)
-    if unknown:
-        raise TypeError(f"not Address fields: {', '.join(sorted(unknown))}")
+    plan = _address_plan(tuple(lines), tuple(keys.items()))
     section = optional_object(data, field or "address")
     if section is None:
         return None
-    values: dict[str, Any] = {}
-    for name, key in keys.items():
-        if isinstance(key, tuple):
-            values[name] = person_name(*(value_at(section, part, field) for part in key))
+    get = section.get
+    cleaned: dict[str, str] = {}
+    for name, key, parts in plan.parts:
+        if parts is None:
+            value = get(key)
+        elif parts:
+            # A name from its parts, as person_name does (dotted parts read by value_at).
+            value = " ".join(
+                [
+                    text
+                    for text in (
+                        clean_text(get(part) if "." not in part else value_at(section, part, field))
+                        for part in parts
+                    )
+                    if text
+                ]
+            )
         else:
-            values[name] = value_at(section, key, field)
-    if lines:
-        street = [text for text in (clean_text(section.get(key)) for key in lines) if text]
-        values["line1"] = street[0] if street else None
-        values["line2"] = ", ".join(street[1:])
-    return clean_address(**values)
+            value = value_at(section, key, field)
+        # clean_text inlined: this runs for every part of two addresses of every order.
+        if value is not None:
+            text = (value if type(value) is str else str(value)).strip()
+            if text:
+                cleaned[name] = text.upper() if name == "country" else text
+    if plan.lines:
+        street = [text for text in (clean_text(get(key)) for key in plan.lines) if text]
+        # The street lines replace any line1/line2 given as keys, as they always have.
+        cleaned.pop("line1", None)
+        cleaned.pop("line2", None)
+        if street:
+            cleaned["line1"] = street[0]
+            if len(street) > 1:
+                cleaned["line2"] = ", ".join(street[1:])
+    # Only the non-empty parts are passed: an address of nothing is no address at all.
+    return Address(**cleaned) if cleaned else None
+
+
+@dataclass(frozen=True, slots=True)
+class _AddressPlan:
+    """How :func:`address_from` reads one mapping of keys, worked out once: each part as
+    (Address field, key, None for a plain key | the keys of a joined name | () for a
+    dotted path), and the street-line keys."""
+
+    parts: tuple[tuple[str, str, tuple[str, ...] | None], ...]
+    lines: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _address_plan(
+    lines: tuple[str, ...], keys: tuple[tuple[str, str | tuple[str, ...]], ...]
+) -> _AddressPlan:
+    unknown = {name for name, _ in keys} - set(ADDRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"not Address fields: {', '.join(sorted(unknown))}")
+    parts: list[tuple[str, str, tuple[str, ...] | None]] = []
+    for name, key in keys:
+        if isinstance(key, tuple):
+            parts.append((name, "", key))
+        elif "." in key:
+            parts.append((name, key, ()))
+        else:
+            parts.append((name, key, None))
+    return _AddressPlan(tuple(parts), lines)
 
 
 def first_address(items: Any, where: str, contact: str, **keys: str) -> Address | None:
@@ -147,7 +197,10 @@ class LineFields:
         :func:`~orderhub.sdk.parsing.parse_amount` rounded to ``currency`` when given.
         """
         line_id = require(item, self.id, where)
-        quantity = parse_quantity(item.get(self.quantity), f"{where}.{self.quantity}")
+        quantity = item.get(self.quantity)
+        if type(quantity) is not int or quantity < 0:
+            # The field's name is only put together for a quantity that is refused.
+            quantity = parse_quantity(quantity, f"{where}.{self.quantity}")
         unit_price = self._money(item, self.unit_price, where, currency)
         if self.unit_price is None:
             subtotal = self._money(item, self.subtotal, where, currency)
@@ -172,5 +225,14 @@ class LineFields:
         if key not in item and self.absent_money is None:
             return None
         value = item.get(key, self.absent_money)
-        field = f"{where}.{key}"
-        return parse_amount(value, field, currency) if currency else parse_money(value, field)
+        try:
+            if currency:
+                return parse_amount(value, key, currency)
+            return parse_money(value, key)
+        except MalformedRecordError:
+            # Name the field in full only for a refused amount: the same parse again, which
+            # raises with ``where`` (most amounts are fine, and the label costs every line).
+            field = f"{where}.{key}"
+            if currency:
+                return parse_amount(value, field, currency)
+            return parse_money(value, field)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import Connection
@@ -113,9 +114,12 @@ _PG_TYPES = {
 
 
 def _sqlite_time(value: datetime) -> str:
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if zone is not UTC:  # drafts' times are UTC already (validate_order): no conversion
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _postgres_time(value: datetime) -> datetime:
@@ -132,8 +136,24 @@ def _postgres_money(value: Decimal | None) -> Decimal | None:
     return value
 
 
+#: A string as json.dumps writes it (quoted, non-ASCII escaped); TypeError for non-text.
+quoted_text: Callable[[str], str] = encode_basestring_ascii
+
+
 def json_text(value: Any) -> str:
     """A JSON column's value as SQLAlchemy's JSON type binds it (None is JSON ``null``)."""
+    if type(value) is dict:
+        # An object of text (an address, a line's ids), written as json.dumps writes it
+        # (its ASCII escaping, ", " and ": ") without setting up an encoder for each one:
+        # twice as fast, and this runs for two addresses and every line of every order.
+        try:
+            return (
+                "{"
+                + ", ".join([quoted_text(k) + ": " + quoted_text(v) for k, v in value.items()])
+                + "}"
+            )
+        except TypeError:  # a value that is not text: json.dumps says how it is written
+            pass
     return json.dumps(value)
 
 
@@ -233,7 +253,10 @@ def _unnest(insert: str, columns: Sequence[str]) -> str:
     per column instead of one row of values."""
     head, _, rest = insert.partition(" VALUES (")
     _, _, tail = rest.partition(")")
-    arrays = ", ".join(f"%s::{_PG_TYPES.get(column, 'text')}[]" for column in columns)
+    # %b: the arrays go in binary, each element by the driver's C dumper; as text they are
+    # quoted and escaped element by element in Python (measured: 2.6 ms instead of 1.0 ms
+    # for a page's 166 lines).
+    arrays = ", ".join(f"%b::{_PG_TYPES.get(column, 'text')}[]" for column in columns)
     return f"{head} SELECT * FROM unnest({arrays}){tail}"
 
 
@@ -273,14 +296,9 @@ def dialect(name: str) -> Dialect:
             COMPONENT_COLUMNS,
         ),
     }
-    # The orders stay on executemany (pipelined by psycopg): their arrays would carry
-    # each payload's whole JSON text, which costs far more to quote and parse as an array
-    # literal than the statements it saves (measured: 33 ms instead of 7 ms a page).
-    bulk = {
-        key: _unnest(sql, columns)
-        for key, (sql, columns) in inserts.items()
-        if postgres and key != "upsert_order"
-    }
+    # The orders go as arrays too: in binary, a payload's JSON text is sent as it is, not
+    # quoted into an array literal (which cost 33 ms instead of 7 ms a page as text).
+    bulk = {key: _unnest(sql, columns) for key, (sql, columns) in inserts.items() if postgres}
     return Dialect(
         name=name,
         bulk=bulk,
