@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from orderhub.sdk import Address, LineDraft, OrderDraft, OrderStatus
 from orderhub.store.ingest import (
@@ -82,6 +82,11 @@ def ingest(engine: Engine, items: list[IncomingOrder], **kwargs: object):
             now=datetime.now(UTC),
             **kwargs,
         )  # type: ignore[arg-type]
+
+
+def write_one(connection: Connection, item: IncomingOrder) -> None:
+    """One order through the page writer, in the caller's transaction."""
+    ingest_page(connection, account_id="shop", channel="woocommerce", orders=[item], now=T0)
 
 
 def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
@@ -242,13 +247,7 @@ def test_rows_written_as_plain_sql_are_what_sqlalchemy_writes(store_engine: Engi
     )
     text, digest = canonical_json(raw)
     with store_engine.begin() as connection:
-        ingest_page(
-            connection,
-            account_id="shop",
-            channel="woocommerce",
-            orders=[IncomingOrder(bare, text, digest)],
-            now=T0,
-        )
+        write_one(connection, IncomingOrder(bare, text, digest))
         # The same order through SQLAlchemy's column types, under another id.
         row = dict(
             connection.execute(select(ORDERS).where(ORDERS.c.external_id == "plain")).one()._mapping
@@ -295,13 +294,7 @@ def test_json_columns_hold_the_text_sqlalchemy_writes(store_engine: Engine) -> N
     text, digest = canonical_json(raw)
     columns = "CAST(buyer AS TEXT), CAST(ship_to AS TEXT)"
     with store_engine.begin() as connection:
-        ingest_page(
-            connection,
-            account_id="shop",
-            channel="woocommerce",
-            orders=[IncomingOrder(odd, text, digest)],
-            now=T0,
-        )
+        write_one(connection, IncomingOrder(odd, text, digest))
         row = dict(connection.execute(select(ORDERS)).one()._mapping)
         line = dict(connection.execute(select(LINES)).one()._mapping)
         del row["id"], line["id"]
