@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -87,6 +88,24 @@ def ingest(engine: Engine, items: list[IncomingOrder], **kwargs: object):
 def write_one(connection: Connection, item: IncomingOrder) -> None:
     """One order through the page writer, in the caller's transaction."""
     ingest_page(connection, account_id="shop", channel="woocommerce", orders=[item], now=T0)
+
+
+def copy_through_sqlalchemy(
+    connection: Connection, external_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write a copy of a stored order and its one line, as order ``orm``, through
+    SQLAlchemy's own column types; the rows read back, as copied."""
+    row = dict(
+        connection.execute(select(ORDERS).where(ORDERS.c.external_id == external_id)).one()._mapping
+    )
+    line = dict(connection.execute(select(LINES)).one()._mapping)
+    del row["id"], line["id"]
+    connection.execute(ORDERS.insert(), {**row, "external_id": "orm"})
+    orm_id = connection.execute(
+        select(ORDERS.c.id).where(ORDERS.c.external_id == "orm")
+    ).scalar_one()
+    connection.execute(LINES.insert(), {**line, "order_id": orm_id})
+    return row, line
 
 
 def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
@@ -249,16 +268,7 @@ def test_rows_written_as_plain_sql_are_what_sqlalchemy_writes(store_engine: Engi
     with store_engine.begin() as connection:
         write_one(connection, IncomingOrder(bare, text, digest))
         # The same order through SQLAlchemy's column types, under another id.
-        row = dict(
-            connection.execute(select(ORDERS).where(ORDERS.c.external_id == "plain")).one()._mapping
-        )
-        line = dict(connection.execute(select(LINES)).one()._mapping)
-        del row["id"], line["id"]
-        connection.execute(ORDERS.insert(), {**row, "external_id": "orm"})
-        orm_id = connection.execute(
-            select(ORDERS.c.id).where(ORDERS.c.external_id == "orm")
-        ).scalar_one()
-        connection.execute(LINES.insert(), {**line, "order_id": orm_id})
+        row, line = copy_through_sqlalchemy(connection, "plain")
         stored = {
             external_id: (tuple(order_row[2:]), tuple(line_row[2:]))
             for external_id in ("plain", "orm")
@@ -295,14 +305,7 @@ def test_json_columns_hold_the_text_sqlalchemy_writes(store_engine: Engine) -> N
     columns = "CAST(buyer AS TEXT), CAST(ship_to AS TEXT)"
     with store_engine.begin() as connection:
         write_one(connection, IncomingOrder(odd, text, digest))
-        row = dict(connection.execute(select(ORDERS)).one()._mapping)
-        line = dict(connection.execute(select(LINES)).one()._mapping)
-        del row["id"], line["id"]
-        connection.execute(ORDERS.insert(), {**row, "external_id": "orm"})
-        orm_id = connection.execute(
-            select(ORDERS.c.id).where(ORDERS.c.external_id == "orm")
-        ).scalar_one()
-        connection.execute(LINES.insert(), {**line, "order_id": orm_id})
+        row, line = copy_through_sqlalchemy(connection, odd.external_id)
         stored = connection.exec_driver_sql(
             f"SELECT {columns}, CAST(identifiers AS TEXT) FROM orders"
             " JOIN order_lines ON order_lines.order_id = orders.id ORDER BY orders.id"
