@@ -44,9 +44,6 @@ class SecretMatcher:
         self._automata: tuple[ahocorasick.Automaton, ...] = ()
         self._stale = False
 
-    def __len__(self) -> int:
-        return len(self._settled) + len(self._recent)
-
     def add(self, values: Iterable[str]) -> bool:
         """Add ``values``; whether any of them was new. The automata are rebuilt when text
         is next masked, so a burst of registrations costs one build."""

@@ -85,24 +85,18 @@ def address_from(
         if parts is None:
             value = get(key)
         elif parts:
-            # A name from its parts, as person_name does (dotted parts read by value_at).
-            value = " ".join(
-                [
-                    text
-                    for text in (
-                        clean_text(get(part) if "." not in part else value_at(section, part, field))
-                        for part in parts
-                    )
-                    if text
-                ]
+            # A name from its parts (dotted parts read by value_at).
+            value = person_name(
+                *(
+                    get(part) if "." not in part else value_at(section, part, field)
+                    for part in parts
+                )
             )
         else:
             value = value_at(section, key, field)
-        # clean_text inlined: this runs for every part of two addresses of every order.
-        if value is not None:
-            text = (value if type(value) is str else str(value)).strip()
-            if text:
-                cleaned[name] = text.upper() if name == "country" else text
+        text = clean_text(value)
+        if text:
+            cleaned[name] = text.upper() if name == "country" else text
     if plan.lines:
         street = [text for text in (clean_text(get(key)) for key in plan.lines) if text]
         # The street lines replace any line1/line2 given as keys, as they always have.
@@ -225,14 +219,13 @@ class LineFields:
         if key not in item and self.absent_money is None:
             return None
         value = item.get(key, self.absent_money)
+
+        def parse(field: str) -> Decimal | None:
+            return parse_amount(value, field, currency) if currency else parse_money(value, field)
+
         try:
-            if currency:
-                return parse_amount(value, key, currency)
-            return parse_money(value, key)
+            return parse(key)
         except MalformedRecordError:
             # Name the field in full only for a refused amount: the same parse again, which
             # raises with ``where`` (most amounts are fine, and the label costs every line).
-            field = f"{where}.{key}"
-            if currency:
-                return parse_amount(value, field, currency)
-            return parse_money(value, field)
+            return parse(f"{where}.{key}")

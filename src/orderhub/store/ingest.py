@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, OrderDraft
 from orderhub.store import statements
-from orderhub.store.statements import json_text, quoted_text
+from orderhub.store.statements import json_text
 from orderhub.store.tables import (
     Order,
     OrderEvent,
@@ -172,26 +172,6 @@ def _address(address: Address | None) -> dict[str, str] | None:
     }
 
 
-#: Each address field's name as it opens its member of the stored JSON object.
-_ADDRESS_KEYS = tuple(f"{json_text(name)}: " for name in ADDRESS_FIELDS)
-
-
-def _address_json(address: Address | None) -> str:
-    """``json_text(_address(address))``, written straight from the address's parts (no
-    dictionary between): two of these for every order."""
-    if address is not None:
-        try:
-            members = [
-                key + quoted_text(value)
-                for key, value in zip(_ADDRESS_KEYS, _address_parts(address), strict=True)
-                if value is not None
-            ]
-        except TypeError:  # a part that is not text: the general path writes it
-            return json_text(_address(address))
-        return "{" + ", ".join(members) + "}"
-    return json_text(None)
-
-
 def _identifiers_json(identifiers: Any) -> str:
     """A line's stored ``identifiers``: its ids as a JSON object, ``null`` for none."""
     if not identifiers:
@@ -260,8 +240,8 @@ def _order_values(
         sql.money(draft.total),
         to_time(draft.placed_at),
         to_time(draft.updated_at),
-        _address_json(draft.buyer),
-        _address_json(draft.ship_to),
+        json_text(_address(draft.buyer)),
+        json_text(_address(draft.ship_to)),
         item.raw,
         item.content_hash,
         now,
