@@ -1,5 +1,5 @@
 """Helpers for the SKU matching tests: orders written the way the sync engine writes them
-(``ingest_page`` then ``resolve_orders`` in one transaction), catalog items and mappings
+(``ingest_page`` then SKU matching in one transaction), catalog items and mappings
 on the real store."""
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from orderhub.matching import (
     ResolveCounts,
     apply_catalog,
     resolve_orders,
-    resolve_written,
     set_mappings,
 )
 from orderhub.matching.resolve import LINE_COMPONENTS, RESOLUTIONS
 from orderhub.sdk import LineDraft, OrderDraft, OrderStatus
 from orderhub.store.ingest import ORDERS, IncomingOrder, canonical_json, ingest_page
+from orderhub.sync.page import write_page
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ACCOUNT = "shop"
@@ -90,27 +90,28 @@ def sync_page(
     now: datetime = T0,
     reread: bool = False,
 ) -> ResolveCounts:
-    """What the sync engine does with a page: ingest, then resolve, in one transaction.
+    """What the sync engine does with a page (:func:`write_page`): ingest, then resolve,
+    in one transaction.
 
-    ``reread`` resolves with :func:`resolve_orders` from what the store holds instead of
-    the sync engine's :func:`resolve_written` from what the page writer holds."""
+    ``reread`` ingests, then resolves with :func:`resolve_orders` from what the store holds
+    instead of the sync engine's :func:`resolve_written` from what the page writer holds."""
     with engine.begin() as connection:
-        counts = ingest_page(
+        if not reread:
+            return write_page(
+                connection,
+                account_id=account,
+                channel=channel,
+                orders=[incoming(draft) for draft in orders],
+                now=now,
+                config=config,
+            )[1]
+        ingest_page(
             connection,
             account_id=account,
             channel=channel,
             orders=[incoming(draft) for draft in orders],
             now=now,
         )
-        if not reread:
-            return resolve_written(
-                connection,
-                account_id=account,
-                channel=channel,
-                orders=counts.stored,
-                now=now,
-                config=config,
-            )
         ids = list(
             connection.execute(
                 select(ORDERS.c.id).where(

@@ -1,5 +1,5 @@
 """Resolution on the real store, exactly as the sync engine runs it: ``ingest_page`` then
-``resolve_orders`` in one transaction (SQLite and PostgreSQL)."""
+SKU matching in one transaction (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 
 from orderhub.matching import (
     CatalogRecord,
@@ -109,6 +109,40 @@ def test_an_unchanged_order_costs_no_write(store_engine: Engine) -> None:
     counts = sync_page(store_engine, [order("1", line("a", "MUG"), line("b", "nope"))], now=later)
     assert counts.written == 0
     assert resolutions(store_engine, "1") == before
+
+
+def test_new_orders_are_inserted_with_their_flag_and_never_updated_for_it(
+    sqlite_engine: Engine,
+) -> None:
+    # Setting the flag after the insert rewrote every waiting order's row (its payload
+    # included) a second time in the same transaction.
+    catalog(sqlite_engine, "MUG")
+    seen: list[str] = []
+    traced: list[Any] = []
+
+    def trace(connection: Any, *_: Any) -> None:
+        traced.append(connection.connection.dbapi_connection)
+        traced[-1].set_trace_callback(seen.append)
+
+    event.listen(sqlite_engine, "begin", trace)
+    try:
+        counts = sync_page(
+            sqlite_engine,
+            [
+                order("1", line("a", "MUG")),
+                order("2", line("a", "MUG"), line("b", "nope")),
+                order("3", line("a")),
+                order("4"),
+            ],
+        )
+    finally:
+        event.remove(sqlite_engine, "begin", trace)
+        for dbapi_connection in traced:
+            dbapi_connection.set_trace_callback(None)
+    assert (counts.awaiting, counts.released) == (2, 0)
+    assert [awaiting(sqlite_engine, number) for number in "1234"] == [False, True, True, False]
+    assert seen, "the statements were not traced"
+    assert not [sql for sql in seen if sql.startswith("UPDATE orders")]
 
 
 def test_a_changed_order_is_resolved_again_and_dropped_lines_forgotten(

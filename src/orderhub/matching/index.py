@@ -27,6 +27,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, Engine, Table, select
 
 from orderhub.matching.normalise import SkuRules, line_identifier_keys, normalise_sku
+from orderhub.store import statements
 from orderhub.store.tables import (
     CatalogIdentifier,
     CatalogItem,
@@ -352,9 +353,10 @@ class _BrokenMappingError(Exception):
 
 def read_revision(connection: Connection) -> str | None:
     """The store's matching revision token (None before the first catalog or mapping)."""
-    token: str | None = connection.execute(
-        select(REVISION.c.token).where(REVISION.c.id == 1)
-    ).scalar_one_or_none()
+    # Plain SQL: the sync engine reads it once per page, and compiling the select
+    # cost more than running it.
+    sql = statements.for_connection(connection)
+    token: str | None = statements.execute(connection, sql.revision()).scalar_one_or_none()
     return token
 
 

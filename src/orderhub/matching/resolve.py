@@ -26,7 +26,7 @@ from orderhub.matching.index import REVISION, MatchingIndex, Method, index_for
 from orderhub.matching.normalise import SkuRules
 from orderhub.matching.settings import MatchingConfig
 from orderhub.store import statements
-from orderhub.store.ingest import LINES, ORDERS, WrittenOrder, dialect_insert
+from orderhub.store.ingest import LINES, ORDERS, IncomingOrder, WrittenOrder, dialect_insert
 from orderhub.store.tables import LineComponent, LineResolution, metadata
 
 RESOLUTIONS: Table = metadata.tables[LineResolution.__tablename__]
@@ -235,6 +235,31 @@ def _resolve(
     return counts
 
 
+def page_index(connection: Connection, config: MatchingConfig | None = None) -> MatchingIndex:
+    """The index one page is matched against, read once for the page: its
+    :func:`awaiting_flags` before the write and :func:`resolve_written` after it."""
+    return index_for(connection, SkuRules.from_config(config))
+
+
+def awaiting_flags(
+    index: MatchingIndex, account_id: str, channel: str, orders: Iterable[IncomingOrder]
+) -> dict[str, bool]:
+    """Whether each order of a page will await a mapping (by external id), from its draft
+    alone: for ``ingest_page`` to insert new orders with the flag already right.
+
+    Exact for a new order (it has no stored resolution); for a changed order the
+    resolution after the write has the last word, as it does for any flag written
+    (:func:`resolve_written` updates each order whose flag turns out different)."""
+    resolve = index.resolve
+    return {
+        item.draft.external_id: any(
+            not resolve(account_id, channel, line.sku, line.identifiers or None).resolved
+            for line in item.draft.lines
+        )
+        for item in orders
+    }
+
+
 def resolve_written(
     connection: Connection,
     *,
@@ -243,15 +268,18 @@ def resolve_written(
     orders: Sequence[WrittenOrder],
     now: datetime,
     config: MatchingConfig | None = None,
+    index: MatchingIndex | None = None,
 ) -> ResolveCounts:
     """:func:`resolve_orders` for the orders ``ingest_page`` just created or changed
     (``IngestCounts.stored``), from what the page writer already holds: the lines, status
     and flag of every order come from its draft, so only a changed order's previous
-    resolutions are read back (a new order has none). The sync engine's per-page call."""
+    resolutions are read back (a new order has none). The sync engine's per-page call;
+    ``index`` is the page's :func:`page_index` when the caller already has it."""
     counts = ResolveCounts()
     if not orders:
         return counts
-    index = index_for(connection, SkuRules.from_config(config))
+    if index is None:
+        index = page_index(connection, config)
     for chunk in _chunks(orders):
         targets = {
             order.order_id: _Target(account_id, channel, order.draft.status.value, order.awaiting)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json as jsonlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -98,7 +98,8 @@ class CursorMove:
 @dataclass(frozen=True, slots=True)
 class WrittenOrder:
     """An order a page created or changed, as it now is in the store. ``awaiting`` is its
-    ``awaiting_mapping`` flag before the page (False for a new order)."""
+    ``awaiting_mapping`` flag as the page left it: a new order's from the page's
+    ``awaiting`` flags, a changed order's as it was before the page."""
 
     order_id: int
     draft: OrderDraft
@@ -179,7 +180,9 @@ def _identifiers_json(identifiers: Any) -> str:
     return json_text(identifiers if type(identifiers) is dict else dict(identifiers))
 
 
-def _order_row(account_id: str, channel: str, item: IncomingOrder, now: datetime) -> dict[str, Any]:
+def _order_row(
+    account_id: str, channel: str, item: IncomingOrder, now: datetime, awaiting: bool = False
+) -> dict[str, Any]:
     draft = item.draft
     return {
         "account_id": account_id,
@@ -200,6 +203,7 @@ def _order_row(account_id: str, channel: str, item: IncomingOrder, now: datetime
         "content_hash": item.content_hash,
         "first_seen_at": now,
         "last_changed_at": now,
+        "awaiting_mapping": awaiting,
     }
 
 
@@ -222,7 +226,13 @@ def _line_rows(order_id: int, draft: OrderDraft) -> list[dict[str, Any]]:
 
 
 def _order_values(
-    sql: statements.Dialect, account_id: str, channel: str, item: IncomingOrder, now: Any
+    sql: statements.Dialect,
+    account_id: str,
+    channel: str,
+    item: IncomingOrder,
+    now: Any,
+    *,
+    awaiting: bool,
 ) -> tuple[Any, ...]:
     """:func:`_order_row` as the driver's parameters (``statements.ORDER_COLUMNS``)."""
     draft = item.draft
@@ -246,6 +256,7 @@ def _order_values(
         item.content_hash,
         now,
         now,
+        awaiting,
     )
 
 
@@ -259,10 +270,18 @@ def ingest_page(
     now: datetime,
     run_id: int | None = None,
     cursor: CursorMove | None = None,
+    awaiting: Mapping[str, bool] | None = None,
 ) -> IngestCounts:
     """Write one page of normalised orders (and quarantined records) in the caller's
-    transaction, and move the cursor if asked. Returns what happened to each order."""
-    writer = _PageWriter(connection, account_id, channel, now, run_id)
+    transaction, and move the cursor if asked. Returns what happened to each order.
+
+    ``awaiting`` is each order's ``awaiting_mapping`` flag by external id, as SKU matching
+    will find it (the sync engine's page matching works it out before the write): a new
+    order is inserted with it, so resolving the page after the write finds every new
+    order's flag already right instead of updating the page's rows again. Orders it leaves
+    out, and every changed order, keep the flag they have (False for a new one) until their
+    lines are resolved."""
+    writer = _PageWriter(connection, account_id, channel, now, run_id, awaiting or {})
     counts = IngestCounts()
     # The same order can appear twice in one page when it changed while being paged:
     # keep its newest version.
@@ -290,6 +309,7 @@ class _PageWriter:
     channel: str
     now: datetime
     run_id: int | None
+    awaiting: Mapping[str, bool]
 
     def write_orders(self, latest: dict[str, IncomingOrder], counts: IngestCounts) -> None:
         connection, account_id = self.connection, self.account_id
@@ -316,11 +336,18 @@ class _PageWriter:
 
         to_write = new + [item for item, _ in changed]
         now = to_time(self.now)
+        flags = self.awaiting
+        flagged = [flags.get(item.draft.external_id, False) for item in new]
+        # A changed order's flag is in the upsert's kept columns: the value bound is unused.
+        flagged.extend(bool(row[5]) for _, row in changed)
         statements.insert_rows(
             connection,
             sql,
             "upsert_order",
-            [_order_values(sql, account_id, self.channel, item, now) for item in to_write],
+            [
+                _order_values(sql, account_id, self.channel, item, now, awaiting=flag)
+                for item, flag in zip(to_write, flagged, strict=True)
+            ],
         )
 
         ids = {external_id: row[1] for external_id, row in existing.items()}
@@ -358,7 +385,8 @@ class _PageWriter:
         counts.updated += len(changed)
         counts.written.extend(item.draft.external_id for item in to_write)
         counts.stored.extend(
-            WrittenOrder(ids[item.draft.external_id], item.draft, True, False) for item in new
+            WrittenOrder(ids[item.draft.external_id], item.draft, True, flag)
+            for item, flag in zip(new, flagged[: len(new)], strict=True)
         )
         counts.stored.extend(
             WrittenOrder(row[1], item.draft, False, bool(row[5])) for item, row in changed

@@ -51,9 +51,12 @@ ORDER_COLUMNS = (
     "content_hash",
     "first_seen_at",
     "last_changed_at",
+    "awaiting_mapping",
 )
-#: Columns an upsert leaves as they were: the key and the first sighting.
-_KEPT = ("account_id", "external_id", "first_seen_at")
+#: Columns an upsert leaves as they were: the key, the first sighting, and the order's
+#: awaiting-a-mapping flag (a new order gets it in its insert, from the page's SKU matching;
+#: a changed one keeps it until its lines are resolved again in the same transaction).
+_KEPT = ("account_id", "external_id", "first_seen_at", "awaiting_mapping")
 LINE_COLUMNS = (
     "order_id",
     "position",
@@ -92,6 +95,7 @@ COMPONENT_COLUMNS = ("order_id", "line_external_id", "position", "catalog_sku", 
 #: PostgreSQL array types of the bound columns, for the one-statement bulk form.
 _PG_TYPES = {
     "fulfilled_by_channel": "boolean",
+    "awaiting_mapping": "boolean",
     "total": "numeric",
     "unit_price": "numeric",
     "placed_at": "timestamptz",
@@ -220,6 +224,10 @@ class Dialect:
             f" AND {clause} AND resolved_at IS NULL"
         )
         return sql, [now, account_id, *values]
+
+    def revision(self) -> str:
+        """The matching revision token (read once per page, so plain SQL)."""
+        return "SELECT token FROM matching_revision WHERE id = 1"
 
     def set_awaiting(self, flag: bool, order_ids: Sequence[int]) -> tuple[str, list[Any]]:
         clause, values = self.in_list("id", order_ids)

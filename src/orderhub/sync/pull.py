@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
-from orderhub.matching import MatchingConfig, resolve_written
+from orderhub.matching import MatchingConfig
 from orderhub.sdk.clock import Interrupted
 from orderhub.sdk.connector import Connector, SyncWindow
 from orderhub.sdk.drafts import validate_order
@@ -35,10 +35,10 @@ from orderhub.store.ingest import (
     IncomingQuarantine,
     IngestCounts,
     canonical_json,
-    ingest_page,
     read_cursor,
 )
 from orderhub.store.limits import storable_text, store_problems
+from orderhub.sync.page import write_page
 from orderhub.sync.window import chunks, plan_window
 
 ORDERS_STREAM = "orders"
@@ -441,9 +441,8 @@ class PullRunner:
     ) -> IngestCounts:
         """Write one page (orders, quarantined records, cursor) in one transaction."""
         now = self.clock.now()
-        unresolved = 0
         with self.engine.begin() as connection:
-            counts = ingest_page(
+            counts, resolved = write_page(
                 connection,
                 account_id=self.account_id,
                 channel=self.channel,
@@ -452,22 +451,10 @@ class PullRunner:
                 now=now,
                 run_id=run_id,
                 cursor=CursorMove(ORDERS_STREAM, cursor) if cursor is not None else None,
+                config=self.matching,
             )
-            if counts.stored:
-                # SKU matching in the same transaction: an order is never stored without
-                # its lines resolved (or flagged as awaiting a mapping). Unchanged orders
-                # keep their resolution: mapping and catalog changes re-resolve on their own.
-                resolved = resolve_written(
-                    connection,
-                    account_id=self.account_id,
-                    channel=self.channel,
-                    orders=counts.stored,
-                    now=now,
-                    config=self.matching,
-                )
-                unresolved = resolved.unresolved
         # Counted only once the transaction has committed.
-        result.unresolved_lines += unresolved
+        result.unresolved_lines += resolved.unresolved
         return counts
 
     def _write_one_by_one(
