@@ -29,6 +29,7 @@ from orderhub.sdk.drafts import validate_order
 from orderhub.sdk.errors import AuthError, ConnectorError, MalformedRecordError
 from orderhub.sdk.progress import ListingProgress
 from orderhub.store import runs
+from orderhub.store.db import replayable
 from orderhub.store.ingest import (
     CursorMove,
     IncomingOrder,
@@ -201,7 +202,7 @@ class PullRunner:
             settle_delay=connector.settle_delay,
             initial_backfill=connector.initial_backfill,
         )
-        with self.engine.begin() as connection:
+        with replayable(self.engine) as connection:
             # A run still marked "running" was cut off by a crash or a kill. On PostgreSQL the
             # lock above proves no one else is pulling this account. On SQLite (one host)
             # an `orderhub sync` started beside the worker could mark the worker's live run
@@ -441,7 +442,7 @@ class PullRunner:
     ) -> IngestCounts:
         """Write one page (orders, quarantined records, cursor) in one transaction."""
         now = self.clock.now()
-        with self.engine.begin() as connection:
+        with replayable(self.engine) as connection:
             counts, resolved = write_page(
                 connection,
                 account_id=self.account_id,
@@ -518,7 +519,7 @@ class PullRunner:
             "error": result.error,
             "fix": result.fix,
         }
-        with self.engine.begin() as connection:
+        with replayable(self.engine) as connection:
             runs.update_run(connection, run_id, values)
             if result.error_kind == AuthError.kind.value:
                 runs.set_attention(
