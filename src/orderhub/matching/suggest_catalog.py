@@ -1,0 +1,197 @@
+"""The catalog as the suggester reads it: each item's words, attributes and compact SKU,
+read once, and the indexes over them that the search (:mod:`.suggest_search`) and the
+scorer (:mod:`.suggest_score`) look things up in.
+
+What is here is built once per catalog and only read afterwards, apart from a few
+memos (a line word's expansions, a common word's items) that the lines of one report
+share. How the catalog's items are read as words is :mod:`.suggest_text`'s job; how
+they are scored and searched is not this module's.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from orderhub.matching.normalise import normalise_sku
+from orderhub.matching.suggest_text import Words, compact_sku, merge_words, read_words
+
+#: Two words this alike (rapidfuzz ``ratio``) count as one misspelt word.
+WORD_SIMILAR = 80.0
+
+
+@dataclass
+class Item:
+    """One catalog item, read once."""
+
+    sku: str
+    title: str | None
+    sku_words: Words
+    title_words: Words
+    heads: frozenset[str]
+    compact: str
+    attrs: Words
+    # Each head word's weight and their sum, of the SKU and of the title, for the covers.
+    sku_weights: list[float] = field(default_factory=list)
+    sku_total: float = 0.0
+    title_weights: list[float] = field(default_factory=list)
+    title_total: float = 0.0
+
+
+class Catalog:
+    """The catalog's items and the indexes over them: which items have each word, each
+    word's weight, the items grouped by kind of attributes and by the length of their
+    compact SKU, and the vocabulary a line's words are expanded against."""
+
+    def __init__(self, items: Iterable[tuple[str, str | None]]) -> None:
+        # Reading a catalog makes several small objects per item, none of them in a
+        # reference cycle; the cyclic collector's passes over the growing heap took two
+        # thirds of the time for 50,000 items, so it waits until the catalog is read.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._read(items)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read(self, items: Iterable[tuple[str, str | None]]) -> None:
+        self.items: list[Item] = []
+        self.postings: dict[str, list[int]] = {}
+        for position, (sku, title) in enumerate(items):
+            normalised = normalise_sku(sku)
+            sku_words = read_words(sku, sku=True, key=normalised)
+            title_words = read_words(title, sku=False)
+            heads = frozenset(sku_words.heads + title_words.heads)
+            attrs = merge_words(sku_words, title_words)
+            self.items.append(
+                Item(sku, title, sku_words, title_words, heads, compact_sku(sku, normalised), attrs)
+            )
+            for word in heads:
+                self.postings.setdefault(word, []).append(position)
+        count = len(self.items)
+        self.weights = {w: math.log(1 + count / len(p)) for w, p in self.postings.items()}
+        self.unseen_weight = math.log(1 + count)
+        # Per item: its words' weights, the least denominator its item cover can have
+        # (its SKU's or its title's words, weighted, over the most times one word repeats:
+        # an item cover is at most the matched words' weight over this), and its kind of
+        # attributes (items with the same attributes have the same factor for a line).
+        weights = self.weights
+        cover_floor: list[float] = []
+        kinds: dict[tuple[frozenset[str], ...], int] = {}
+        self.attribute_kinds: list[Words] = []
+        attribute_kind: list[int] = []
+        for item in self.items:
+            floor = math.inf
+            item.sku_weights = [weights[w] for w in item.sku_words.heads]
+            item.sku_total = sum(item.sku_weights)
+            if item.sku_weights:
+                floor = item.sku_total / _most_repeated(item.sku_words.heads)
+            item.title_weights = [weights[w] for w in item.title_words.heads]
+            item.title_total = sum(item.title_weights)
+            if item.title_weights:
+                floor = min(floor, item.title_total / _most_repeated(item.title_words.heads))
+            cover_floor.append(floor)
+            attrs = item.attrs
+            key = (
+                frozenset(attrs.sizes),
+                frozenset(attrs.colours),
+                frozenset(attrs.measures),
+                frozenset(attrs.packs),
+            )
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(self.attribute_kinds)
+                self.attribute_kinds.append(attrs)
+            attribute_kind.append(kind)
+        self.cover_floor = array("d", cover_floor)
+        self.least_cover_floor = min(cover_floor, default=math.inf)
+        self.attribute_kind = array("l", attribute_kind)
+        # The compact SKUs per kind of attributes and by length, so that the pass for the
+        # ones spelled alike reads only those of a kind and a length that can be.
+        by_length = sorted(range(count), key=lambda p: len(self.items[p].compact))
+        by_kind: list[list[int]] = [[] for _ in self.attribute_kinds]
+        for position in by_length:
+            by_kind[attribute_kind[position]].append(position)
+        self.kind_positions = [array("l", positions) for positions in by_kind]
+        self.kind_compacts = [
+            _packed([self.items[p].compact for p in positions]) for positions in by_kind
+        ]
+        self.kind_lengths = [[len(c) for c in compacts] for compacts in self.kind_compacts]
+        self._commons: dict[str, tuple[frozenset[int], dict[int, list[int]]]] = {}
+        self._vocabulary = _packed(list(self.postings))
+        self._vocabulary_rank = {word: rank for rank, word in enumerate(self._vocabulary)}
+        self._sorted_vocabulary = sorted(self._vocabulary)
+        self._expansions: dict[str, dict[str, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def weight(self, word: str) -> float:
+        """How much a catalog word says: rare words (a model number) weigh most."""
+        return self.weights.get(word, self.unseen_weight)
+
+    def expand(self, word: str) -> dict[str, float]:
+        """The catalog words a line's word stands for, with how alike (0-1). Kept per
+        word: the lines of one report share most of their words."""
+        found = self._expansions.get(word)
+        if found is None:
+            found = self._expansions[word] = self._expand_word(word)
+        return found
+
+    def _expand_word(self, word: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        if word in self.postings:
+            found[word] = 1.0
+        if len(word) >= 4 and not word.isdigit():
+            for other, score, _ in process.extract(
+                word, self._vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=WORD_SIMILAR
+            ):
+                found.setdefault(other, score / 100)
+        if len(word) >= 3 and not word.isdigit():
+            # An abbreviation: one is the start of the other ("org"/"organic"). The longer
+            # words from the sorted vocabulary, the shorter ones by their prefixes, then
+            # in the vocabulary's order, as a scan of it would find them.
+            others = {word[:end] for end in range(3, len(word)) if word[:end] in self.postings}
+            vocabulary = self._sorted_vocabulary
+            at = bisect_left(vocabulary, word)
+            while at < len(vocabulary) and vocabulary[at].startswith(word):
+                if vocabulary[at] != word:
+                    others.add(vocabulary[at])
+                at += 1
+            for other in sorted(others, key=self._vocabulary_rank.__getitem__):
+                found.setdefault(other, 0.85)
+        return found
+
+    def common(self, word: str) -> tuple[frozenset[int], dict[int, list[int]]]:
+        """The items having this (common) catalog word, as a set and by kind of
+        attributes; kept, as a report's lines share their common words."""
+        found = self._commons.get(word)
+        if found is None:
+            by_kind: dict[int, list[int]] = {}
+            for position in self.postings[word]:
+                by_kind.setdefault(self.attribute_kind[position], []).append(position)
+            found = self._commons[word] = (frozenset(self.postings[word]), by_kind)
+        return found
+
+
+def _most_repeated(words: list[str]) -> int:
+    """How many times the most repeated of these words is there."""
+    return 1 if len(set(words)) == len(words) else max(Counter(words).values())
+
+
+def _packed(texts: list[str]) -> list[str]:
+    """The same strings, copied next to each other in memory: rapidfuzz's pass over
+    50,000 SKUs takes several times longer when the strings are strewn among the other
+    objects built with them (measured: 2.5 ms against 18 ms a line). Neither a SKU's
+    compact form nor a word has a line break (``normalise_sku`` turns one into a
+    separator)."""
+    copied = "\n".join(texts).split("\n")
+    return copied if len(copied) == len(texts) else texts
