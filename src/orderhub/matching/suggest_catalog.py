@@ -16,7 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
@@ -29,19 +29,28 @@ WORD_SIMILAR = 80.0
 
 @dataclass
 class Item:
-    """One catalog item, read once."""
+    """One catalog item, read once.
+
+    A build keeps only what scoring reads, and shares what items have alike: every
+    object kept per item is one more for the cyclic garbage collector to walk, several
+    times over as the catalog ages through its generations (with a Words object and four
+    sets each for the SKU, the title and both, that walk cost more than reading the
+    catalog)."""
 
     sku: str
     title: str | None
-    sku_words: Words
-    title_words: Words
+    # The SKU's and the title's product words, in their order (for the item covers).
+    sku_heads: list[str]
+    title_heads: list[str]
     heads: frozenset[str]
     compact: str
+    # The SKU's own attributes (for whether a line accounts for them) and those of the
+    # SKU and title together (for the factor): one object per kind, shared by the items
+    # of that kind, with no product words.
+    sku_attrs: Words
     attrs: Words
-    # Each head word's weight and their sum, of the SKU and of the title, for the covers.
-    sku_weights: list[float] = field(default_factory=list)
+    # The weights of the SKU's and of the title's product words, summed.
     sku_total: float = 0.0
-    title_weights: list[float] = field(default_factory=list)
     title_total: float = 0.0
 
 
@@ -65,52 +74,71 @@ class Catalog:
     def _read(self, items: Iterable[tuple[str, str | None]]) -> None:
         self.items: list[Item] = []
         self.postings: dict[str, list[int]] = {}
+        # Items with the same attributes have the same factor for a line: each kind of
+        # them is numbered in the order first met, and its first item's attributes stand
+        # for all of them.
+        kinds: dict[tuple[frozenset[str], ...], int] = {}
+        self.attribute_kinds: list[Words] = []
+        attribute_kind: list[int] = []
+        sku_kinds: dict[tuple[frozenset[str], ...], Words] = {}
         for position, (sku, title) in enumerate(items):
             normalised = normalise_sku(sku)
             sku_words = read_words(sku, sku=True, key=normalised)
             title_words = read_words(title, sku=False)
+            key = (
+                frozenset(sku_words.sizes | title_words.sizes),
+                frozenset(sku_words.colours | title_words.colours),
+                frozenset(sku_words.measures | title_words.measures),
+                frozenset(sku_words.packs | title_words.packs),
+            )
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(self.attribute_kinds)
+                self.attribute_kinds.append(merge_words(sku_words, title_words))
+            attribute_kind.append(kind)
+            sku_key = (
+                frozenset(sku_words.colours),
+                frozenset(sku_words.sizes),
+                frozenset(sku_words.packs),
+                frozenset(sku_words.measures),
+            )
+            sku_attrs = sku_kinds.get(sku_key)
+            if sku_attrs is None:
+                sku_attrs = sku_kinds[sku_key] = Words(
+                    [], sku_words.colours, sku_words.sizes, sku_words.packs, sku_words.measures
+                )
             heads = frozenset(sku_words.heads + title_words.heads)
-            attrs = merge_words(sku_words, title_words)
             self.items.append(
-                Item(sku, title, sku_words, title_words, heads, compact_sku(sku, normalised), attrs)
+                Item(
+                    sku,
+                    title,
+                    sku_words.heads,
+                    title_words.heads,
+                    heads,
+                    compact_sku(sku, normalised),
+                    sku_attrs,
+                    self.attribute_kinds[kind],
+                )
             )
             for word in heads:
                 self.postings.setdefault(word, []).append(position)
         count = len(self.items)
         self.weights = {w: math.log(1 + count / len(p)) for w, p in self.postings.items()}
         self.unseen_weight = math.log(1 + count)
-        # Per item: its words' weights, the least denominator its item cover can have
-        # (its SKU's or its title's words, weighted, over the most times one word repeats:
-        # an item cover is at most the matched words' weight over this), and its kind of
-        # attributes (items with the same attributes have the same factor for a line).
+        # Per item: its words' weights summed, and the least denominator its item cover
+        # can have (its SKU's or its title's words, weighted, over the most times one word
+        # repeats: an item cover is at most the matched words' weight over this).
         weights = self.weights
         cover_floor: list[float] = []
-        kinds: dict[tuple[frozenset[str], ...], int] = {}
-        self.attribute_kinds: list[Words] = []
-        attribute_kind: list[int] = []
         for item in self.items:
             floor = math.inf
-            item.sku_weights = [weights[w] for w in item.sku_words.heads]
-            item.sku_total = sum(item.sku_weights)
-            if item.sku_weights:
-                floor = item.sku_total / _most_repeated(item.sku_words.heads)
-            item.title_weights = [weights[w] for w in item.title_words.heads]
-            item.title_total = sum(item.title_weights)
-            if item.title_weights:
-                floor = min(floor, item.title_total / _most_repeated(item.title_words.heads))
+            if item.sku_heads:
+                item.sku_total = sum(weights[w] for w in item.sku_heads)
+                floor = item.sku_total / _most_repeated(item.sku_heads)
+            if item.title_heads:
+                item.title_total = sum(weights[w] for w in item.title_heads)
+                floor = min(floor, item.title_total / _most_repeated(item.title_heads))
             cover_floor.append(floor)
-            attrs = item.attrs
-            key = (
-                frozenset(attrs.sizes),
-                frozenset(attrs.colours),
-                frozenset(attrs.measures),
-                frozenset(attrs.packs),
-            )
-            kind = kinds.get(key)
-            if kind is None:
-                kind = kinds[key] = len(self.attribute_kinds)
-                self.attribute_kinds.append(attrs)
-            attribute_kind.append(kind)
         self.cover_floor = array("d", cover_floor)
         self.least_cover_floor = min(cover_floor, default=math.inf)
         self.attribute_kind = array("l", attribute_kind)

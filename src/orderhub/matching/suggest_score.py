@@ -109,8 +109,8 @@ def words_and_spelling(
             total += line.unmatched[word]
     line_cover = covered / total if total else 0.0
     item_cover = max(
-        _cover(item.sku_words.heads, item.sku_weights, item.sku_total, item_hit),
-        _cover(item.title_words.heads, item.title_weights, item.title_total, item_hit),
+        _cover(item.sku_heads, weights, item.sku_total, item_hit),
+        _cover(item.title_heads, weights, item.title_total, item_hit),
     )
     words_score = 0.6 * line_cover + 0.4 * item_cover
     spelled = fuzz.ratio(compact, item.compact) / 100 if compact and item.compact else 0.0
@@ -154,19 +154,21 @@ def accounted(item: Item, line: Line) -> bool:
     if line.compact and item.compact and fuzz.ratio(line.compact, item.compact) >= 90:
         return True
     matched = {other for word in line.heads for other in line.expansions[word]}
-    if any(word not in matched for word in item.sku_words.heads):
+    if any(word not in matched for word in item.sku_heads):
         return False
     return all(
-        getattr(item.sku_words, name) <= getattr(line.attrs, name)
+        getattr(item.sku_attrs, name) <= getattr(line.attrs, name)
         for name in ("colours", "sizes", "packs", "measures")
     )
 
 
-def _cover(words: list[str], weights: list[float], total: float, hit: dict[str, float]) -> float:
+def _cover(
+    words: list[str], weights: dict[str, float], total: float, hit: dict[str, float]
+) -> float:
     """How much of these words (weighted) the line's words hit."""
     if not total:
         return 0.0
-    return sum(weight * hit.get(w, 0.0) for w, weight in zip(words, weights, strict=True)) / total
+    return sum(weights[w] * hit.get(w, 0.0) for w in words) / total
 
 
 def _notes(item: Words, line: Words) -> list[str]:
