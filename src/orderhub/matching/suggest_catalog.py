@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from orderhub.matching.normalise import normalise_sku
-from orderhub.matching.suggest_text import Words, compact_sku, merge_words, read_words
+from orderhub.matching.suggest_text import TokenMemo, Words, compact_sku, merge_words, read_words
 
 #: Two words this alike (rapidfuzz ``ratio``) count as one misspelt word.
 WORD_SIMILAR = 80.0
@@ -81,10 +81,13 @@ class Catalog:
         self.attribute_kinds: list[Words] = []
         attribute_kind: list[int] = []
         sku_kinds: dict[tuple[frozenset[str], ...], Words] = {}
+        # A catalog's SKUs and titles repeat their words: each is read once per build.
+        sku_memo: TokenMemo = {}
+        title_memo: TokenMemo = {}
         for position, (sku, title) in enumerate(items):
             normalised = normalise_sku(sku)
-            sku_words = read_words(sku, sku=True, key=normalised)
-            title_words = read_words(title, sku=False)
+            sku_words = read_words(sku, sku=True, key=normalised, memo=sku_memo)
+            title_words = read_words(title, sku=False, memo=title_memo)
             key = (
                 frozenset(sku_words.sizes | title_words.sizes),
                 frozenset(sku_words.colours | title_words.colours),
