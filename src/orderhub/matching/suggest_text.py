@@ -130,9 +130,20 @@ class Words:
     measures: set[str] = field(default_factory=set)
 
 
-def read_words(text: str | None, *, sku: bool, key: str | None = None) -> Words:
+# What a token is, as _read_token says it: nothing, a product word, or an attribute.
+_READ_NOTHING, _READ_HEAD, _READ_COLOUR, _READ_SIZE, _READ_PACK, _READ_MEASURE = range(6)
+_Read = tuple[int, str]
+#: How a catalog build remembers its tokens between calls of :func:`read_words`.
+TokenMemo = dict[str, _Read]
+
+
+def read_words(
+    text: str | None, *, sku: bool, key: str | None = None, memo: TokenMemo | None = None
+) -> Words:
     """The text's product words and attributes; ``key`` is its ``normalise_sku`` when
-    the caller has it already."""
+    the caller has it already. ``memo`` remembers how each token was read, for a caller
+    reading many texts (a catalog repeats its words); one memo serves only calls with the
+    same ``sku``, as a token can read differently in a SKU and in a title."""
     words = Words()
     if not text:
         return words
@@ -150,36 +161,61 @@ def read_words(text: str | None, *, sku: bool, key: str | None = None) -> Words:
             key = pattern.sub(" ", key)
     tokens = key.replace(",", " ").replace("(", " ").replace(")", " ").replace("|", " ").split()
     for position, raw_token in enumerate(tokens):
-        token = raw_token.strip("%'\"+&")
-        if not token or token in _FILLER:
-            continue
-        if sku and token in _DECORATIONS and len(tokens) > 1:
-            continue
-        # In a SKU "org" is organic far more often than orange.
-        if token in _COLOURS and not (sku and token == "org"):  # noqa: S105
-            words.colours.add(_COLOURS[token])
-            continue
-        # A one-letter size word after a number is a unit ("20 l"), not a size.
-        after_number = position > 0 and tokens[position - 1].isdigit()
-        if token in _SIZES and (sku or len(token) > 1 or not after_number):
-            words.sizes.add(_SIZES[token])
-            continue
-        if token.isalpha():
-            # Neither a pack word nor a measure: both have a number.
-            words.heads.append(token)
-            continue
-        pack = _PACK_WORD.match(token)
-        if pack:
-            words.packs.add(str(int(next(g for g in pack.groups() if g))))
-            continue
-        if _MEASURE.match(token):
-            words.measures.add(token.replace(",", "."))
-            continue
-        words.heads.append(token)
+        read = memo.get(raw_token) if memo is not None else None
+        if read is None:
+            read, context_free = _read_token(raw_token, tokens, position, sku=sku)
+            if context_free and memo is not None:
+                memo[raw_token] = read
+        what, value = read
+        if what == _READ_HEAD:
+            words.heads.append(value)
+        elif what == _READ_COLOUR:
+            words.colours.add(value)
+        elif what == _READ_SIZE:
+            words.sizes.add(value)
+        elif what == _READ_PACK:
+            words.packs.add(value)
+        elif what == _READ_MEASURE:
+            words.measures.add(value)
     if sku and not words.heads and tokens:
         # A SKU of attributes only ("BLK-L") still names something: keep its words.
         words.heads = [t for t in tokens if t not in _DECORATIONS] or tokens
     return words
+
+
+def _read_token(
+    raw_token: str, tokens: list[str], position: int, *, sku: bool
+) -> tuple[_Read, bool]:
+    """What the token at ``position`` of ``tokens`` is, and whether that follows from
+    the token alone (so a memo may keep it): a decoration is one only beside other
+    words, and a one-letter size in a title only when no number comes before it."""
+    token = raw_token.strip("%'\"+&")
+    if not token or token in _FILLER:
+        return (_READ_NOTHING, ""), True
+    decoration = sku and token in _DECORATIONS
+    if decoration and len(tokens) > 1:
+        return (_READ_NOTHING, ""), False
+    # In a SKU "org" is organic far more often than orange.
+    if token in _COLOURS and not (sku and token == "org"):  # noqa: S105
+        return (_READ_COLOUR, _COLOURS[token]), not decoration
+    if token in _SIZES:
+        if sku or len(token) > 1:
+            return (_READ_SIZE, _SIZES[token]), not decoration
+        # A one-letter size word after a number is a unit ("20 l"), not a size.
+        if not (position > 0 and tokens[position - 1].isdigit()):
+            return (_READ_SIZE, _SIZES[token]), False
+        context_free = False
+    else:
+        context_free = not decoration
+    if token.isalpha():
+        # Neither a pack word nor a measure: both have a number.
+        return (_READ_HEAD, token), context_free
+    pack = _PACK_WORD.match(token)
+    if pack:
+        return (_READ_PACK, str(int(next(g for g in pack.groups() if g)))), context_free
+    if _MEASURE.match(token):
+        return (_READ_MEASURE, token.replace(",", ".")), context_free
+    return (_READ_HEAD, token), context_free
 
 
 def compact_sku(sku: str, key: str | None = None) -> str:
