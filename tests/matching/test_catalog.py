@@ -3,6 +3,7 @@ applied), upserts, and the seller's WooCommerce shop as the source (simulated sh
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ import structlog
 from sqlalchemy import Engine, func, select
 
 from orderhub.matching import (
+    CatalogRecord,
     InputRejected,
     MatchingError,
+    apply_catalog,
     import_catalog_csv,
     list_catalog,
     sync_catalog,
@@ -259,3 +262,37 @@ def test_a_connector_without_a_catalog_is_refused(store_engine: Engine) -> None:
             sync_catalog(store_engine, connector, T0)
     finally:
         connector.close()
+
+
+def test_two_shops_syncing_the_same_skus_at_once_both_succeed(store_engine: Engine) -> None:
+    # Two shops' catalog syncs met in the worker: each read "BLUE-TEE-S" as new and
+    # inserted it; on PostgreSQL the second insert waited for the first to commit, then
+    # failed on the unique SKU and the whole sync with it.
+    first = store_engine.connect()
+    errors: list[BaseException] = []
+
+    def second_shop() -> None:
+        try:
+            with store_engine.begin() as connection:
+                apply_catalog(
+                    connection, [CatalogRecord("BLUE-TEE-S", "Blue tee S")], source="b", now=T0
+                )
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    try:
+        with first.begin():
+            apply_catalog(
+                first, [CatalogRecord("BLUE-TEE-S", "Blue T-Shirt S")], source="a", now=T0
+            )
+            other = threading.Thread(target=second_shop)
+            other.start()
+            other.join(0.5)  # it waits for this transaction (or, on SQLite, for the file)
+    finally:
+        first.close()
+    other.join(30)
+    assert not other.is_alive()
+    assert errors == []
+    with store_engine.connect() as connection:
+        titles = connection.execute(select(ITEMS.c.title).where(ITEMS.c.sku == "BLUE-TEE-S"))
+        assert titles.scalars().all() == ["Blue tee S"]

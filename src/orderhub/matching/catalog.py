@@ -56,6 +56,7 @@ from orderhub.matching.resolve import (
 )
 from orderhub.matching.settings import MatchingConfig
 from orderhub.sdk.connector import Capability, Connector
+from orderhub.store.db import hold_store_lock
 from orderhub.store.ingest import dialect_insert
 
 CATALOG_COLUMNS = (
@@ -248,7 +249,11 @@ def apply_catalog(
     config: MatchingConfig | None = None,
 ) -> CatalogCounts:
     """Upsert checked records; when anything changed, mark the matching revision and
-    resolve again the waiting orders a new SKU or identifier releases."""
+    resolve again the waiting orders a new SKU or identifier releases. Catalog changes
+    take turns (on PostgreSQL, a lock held to the end of the caller's transaction): two
+    shops syncing their catalogs at once often share SKUs, and each would insert what the
+    other had not committed yet."""
+    hold_store_lock(connection, "catalog")
     counts = upsert_catalog(connection, records, source=source, now=now)
     if counts.changed:
         bump_revision(connection, now)

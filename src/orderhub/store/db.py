@@ -9,6 +9,7 @@ PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +80,19 @@ def _tune_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def hold_store_lock(connection: Connection, name: str) -> None:
+    """On PostgreSQL, wait for the store's lock ``name`` and hold it until the caller's
+    transaction ends, so writers that read before they insert (a catalog upsert) take
+    turns instead of failing on each other's new rows. The store's schema is part of the
+    key: two stores in one database never wait for each other. SQLite needs none: a write
+    transaction there holds the whole file (``BEGIN IMMEDIATE``)."""
+    if connection.dialect.name != "postgresql":
+        return
+    schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+    key = zlib.crc32(f"orderhub:{name}:{schema}".encode())
+    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 @contextmanager
