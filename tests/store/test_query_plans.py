@@ -11,19 +11,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import structlog
 from sqlalchemy import Engine, event
 
-from orderhub.sdk import ConnectorContext
+from orderhub.sdk import ConnectorContext, OrderDraft, OrderStatus
 from orderhub.shipping.push import PushRunner, verify_pushes
 from orderhub.shipping.record import record_shipments
 from orderhub.shipping.requests import ShipmentRequest
 from orderhub.sims.woocommerce import SimulatedWooCommerce
-from orderhub.store import queries
+from orderhub.store import queries, statements
+from orderhub.store.ingest import IncomingOrder, canonical_json, ingest_page
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub_connectors.woocommerce import WooCommerceConnector, WooCommerceSettings
@@ -158,3 +160,43 @@ def test_the_worker_never_scans_a_table_that_grows_with_history(
         if scans:
             offenders.setdefault(" ".join(statement.split()), set()).update(scans)
     assert not offenders, "\n\n".join(f"{sorted(t)}: {s}" for s, t in offenders.items())
+
+
+@pytest.mark.parametrize("store_engine", ["postgresql"], indirect=True)
+def test_a_page_finds_its_orders_by_the_unique_index_before_any_analyze(
+    store_engine: Engine,
+) -> None:
+    # A backfill into a new store runs before autovacuum has analysed ``orders``: the
+    # planner then took ``external_id = ANY(..)`` through the account's index and filtered
+    # every order of the account, a cost that grew with each page.
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    drafts = [
+        OrderDraft(
+            external_id=str(number),
+            status=OrderStatus.UNSHIPPED,
+            channel_status="processing",
+            placed_at=at,
+            updated_at=at,
+            currency="EUR",
+            total=Decimal("1.00"),
+            lines=(),
+        )
+        for number in range(3000)
+    ]
+    with store_engine.begin() as connection:
+        for start in range(0, len(drafts), 500):
+            items = []
+            for draft in drafts[start : start + 500]:
+                text_, digest = canonical_json({"id": draft.external_id})
+                items.append(IncomingOrder(draft=draft, raw=text_, content_hash=digest))
+            ingest_page(connection, account_id="shop", channel="woocommerce", orders=items, now=at)
+    page = [str(number) for number in range(1000, 1100)]
+    with store_engine.connect() as connection:
+        sql = statements.for_connection(connection)
+        for query, parameters in (sql.page_orders("shop", page), sql.order_ids("shop", page)):
+            plan = connection.exec_driver_sql(
+                f"EXPLAIN (FORMAT JSON) {query}", tuple(parameters)
+            ).scalar_one()
+            indexes = set(re.findall(r'"Index Name": "([a-z_]+)"', json.dumps(plan)))
+            assert indexes == {"uq_orders_account_external"}, query
+            assert len(connection.exec_driver_sql(query, tuple(parameters)).all()) == 100

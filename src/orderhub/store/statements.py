@@ -199,16 +199,36 @@ class Dialect:
 
     def page_orders(self, account_id: str, external_ids: Sequence[str]) -> tuple[str, list[Any]]:
         """What the store holds of a page's orders: the classification's columns."""
-        clause, values = self.in_list("external_id", external_ids)
-        sql = (
-            "SELECT external_id, id, content_hash, status, channel_updated_at, awaiting_mapping"
-            f" FROM orders WHERE account_id = {self.mark} AND {clause}"
+        return self._by_external_id(
+            "external_id, id, content_hash, status, channel_updated_at, awaiting_mapping",
+            account_id,
+            external_ids,
         )
-        return sql, [account_id, *values]
 
     def order_ids(self, account_id: str, external_ids: Sequence[str]) -> tuple[str, list[Any]]:
+        return self._by_external_id("external_id, id", account_id, external_ids)
+
+    def _by_external_id(
+        self, columns: str, account_id: str, external_ids: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        """``columns`` of one account's orders named by the channel's ids.
+
+        On PostgreSQL each id is looked up on its own (``unnest``, then a lateral equality
+        on both columns, kept apart from the join by its ``LIMIT``), which only the
+        (account, external id) unique index answers. As
+        ``external_id = ANY(..)``, or as a join of the ids, the planner,
+        before the table's first ANALYZE (a backfill into a new store), read every order
+        of the account through the account's index and filtered them: 3.4 ms instead of
+        0.3 ms a page at 5,000 orders, growing with the store."""
+        if self.name == "postgresql":
+            sql = (
+                f"SELECT o.* FROM unnest({self.mark}::text[]) AS page(external_id)"
+                f" CROSS JOIN LATERAL (SELECT {columns} FROM orders"
+                f" WHERE account_id = {self.mark} AND external_id = page.external_id LIMIT 1) AS o"
+            )
+            return sql, [list(external_ids), account_id]
         clause, values = self.in_list("external_id", external_ids)
-        sql = f"SELECT external_id, id FROM orders WHERE account_id = {self.mark} AND {clause}"
+        sql = f"SELECT {columns} FROM orders WHERE account_id = {self.mark} AND {clause}"
         return sql, [account_id, *values]
 
     def delete_lines(self, order_ids: Sequence[int]) -> tuple[str, list[Any]]:
