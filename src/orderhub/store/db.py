@@ -106,9 +106,10 @@ def replayable(engine: Engine) -> Iterator[Connection]:
     and in commit order, never part of one: the cursor goes back with its page and the next
     run reads the page again. Everything else (shipments, pushes, mappings, leases) keeps
     the server's durable commit, and a durable commit makes every earlier one durable too.
-    SQLite makes the same trade for every commit (WAL with ``synchronous=NORMAL``). Measured
-    on a server whose disk takes tens of milliseconds per flush: a first pull of seven
-    commits went from 0.8 s to 0.3 s (``bench/bench_accounts.py``)."""
+    SQLite makes the same trade for every commit (WAL with ``synchronous=NORMAL``). On a
+    server whose disk takes tens of milliseconds per flush, the flushes were most of the
+    time of a page commit (``bench/bench_ingest.py``'s PostgreSQL baseline moved between
+    6 and 10 s with the disk's load)."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
