@@ -107,6 +107,9 @@ class ParkedPull:
     #: A page was committed since the cursor last moved: the chunk being read is not
     #: carried on into the next one, so the cursor moves at least once per page of data.
     paged: bool = False
+    #: The end of the last chunk read whole whose records are carried, uncommitted: the
+    #: cursor the next commit may move to, and the one a failing run saves its reading at.
+    carried_end: datetime | None = None
     listings: dict[int, ListingProgress] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -267,7 +270,9 @@ class PullRunner:
                 result.outcome = "succeeded"
         except Interrupted:
             result.outcome = "interrupted"
+            self._save_carried(state)
         except ConnectorError as exc:
+            self._save_carried(state)
             result.outcome = "failed"
             result.error_kind = exc.kind.value
             result.error = exc.message
@@ -319,8 +324,11 @@ class PullRunner:
             state.batch.append(raw)
             result.fetched += 1
             if len(state.batch) >= connector.page_size:
-                self._commit(state.batch, state.run_id, result, state.log, cursor=None)
-                state.batch, state.paged = [], True
+                # Sorted records move the cursor to the page's newest; otherwise to the end
+                # of the chunks carried into this page, if any.
+                done = None if connector.sorted_by_updated_at else state.carried_end
+                self._commit(state.batch, state.run_id, result, state.log, cursor=done)
+                state.batch, state.paged, state.carried_end = [], True, None
                 if self.stop is not None and self.stop.is_set():
                     raise Interrupted("shutdown requested")
                 # Between pages, the generator is paused at a record: a safe place to give
@@ -333,6 +341,7 @@ class PullRunner:
             # commits once instead of once per chunk. The cursor moves with that commit, to
             # the end of the chunk it closes; until then it stays where it was, so a crash
             # in between re-reads those chunks (together less than a page of records).
+            state.carried_end = state.chunk.end if state.chunk is not None else None
             return True
         self._commit_carried(state)
         return True
@@ -352,7 +361,22 @@ class PullRunner:
         if state.chunk is None:
             return
         self._commit(state.batch, state.run_id, state.result, state.log, cursor=state.chunk.end)
-        state.batch, state.paged = [], False
+        state.batch, state.paged, state.carried_end = [], False, None
+
+    def _save_carried(self, state: ParkedPull) -> None:
+        """A run that stops on the channel's error (a used-up quota) or a shutdown keeps
+        the chunks it read whole: what it read is committed with the cursor at their end,
+        as it would have been without carrying, so the next run does not read them again."""
+        if state.carried_end is None:
+            return
+        try:
+            self._commit(
+                state.batch, state.run_id, state.result, state.log, cursor=state.carried_end
+            )
+        except _WRITE_ERRORS as exc:
+            # The run fails anyway; the next one reads those chunks again.
+            state.log.warning("sync.carried_not_saved", error=type(exc).__name__)
+        state.batch, state.carried_end = [], None
 
     def _waits(self, state: ParkedPull) -> bool:
         """Whether the next request would wait longer than ``park_after``: then the run
