@@ -341,9 +341,12 @@ class PullRunner:
             # commits once instead of once per chunk. The cursor moves with that commit, to
             # the end of the chunk it closes; until then it stays where it was, so a crash
             # in between re-reads those chunks (together less than a page of records).
-            state.carried_end = state.chunk.end if state.chunk is not None else None
+            assert state.chunk is not None
+            state.carried_end = state.chunk.end
             return True
-        self._commit_carried(state)
+        assert state.chunk is not None
+        self._commit(state.batch, state.run_id, result, state.log, cursor=state.chunk.end)
+        state.batch, state.paged, state.carried_end = [], False, None
         return True
 
     def _chunk_follows(self, state: ParkedPull) -> bool:
@@ -356,27 +359,23 @@ class PullRunner:
         return self.park_after is None or self.connector.http.next_wait() <= self.park_after
 
     def _commit_carried(self, state: ParkedPull) -> None:
-        """Commit the records read since the last page with the cursor at the end of the
-        last chunk read whole."""
-        if state.chunk is None:
+        """Commit the records carried from the chunks read whole, with the cursor at the
+        end of the last of them (nothing when no chunk is carried)."""
+        if state.carried_end is None:
             return
-        self._commit(state.batch, state.run_id, state.result, state.log, cursor=state.chunk.end)
+        self._commit(state.batch, state.run_id, state.result, state.log, cursor=state.carried_end)
         state.batch, state.paged, state.carried_end = [], False, None
 
     def _save_carried(self, state: ParkedPull) -> None:
         """A run that stops on the channel's error (a used-up quota) or a shutdown keeps
-        the chunks it read whole: what it read is committed with the cursor at their end,
-        as it would have been without carrying, so the next run does not read them again."""
-        if state.carried_end is None:
-            return
+        the chunks it read whole (:meth:`_commit_carried`), as it would have without
+        carrying, so the next run does not read them again."""
         try:
-            self._commit(
-                state.batch, state.run_id, state.result, state.log, cursor=state.carried_end
-            )
+            self._commit_carried(state)
         except _WRITE_ERRORS as exc:
             # The run fails anyway; the next one reads those chunks again.
             state.log.warning("sync.carried_not_saved", error=type(exc).__name__)
-        state.batch, state.carried_end = [], None
+            state.batch, state.carried_end = [], None
 
     def _waits(self, state: ParkedPull) -> bool:
         """Whether the next request would wait longer than ``park_after``: then the run
