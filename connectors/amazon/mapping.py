@@ -34,6 +34,8 @@ _BUYER = {"name": "buyerName", "company": "buyerCompanyName", "email": "buyerEma
 _STREET = ("addressLine1", "addressLine2", "addressLine3")
 _RECIPIENT = {"name": "name", "company": "companyName", "city": "city", "phone": "phone"}
 _RECIPIENT |= {"region": "stateOrRegion", "postal_code": "postalCode", "country": "countryCode"}
+_READ_BUYER = sdk.address_reader(**_BUYER)
+_READ_RECIPIENT = sdk.address_reader(lines=_STREET, **_RECIPIENT)
 _MONEY: dict[str, Any] = {"amount_key": "amount", "currency_key": "currencyCode"}
 _FETCH_FIX = (
     "orderhub asks Amazon for the FULFILLMENT and PROCEEDS datasets; if this repeats, report "
@@ -142,9 +144,7 @@ def to_draft(raw: dict[str, Any]) -> sdk.OrderDraft:
         total=total,
         lines=lines,
         marketplace=marketplace_id,
-        buyer=sdk.address_from(raw.get("buyer"), "buyer", **_BUYER),
-        ship_to=sdk.address_from(
-            recipient, "recipient.deliveryAddress", lines=_STREET, **_RECIPIENT
-        ),
+        buyer=_READ_BUYER(raw.get("buyer"), "buyer"),
+        ship_to=_READ_RECIPIENT(recipient, "recipient.deliveryAddress"),
         fulfilled_by_channel=sdk.value_at(raw, "fulfillment.fulfilledBy") == "AMAZON",
     )

@@ -11,7 +11,7 @@ from orderhub.sdk import (
     OrderDraft,
     OrderStatus,
     StatusTable,
-    address_from,
+    address_reader,
     clean_text,
     items_at,
     parse_money,
@@ -36,19 +36,19 @@ STATUS_MAP: Mapping[str, OrderStatus] = {
 STATUSES = StatusTable("WooCommerce", STATUS_MAP, prefix="wc-", setting="status_map")
 
 
-# Address field -> WooCommerce key (the same for billing and shipping), built once.
-_ADDRESS: dict[str, Any] = {
-    "name": ("first_name", "last_name"),
-    "line1": "address_1",
-    "line2": "address_2",
-    "region": "state",
-    "postal_code": "postcode",
+# Address field -> WooCommerce key (the same for billing and shipping), read by one reader.
+_READ_ADDRESS = address_reader(
+    name=("first_name", "last_name"),
+    line1="address_1",
+    line2="address_2",
+    region="state",
+    postal_code="postcode",
     **{key: key for key in ("company", "city", "country", "phone", "email")},
-}
+)
 
 
 def _address(data: Any) -> Address | None:
-    return address_from(data if isinstance(data, dict) else None, **_ADDRESS)
+    return _READ_ADDRESS(data if isinstance(data, dict) else None)
 
 
 # WordPress keeps product names HTML-escaped ("Salt &amp; Pepper"); the unit price is the

@@ -9,6 +9,7 @@ import orderhub.sdk as sdk
 
 PUBLIC_SDK = [
     "Address",
+    "AddressReader",
     "AlreadyShippedError",
     "AuthError",
     "BasicAuth",
@@ -75,6 +76,7 @@ PUBLIC_SDK = [
     "TransientError",
     "US_PACIFIC",
     "address_from",
+    "address_reader",
     "announced_rate_limit",
     "answer_error",
     "auth_refusal",

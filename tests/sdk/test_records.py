@@ -7,12 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderhub.sdk import (
     Address,
     LineFields,
     MalformedRecordError,
     address_from,
+    address_reader,
+    clean_address,
     first_address,
     items_at,
 )
@@ -250,3 +254,45 @@ def test_a_broken_line_is_refused_naming_the_field(change: dict[str, Any], fragm
     with pytest.raises(MalformedRecordError) as caught:
         SHOP_LINE.read(item, "line_items[0]")
     assert fragment in caught.value.message
+
+
+# -- address_reader -------------------------------------------------------------------
+
+WOO_KEYS: dict[str, Any] = {
+    "name": ("first_name", "last_name"),
+    "line1": "address_1",
+    "city": "city",
+    "country": "country",
+    "email": "email",
+}
+_part = st.one_of(st.none(), st.text(max_size=8), st.integers(-5, 5))
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: _part for key in ("first_name", "last_name", "address_1", "city", "country")
+        },
+    )
+)
+def test_a_reader_reads_what_address_from_and_clean_address_read(data: dict[str, Any]) -> None:
+    """The reader inlines clean_text and person_name: the same address as the general
+    functions give for any values (blank, padded, numbers, missing)."""
+    reader = address_reader(**WOO_KEYS)
+    expected = clean_address(
+        name=person_name(data.get("first_name"), data.get("last_name")),
+        line1=data.get("address_1"),
+        city=data.get("city"),
+        country=data.get("country"),
+    )
+    assert reader(data, "billing") == expected
+    assert address_from(data, "billing", **WOO_KEYS) == expected
+
+
+def test_a_reader_is_built_once_per_mapping_and_refuses_unknown_fields_at_once() -> None:
+    assert address_reader(**WOO_KEYS) is address_reader(**WOO_KEYS)
+    with pytest.raises(TypeError, match="postcode"):
+        address_reader(postcode="zip")
+    with pytest.raises(MalformedRecordError, match=r"^billing: expected an object"):
+        address_reader(**WOO_KEYS)(["1 Main St"], "billing")

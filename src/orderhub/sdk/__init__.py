@@ -150,8 +150,10 @@ from orderhub.sdk.ratelimit import (
     announced_rate_limit,
 )
 from orderhub.sdk.records import (
+    AddressReader,
     LineFields,
     address_from,
+    address_reader,
     first_address,
     items_at,
 )
@@ -179,6 +181,7 @@ from orderhub.sdk.windows import (
 __all__ = [
     "US_PACIFIC",
     "Address",
+    "AddressReader",
     "AlreadyShippedError",
     "AuthError",
     "BasicAuth",
@@ -244,6 +247,7 @@ __all__ = [
     "TokenBucket",
     "TransientError",
     "address_from",
+    "address_reader",
     "announced_rate_limit",
     "answer_error",
     "auth_refusal",

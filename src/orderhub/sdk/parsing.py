@@ -22,12 +22,14 @@ def parse_money(value: Any, field: str) -> Decimal:
     Floats are refused: for a channel that documents strings, a number means the payload
     is not what it should be. For channels that send JSON numbers use
     :func:`parse_amount`."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        raise MalformedRecordError(
-            f"{field}: expected a decimal string, got {type(value).__name__}"
-        )
+    if type(value) is not str:  # most amounts are text: one check for them
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            raise MalformedRecordError(
+                f"{field}: expected a decimal string, got {type(value).__name__}"
+            )
+        value = str(value)
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(value.strip())
     except (InvalidOperation, ValueError):
         raise MalformedRecordError(f"{field}: {str(value)[:32]!r} is not a number") from None
     if not amount.is_finite():
