@@ -131,9 +131,9 @@ class AddressReader:
             if words:
                 cleaned[name] = " ".join(words)
         for name, path in self.nested:
-            text = clean_text(value_at(section, path, field))
-            if text:
-                cleaned[name] = text
+            found = clean_text(value_at(section, path, field))
+            if found:
+                cleaned[name] = found
         country = cleaned.get("country")
         if country is not None:
             cleaned["country"] = country.upper()
