@@ -34,6 +34,7 @@ from orderhub.sync.page import write_page
 from orderhub.sync.pull import PullResult, PullRunner
 from orderhub.testing import FakeClock
 from orderhub.testing.kit import load_fixture
+from orderhub.testing.sim import Fault
 
 from .conftest import ConnectorFactory
 
@@ -325,3 +326,26 @@ def test_a_lost_connection_fails_the_run_and_keeps_the_cursor(
     assert_a_store_fault_keeps_the_cursor(
         monkeypatch, store_engine, orders, make_connector, "connection_lost", "terminating"
     )
+
+
+def test_a_store_fault_while_a_failing_run_saves_its_carried_chunks_ends_the_run_cleanly(
+    store_engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    make_connector: ConnectorFactory,
+) -> None:
+    """A run the channel stops commits the chunks it carried; when the store fails then,
+    the run still ends with the channel's error, and nothing is quarantined."""
+    # A quiet shop: the backfill's 7-day chunks carry their few orders on into the next.
+    shop.generate(20, start=clock.now() - timedelta(days=26), spread=timedelta(days=25))
+    clock.advance(60)
+    shop.faults.add(Fault.status(400), path="/orders", skip=4)  # the last chunk's listing
+    with store_engine.begin() as connection:
+        connection.execute(text("ALTER TABLE orders DROP COLUMN marketplace"))
+    with capture_logs() as logs:
+        result = PullRunner(store_engine, make_connector()).run()
+    assert result.outcome == "failed" and result.error_kind == "rejected"
+    assert {"sync.store_failed", "sync.carried_not_saved"} <= set(events(logs))
+    assert stored(store_engine) == set() and quarantined(store_engine) == []
+    assert cursor(store_engine) is None
+    assert last_run(store_engine).error_kind == "rejected"
