@@ -585,14 +585,14 @@ class PullRunner:
         A record can be at fault only for what its values can cause (a constraint, a value
         its column cannot hold, a driver's conversion); anything else the store raises on
         the way fails the run (:func:`_store_failed`). And when the store refuses *every*
-        order of a page of two or more, all with the same kind of error (a missing or
-        changed column, a bug in the page writer), that is not a batch of bad records:
-        bad records are rare and fail in their own ways. Quarantining them would move
-        the cursor past a whole page of good orders and hide them from the seller, so the
-        run fails instead (:func:`_refused_whole`), with nothing of the page written, and
-        the next run reads the page again. A page of one order cannot be told from one
-        bad record: it is quarantined, as any refused record (a quarantined record is
-        kept whole and shown by ``orderhub failures``, so it is not lost either).
+        order of a page of two or more, all with the same kind of error (a column a bad
+        migration made narrower or NOT NULL, a bug in the page writer), that is not a
+        batch of bad records: bad records are rare and fail in their own ways.
+        Quarantining them would move the cursor past a whole page of good orders and hide
+        them from the seller, so the run fails instead (:func:`_refused_whole`), with
+        nothing of the page written, and the next run reads the page again. A page of
+        one order cannot be told from one bad record: it is quarantined, as any refused
+        record (kept whole and shown by ``orderhub failures``, so not lost either).
         """
         total = IngestCounts()
         refusals: list[_Refusal] = []
