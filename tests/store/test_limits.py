@@ -83,3 +83,36 @@ def test_a_plain_order_fits_and_each_kind_of_problem_is_named() -> None:
 
 def _fields(draft: OrderDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in draft.__slots__}
+
+
+def test_text_longer_than_its_column_is_named_with_the_columns_length() -> None:
+    """The lengths are the tables' own (``varchar(n)``): PostgreSQL refuses longer text,
+    SQLite would store it, so both quarantine it by this check, with the same reason."""
+    line = LineDraft(external_id="1", quantity=1, sku="MUG")
+    draft = OrderDraft(
+        external_id="1",
+        status=OrderStatus.UNSHIPPED,
+        channel_status="paid",
+        placed_at=T0,
+        updated_at=T0,
+        currency="EUR",
+        total=Decimal("1.00"),
+        lines=(line,),
+    )
+    for name, limit in (
+        ("external_id", 128),
+        ("display_id", 128),
+        ("marketplace", 64),
+        ("channel_status", 64),
+    ):
+        bad = OrderDraft(**{**_fields(draft), name: "é" * (limit + 1)})
+        assert store_problems(bad) == [
+            f"{name} is {limit + 1} characters long; the store holds at most {limit}"
+        ]
+        assert store_problems(OrderDraft(**{**_fields(draft), name: "é" * limit})) == []
+    for name in ("external_id", "sku"):
+        long_line = LineDraft(**{**_fields(line), name: "x" * 129})
+        bad = OrderDraft(**{**_fields(draft), "lines": (long_line,)})
+        assert store_problems(bad) == [
+            f"line 1: {name} is 129 characters long; the store holds at most 128"
+        ]

@@ -16,7 +16,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import String, Table
+from sqlalchemy import String, Table, TypeDecorator
 
 from orderhub.sdk.drafts import ADDRESS_FIELDS, Address, OrderDraft
 from orderhub.store.tables import Order, OrderLine, metadata
@@ -32,6 +32,10 @@ _LINES: Table = metadata.tables[OrderLine.__tablename__]
 
 def _length(table: Table, column: str) -> int | None:
     kind = table.c[column].type
+    if isinstance(kind, TypeDecorator):
+        # SQLModel's ``AutoString`` (every ``str`` field) wraps the ``String`` that holds
+        # the length: without this every limit read as None and went unchecked.
+        kind = kind.impl_instance
     return kind.length if isinstance(kind, String) else None
 
 

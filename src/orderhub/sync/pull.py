@@ -8,6 +8,12 @@ records sorted by last-modified time the cursor moves after every page; otherwis
 only when a whole window chunk has been read. A chunk that does not fill a page goes on into
 the next chunk's page (unless a long token wait comes first), so a backfill of a quiet shop
 commits once, not once per chunk.
+
+A page the store refuses is written record by record and only the records it refuses alone
+are quarantined, but only for errors a record's values can cause; a store that fails (locked,
+full, unreachable, a column missing) or refuses every order of a page alike fails the run with
+the cursor where it was, so a fault of ours never hides good orders in quarantine
+(:meth:`PullRunner._write_one_by_one`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
 from orderhub.matching import MatchingConfig
 from orderhub.sdk.clock import Interrupted
@@ -48,10 +54,48 @@ ORDERS_STREAM = "orders"
 _REASON_LIMIT = 500
 _ID_LIMIT = 128
 
-# What writing a page can raise because of a value in it: the database's own refusals and
-# the drivers' conversions (an integer too large for SQLite, text that is not UTF-8, an
-# amount beyond numeric's range).
-_WRITE_ERRORS = (SQLAlchemyError, ValueError, TypeError, OverflowError, ArithmeticError)
+# What a value can make Python, a driver or our own write path raise: the drivers'
+# conversions (an integer too large for SQLite, text that is not UTF-8, an amount beyond
+# numeric's range).
+_VALUE_ERRORS = (ValueError, TypeError, OverflowError, ArithmeticError)
+# What writing a page can raise: the database's errors and the value errors. Only some of
+# them can be a record's fault (see :func:`_record_can_cause`).
+_WRITE_ERRORS = (SQLAlchemyError, *_VALUE_ERRORS)
+
+_STORE_FIX = (
+    "The store could not take the page (unreachable, locked, full, read-only, or its "
+    "schema not what this orderhub expects): nothing of the page was written and the "
+    "cursor did not move. Check `orderhub health`, the disk and the database's own log; "
+    "the next run reads the page again."
+)
+_REFUSED_WHOLE_FIX = (
+    "The store refused every order of the page for one reason, so the cause is in orderhub "
+    "or the store's schema, not in the orders: nothing of the page was written, nothing was "
+    "quarantined and the cursor did not move. Check that `orderhub db upgrade` has run "
+    "(`orderhub health`), then report this line; the next run reads the page again."
+)
+
+
+class _RunFailed(Exception):
+    """A page the run cannot write and must not skip (the store failed, or refused the
+    whole page): the run fails with ``error_kind`` and the cursor stays where it was.
+    The event saying why is logged where it is raised."""
+
+    def __init__(self, kind: str, error: str, fix: str) -> None:
+        super().__init__(error)
+        self.kind = kind
+        self.error = error
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """An order the database refused when written alone."""
+
+    item: IncomingOrder
+    #: the error's class (the driver's own, e.g. ``StringDataRightTruncation``)
+    kind: str
+    reason: str
 
 
 @dataclass
@@ -277,6 +321,13 @@ class PullRunner:
             result.error_kind = exc.kind.value
             result.error = exc.message
             result.fix = exc.fix
+        except _RunFailed as exc:
+            # The page in hand (and anything carried with it) stays unwritten: the next
+            # run reads it again from the cursor.
+            result.outcome = "failed"
+            result.error_kind = exc.kind
+            result.error = exc.error
+            result.fix = exc.fix
         except Exception as exc:
             result.outcome = "failed"
             result.error_kind = "internal"
@@ -372,7 +423,7 @@ class PullRunner:
         carrying, so the next run does not read them again."""
         try:
             self._commit_carried(state)
-        except _WRITE_ERRORS as exc:
+        except (_RunFailed, *_WRITE_ERRORS) as exc:
             # The run fails anyway; the next one reads those chunks again.
             state.log.warning("sync.carried_not_saved", error=type(exc).__name__)
             state.batch, state.carried_end = [], None
@@ -420,13 +471,19 @@ class PullRunner:
         try:
             counts = self._write(orders, quarantined, run_id, result, cursor)
         except _WRITE_ERRORS as exc:
+            if not _record_can_cause(exc):
+                raise _store_failed(exc, log) from exc
             # No check foresaw this (the database refused a value): find the record that
             # did it by writing the page one record at a time, so only it is quarantined.
             log.warning(
                 "sync.page_write_failed",
                 error=type(exc).__name__,
                 records=len(orders),
-                fix="The page is written record by record; the refused ones are quarantined.",
+                fix=(
+                    "The page is written record by record; the refused ones are "
+                    "quarantined (unless the store refuses every one of them alike: then "
+                    "the run fails with sync.page_refused_whole)."
+                ),
             )
             counts = self._write_one_by_one(orders, quarantined, run_id, result, cursor, log=log)
         result.counts.add(counts)
@@ -522,30 +579,62 @@ class PullRunner:
         *,
         log: Any,
     ) -> IngestCounts:
+        """Write a page the store refused as a whole one order at a time, then quarantine
+        the orders it refuses alone, with the cursor.
+
+        A record can be at fault only for what its values can cause (a constraint, a value
+        its column cannot hold, a driver's conversion); anything else the store raises on
+        the way fails the run (:func:`_store_failed`). And when the store refuses *every*
+        order of a page of two or more, all with the same kind of error (a column a bad
+        migration made narrower or NOT NULL, a bug in the page writer), that is not a
+        batch of bad records: bad records are rare and fail in their own ways.
+        Quarantining them would move the cursor past a whole page of good orders and hide
+        them from the seller, so the run fails instead (:func:`_refused_whole`), with
+        nothing of the page written, and the next run reads the page again. A page of
+        one order cannot be told from one bad record: it is quarantined, as any refused
+        record (kept whole and shown by ``orderhub failures``, so not lost either).
+        """
         total = IngestCounts()
-        refused = list(quarantined)
+        refusals: list[_Refusal] = []
         for item in orders:
             try:
                 total.add(self._write([item], [], run_id, result, None))
             except _WRITE_ERRORS as exc:
-                reason = f"the database refused this order: {_database_reason(exc)}"
-                log.warning(
-                    "sync.record_quarantined",
-                    external_id=storable_text(item.draft.external_id or "", _ID_LIMIT),
-                    reason=reason,
-                    fix=MalformedRecordError.default_fix,
+                if not _record_can_cause(exc):
+                    raise _store_failed(exc, log) from exc
+                origin = _origin(exc)
+                refusals.append(_Refusal(item, type(origin).__name__, _database_reason(exc)))
+        if len(orders) >= 2 and len(refusals) == len(orders):
+            kinds = {refusal.kind for refusal in refusals}
+            if len(kinds) == 1:
+                # Nothing of the page was committed (every write above failed whole).
+                raise _refused_whole(refusals, log)
+        refused = list(quarantined)
+        for refusal in refusals:
+            item = refusal.item
+            reason = f"the database refused this order: {refusal.reason}"
+            log.warning(
+                "sync.record_quarantined",
+                external_id=storable_text(item.draft.external_id or "", _ID_LIMIT),
+                reason=reason,
+                fix=MalformedRecordError.default_fix,
+            )
+            refused.append(
+                IncomingQuarantine(
+                    external_id=storable_text(str(item.draft.external_id), _ID_LIMIT),
+                    reason=storable_text(reason, _REASON_LIMIT),
+                    raw=item.raw,
+                    payload_hash=item.content_hash,
                 )
-                refused.append(
-                    IncomingQuarantine(
-                        external_id=storable_text(str(item.draft.external_id), _ID_LIMIT),
-                        reason=storable_text(reason, _REASON_LIMIT),
-                        raw=item.raw,
-                        payload_hash=item.content_hash,
-                    )
-                )
+            )
         # The quarantined records and the cursor last: the cursor moves only once every
         # record of the page is stored or quarantined.
-        total.add(self._write([], refused, run_id, result, cursor))
+        try:
+            total.add(self._write([], refused, run_id, result, cursor))
+        except _WRITE_ERRORS as exc:
+            if not _record_can_cause(exc):
+                raise _store_failed(exc, log) from exc
+            raise
         return total
 
     def _finish(
@@ -630,10 +719,68 @@ def _unlock(connection: Connection, key: int) -> None:
     connection.commit()
 
 
+def _origin(exc: BaseException) -> BaseException:
+    """The driver's (or Python's) own exception inside SQLAlchemy's wrapper."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
+def _record_can_cause(exc: BaseException) -> bool:
+    """Whether a record's values can explain ``exc``: a constraint it breaks
+    (``IntegrityError``), a value its column cannot hold (``DataError``), or a value a
+    driver or our write path cannot convert (the value errors, raised bare or wrapped in
+    SQLAlchemy's ``StatementError``).
+
+    Everything else is the store's state, never a record's: an ``OperationalError``
+    (SQLite's "database is locked", "disk I/O error", "database or disk is full", a
+    read-only file, a missing column; PostgreSQL's lost connection or full disk), a
+    ``ProgrammingError`` (a missing table or column on PostgreSQL), an ``InternalError``,
+    an ``InterfaceError``, and SQLAlchemy's own (a pool timeout, a closed connection).
+    Quarantining a record for one of those would hide a good order."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, StatementError):
+        return isinstance(exc.orig, _VALUE_ERRORS)
+    if isinstance(exc, SQLAlchemyError):
+        return False
+    return isinstance(exc, _VALUE_ERRORS)
+
+
+def _store_failed(exc: BaseException, log: Any) -> _RunFailed:
+    """The run's failure for a store error no record can cause (logged here)."""
+    error = f"the store failed while writing a page: {_database_reason(exc)}"
+    log.error("sync.store_failed", error_kind="store", error=error, fix=_STORE_FIX)
+    return _RunFailed("store", error, _STORE_FIX)
+
+
+def _refused_whole(refusals: list[_Refusal], log: Any) -> _RunFailed:
+    """The run's failure for a page whose every order the store refused alike (logged
+    here, with the refused orders' ids: labels, not buyer data)."""
+    error = (
+        f"the store refused all {len(refusals)} orders of a page for one reason: "
+        f"{refusals[0].reason}"
+    )[:_REASON_LIMIT]
+    log.error(
+        "sync.page_refused_whole",
+        error_kind="internal",
+        error=error,
+        fix=_REFUSED_WHOLE_FIX,
+        records=len(refusals),
+        external_ids=[
+            storable_text(str(refusal.item.draft.external_id), _ID_LIMIT)
+            for refusal in refusals[:10]
+        ],
+    )
+    return _RunFailed("internal", error, _REFUSED_WHOLE_FIX)
+
+
 def _database_reason(exc: BaseException) -> str:
     """The database's own words for a refusal, without the statement or its parameters
     (SQLAlchemy's message carries both, and the parameters are buyer data)."""
-    origin: BaseException = exc.orig if isinstance(exc, StatementError) and exc.orig else exc
+    origin = _origin(exc)
     first_line = str(origin).strip().splitlines()[0] if str(origin).strip() else ""
     return f"{type(origin).__name__}: {first_line}"[:300]
 
