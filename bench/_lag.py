@@ -28,14 +28,20 @@ def analyse(
     interval: float,
     started: datetime,
     ended: datetime,
+    first_due: dict[str, datetime] | None = None,
 ) -> dict[str, Any]:
     """The figures of one leg from its ``sync_runs`` rows; ``accounts`` maps account ids
-    to their channel."""
+    to their channel, ``first_due`` to when the worker schedules their first run.
+
+    The lag ratio is measured between runs, so a first run that starts late is not in it
+    (and its second run may come an interval after it): ``first_start_late_s`` is that
+    lateness, the first run's start minus its scheduled time (WooCommerce accounts)."""
     by_account: dict[str, list[dict[str, Any]]] = {account: [] for account in accounts}
     for run in runs:
         by_account[run["account_id"]].append(run)
     gaps: dict[str, list[float]] = {"woocommerce": [], "amazon": []}
     first_ms: list[float] = []
+    first_late: list[float] = []
     later_ms: list[float] = []
     amazon_run_s: list[float] = []
     starved: list[str] = []
@@ -49,6 +55,8 @@ def analyse(
             never.append(account)
             continue
         starts = [r["started_at"] for r in rows]
+        if first_due is not None and channel == "woocommerce":
+            first_late.append((starts[0] - first_due[account]).total_seconds())
         account_gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
         gaps[channel].extend(g / interval for g in account_gaps)
         # The time since the last start counts too: an account stuck behind a queue has no
@@ -81,6 +89,7 @@ def analyse(
         "never_pulled": len(never),
         "double_pulls": double,
         "first_pull_ms": quantiles(first_ms),
+        "first_start_late_s": quantiles(first_late),
         "pull_ms": quantiles(later_ms),
         "busy_thread_seconds": round(busy, 1),
         "window_s": round(window, 1),

@@ -269,7 +269,14 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
                     ).mappings()
                 ]
     failed = sum(1 for r in runs if r["outcome"] == "failed")
-    figures = analyse(runs, channels, float(args.interval), started, ended)
+    # The worker spreads the first runs over one interval, in account order (see
+    # orderhub.worker.jobs.first_run_offset), from its start (its first lease claim).
+    interval = timedelta(seconds=args.interval)
+    first_due = {
+        account: started + jobs.first_run_offset(index, len(channels), interval)
+        for index, account in enumerate(sorted(channels))
+    }
+    figures = analyse(runs, channels, float(args.interval), started, ended, first_due)
     pool = sizes[PULLS]
     window = figures["window_s"]
     return {

@@ -55,6 +55,10 @@ def test_accounts_benchmark_reports_every_account_of_every_store(tmp_path: Path)
         # One gap per run after an account's first.
         assert leg["lag_ratio"]["n"] == runs.get("woocommerce", 0) - pulled.get("woocommerce", 0)
         assert leg["amazon_lag_ratio"]["n"] == runs.get("amazon", 0) - pulled.get("amazon", 0)
+        # The first runs' lateness (not in the lag ratio), one per WooCommerce account pulled.
+        assert leg["first_start_late_s"]["n"] == pulled.get("woocommerce", 0)
+        # First syncs have a pool of their own.
+        assert leg["pool_sizes"]["backfills"] == 2
         # Every finished run reached the worker's on_result, but those a pull thread was
         # finishing when the worker stopped (at most one per thread); none failed, none
         # overlapped.

@@ -18,7 +18,8 @@ from orderhub.shipping.push import PushRunner, PushRunResult
 from orderhub.store.heartbeats import Instance, all_instances
 from orderhub.store.runs import RUNS
 from orderhub.sync.pull import PullResult
-from orderhub.worker.jobs import first_run_offset
+from orderhub.worker import jobs
+from orderhub.worker.jobs import BACKFILLS, PULLS, first_run_offset
 from orderhub.worker.scheduler import Worker
 
 from .conftest import (
@@ -381,6 +382,71 @@ def test_a_long_outbox_drain_never_holds_up_the_pulls(
         release.set()
         worker.stop()
     assert [p.outcome for p in pulls[:2]] == ["succeeded", "succeeded"]
+
+
+def test_regular_pulls_are_not_queued_behind_first_syncs(
+    tmp_path: Path, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker restarted with new accounts: their first syncs (held here, more of them
+    than threads) run in the backfills pool, so the account synced before still pulls
+    on its own threads; once a first sync ends, its account moves to the pulls pool."""
+    monkeypatch.setattr(jobs, "MAX_PULL_THREADS", 2)
+    monkeypatch.setattr(jobs, "BACKFILL_THREADS", 2)
+    new = [f"new-{i}" for i in range(3)]
+    shops = {account: make_shop(4, seed=20 + i) for i, account in enumerate([*new, "synced"])}
+    sections = {
+        account: account_toml(account, ANY_URL, f"K{i}", f"S{i}") for i, account in enumerate(shops)
+    }
+    env = {}
+    for i, shop in enumerate(shops.values()):
+        env |= {f"K{i}": shop.key, f"S{i}": shop.secret}
+    # The synced account's first sync, by the worker that ran before the restart.
+    before = Worker(
+        worker_config(tmp_path / "before.toml", [sections["synced"]], env),
+        sqlite_engine,
+        transports={"synced": shops["synced"].sim.transport()},
+    )
+    try:
+        assert (first := before.pull("synced")) is not None and first.outcome == "succeeded"
+    finally:
+        before.stop()
+    release = threading.Event()
+    gates = {account: GatedTransport(shops[account].sim.transport()) for account in new}
+    for gate in gates.values():
+        gate.release = release
+    collected = Collector({"synced"})
+    config = worker_config(tmp_path / "orderhub.toml", [sections[a] for a in shops], env)
+    worker = Worker(
+        config,
+        sqlite_engine,
+        transports={**gates, "synced": shops["synced"].sim.transport()},
+        on_result=collected,
+    )
+    worker.start()
+    try:
+        scheduler = worker._scheduler
+        assert scheduler is not None
+        executors = {a: scheduler.get_job(f"pull:{a}").executor for a in shops}
+        assert executors == {**dict.fromkeys(new, BACKFILLS), "synced": PULLS}
+        assert gates["new-0"].entered.wait(10) and gates["new-1"].entered.wait(10)
+        # Both backfill threads (and as many pull threads) are held: the synced account
+        # still pulls, and the third first sync waits for a backfill thread.
+        assert collected.done.wait(20), "the synced account's pull never ran"
+        assert collected.results["synced"].outcome == "succeeded"
+        assert not gates["new-2"].entered.is_set()
+        assert all(runs_of(sqlite_engine, account) == ["running"] for account in new[:2])
+        assert runs_of(sqlite_engine, "new-2") == []
+        # Released, the first syncs end and their accounts pull in the pulls pool.
+        collected.expected = {*new, "synced"}
+        collected.done.clear()
+        release.set()
+        assert collected.done.wait(20), sorted(collected.results)
+        for account in new:
+            assert set(stored_ids(sqlite_engine, account)) == shops[account].order_ids
+            assert scheduler.get_job(f"pull:{account}").executor == PULLS
+    finally:
+        release.set()
+        worker.stop()
 
 
 def test_first_runs_are_spread_so_the_first_wave_fits_in_one_interval() -> None:

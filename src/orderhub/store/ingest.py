@@ -451,6 +451,18 @@ def _move_cursor(
     )
 
 
+def accounts_with_cursor(connection: Connection, account_ids: list[str], stream: str) -> set[str]:
+    """Which of ``account_ids`` have read ``stream`` before (a cursor row)."""
+    if not account_ids:
+        return set()
+    rows = connection.execute(
+        select(CURSORS.c.account_id).where(
+            CURSORS.c.stream == stream, CURSORS.c.account_id.in_(account_ids)
+        )
+    )
+    return {row[0] for row in rows}
+
+
 def read_cursor(connection: Connection, account_id: str, stream: str) -> datetime | None:
     value: datetime | None = connection.execute(
         select(CURSORS.c.position).where(

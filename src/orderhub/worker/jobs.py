@@ -24,6 +24,11 @@ RESULTS_KEPT = 50
 # Pulls, pushes and the rest (catalog, inbox, heartbeat) run in pools of their own, so a
 # long outbox drain or a slow catalog never holds the thread a pull is waiting for.
 PULLS, PUSHES, HOUSEKEEPING, LEASING = "pulls", "pushes", "default", "leases"
+#: An account's first sync (no cursor yet: a backfill of the lookback window, many pages)
+#: runs in a small pool of its own, so a first wave of new accounts queues behind itself
+#: instead of in front of the regular pulls of the accounts already synced.
+BACKFILLS = "backfills"
+BACKFILL_THREADS = 2
 MAX_PULL_THREADS = 32
 #: Accounts per pull thread beyond the first 8 (a pull of a small change costs 40-150 ms,
 #: so 16 accounts at the shortest interval keep a thread about 10-25% busy).
@@ -46,6 +51,7 @@ def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
     pulls = max(min(8, len(jobs)), -(-len(jobs) // ACCOUNTS_PER_PULL_THREAD))
     return {
         PULLS: max(1, min(MAX_PULL_THREADS, pulls)),
+        BACKFILLS: max(1, min(BACKFILL_THREADS, len(jobs))),
         PUSHES: max(1, min(MAX_PUSH_THREADS, pushing)),
         HOUSEKEEPING: HOUSEKEEPING_THREADS,
         LEASING: 1,
@@ -102,6 +108,9 @@ class AccountJob:
     #: A pull that gave its thread back while its token bucket refills (resumed by the
     #: account's next pull job, which is moved to when the bucket allows).
     parked: ParkedPull | None = None
+    #: The account's pull job runs in the backfills pool: it has no cursor yet and has not
+    #: been pulled by this process (moved to the pulls pool when its first pull ends).
+    backfill: bool = False
 
 
 def declares(account: AccountConfig, capability: Capability) -> bool:
