@@ -63,9 +63,8 @@ def test_the_fast_path_agrees_with_every_detailed_check(draft: OrderDraft) -> No
     assert store_problems(draft) == detailed_problems(draft)
 
 
-def test_a_plain_order_fits_and_each_kind_of_problem_is_named() -> None:
-    line = LineDraft(external_id="1", quantity=1, sku="MUG", identifiers={"asin": "B0"})
-    draft = OrderDraft(
+def _plain_order(line: LineDraft, **fields: Any) -> OrderDraft:
+    return OrderDraft(
         external_id="1",
         status=OrderStatus.UNSHIPPED,
         channel_status="paid",
@@ -74,8 +73,13 @@ def test_a_plain_order_fits_and_each_kind_of_problem_is_named() -> None:
         currency="EUR",
         total=Decimal("1.00"),
         lines=(line,),
-        buyer=Address(name="Zoë"),
+        **fields,
     )
+
+
+def test_a_plain_order_fits_and_each_kind_of_problem_is_named() -> None:
+    line = LineDraft(external_id="1", quantity=1, sku="MUG", identifiers={"asin": "B0"})
+    draft = _plain_order(line, buyer=Address(name="Zoë"))
     assert store_problems(draft) == []
     bad = OrderDraft(**{**_fields(draft), "buyer": Address(name="a\x00b")})
     assert store_problems(bad) == ["buyer name contains a NUL character"]
@@ -89,16 +93,7 @@ def test_text_longer_than_its_column_is_named_with_the_columns_length() -> None:
     """The lengths are the tables' own (``varchar(n)``): PostgreSQL refuses longer text,
     SQLite would store it, so both quarantine it by this check, with the same reason."""
     line = LineDraft(external_id="1", quantity=1, sku="MUG")
-    draft = OrderDraft(
-        external_id="1",
-        status=OrderStatus.UNSHIPPED,
-        channel_status="paid",
-        placed_at=T0,
-        updated_at=T0,
-        currency="EUR",
-        total=Decimal("1.00"),
-        lines=(line,),
-    )
+    draft = _plain_order(line)
     for name, limit in (
         ("external_id", 128),
         ("display_id", 128),
