@@ -15,6 +15,7 @@ from orderhub.config import load_config
 from orderhub.store import heartbeats, leases
 from orderhub.testing import FakeClock
 from orderhub.testing.db import POSTGRES_SKIP_REASON, postgres_url, temporary_store
+from orderhub.worker.jobs import PULLS
 from orderhub.worker.scheduler import Worker
 
 pytestmark = pytest.mark.postgres
@@ -126,8 +127,14 @@ def test_two_workers_on_one_store_schedule_disjoint_accounts(pg: Engine, tmp_pat
             assert not {f"pull:{a}" for a in one.held} & scheduled
         finally:
             two.stop()
-        # A clean stop gives its leases back: the other replica takes them at once.
+        # A clean stop gives its leases back: the other replica takes them at once, into
+        # its pulls pool although nobody synced them yet (a takeover does not queue behind
+        # this replica's own first syncs in the backfills pool).
+        own = set(one.held)
         one.renew_leases()
         assert one.held == set(ACCOUNTS[:6])
+        assert one._scheduler is not None
+        pools = {a: one._scheduler.get_job(f"pull:{a}").executor for a in one.held - own}
+        assert pools == dict.fromkeys(one.held - own, PULLS)
     finally:
         one.stop()

@@ -218,9 +218,20 @@ class Worker:
             threads=pool_sizes(self.jobs.values()),
         )
 
-    def _schedule(self, accounts: list[str], now: datetime, *, spread: timedelta | None) -> None:
+    def _schedule(
+        self,
+        accounts: list[str],
+        now: datetime,
+        *,
+        spread: timedelta | None,
+        taken_over: bool = False,
+    ) -> None:
         """Add the pull, push and catalog jobs of ``accounts``: first pulls spread over one
-        interval (or over ``spread``: accounts taken over from a replica run soon)."""
+        interval (or over ``spread``: accounts taken over from a replica run soon).
+
+        Accounts ``taken_over`` from a replica pull in the pulls pool even when that
+        replica had not synced them yet: a takeover must not wait behind this replica's
+        own first wave in the backfills pool (the takeover is due within one interval)."""
         scheduler = self._scheduler
         assert scheduler is not None
         shipping = self.config.shipping
@@ -232,7 +243,7 @@ class Worker:
             jitter = job.account.jitter or timedelta(0)
             # A first sync runs in the backfills pool (see jobs.BACKFILLS); an account
             # synced before (a restart, a takeover from a replica) pulls a small change.
-            job.backfill = account_id not in synced and not job.results
+            job.backfill = not taken_over and account_id not in synced and not job.results
             scheduler.add_job(
                 self.pull,
                 IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter.total_seconds()),
@@ -306,7 +317,12 @@ class Worker:
         if claim.gained:
             # The first claim spreads its first pulls over one interval; accounts taken over
             # from a replica that died or gave them back are late already: run them soon.
-            self._schedule(sorted(claim.gained), now, spread=None if first else self.lease_ttl / 3)
+            self._schedule(
+                sorted(claim.gained),
+                now,
+                spread=None if first else self.lease_ttl / 3,
+                taken_over=not first,
+            )
         if claim.gained or claim.lost:
             self.log.info(
                 "worker.leases_changed",
