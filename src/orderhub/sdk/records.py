@@ -80,7 +80,7 @@ def address_from(
     A connector that reads the same mapping for every order can build its reader once
     with :func:`address_reader` (the same result, without working out the mapping again).
     """
-    return _reader(tuple(lines), tuple(keys.items()))(data, field)
+    return address_reader(lines=lines, **keys)(data, field)
 
 
 def address_reader(*, lines: Sequence[str] = (), **keys: str | tuple[str, ...]) -> AddressReader:
@@ -120,16 +120,15 @@ class AddressReader:
                 if text:
                     cleaned[name] = text
         for name, parts in self.joined:
-            # A name from its parts (person_name, inline; dotted parts read by value_at).
-            words = []
-            for part in parts:
-                value = get(part) if "." not in part else value_at(section, part, field)
-                if value is not None:
-                    text = (value if type(value) is str else str(value)).strip()
-                    if text:
-                        words.append(text)
-            if words:
-                cleaned[name] = " ".join(words)
+            # A name from its parts (dotted parts read by value_at).
+            joined = person_name(
+                *(
+                    get(part) if "." not in part else value_at(section, part, field)
+                    for part in parts
+                )
+            )
+            if joined:
+                cleaned[name] = joined
         for name, path in self.nested:
             found = clean_text(value_at(section, path, field))
             if found:
