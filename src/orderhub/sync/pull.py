@@ -396,8 +396,8 @@ class PullRunner:
             state.carried_end = state.chunk.end
             return True
         assert state.chunk is not None
-        self._commit(state.batch, state.run_id, result, state.log, cursor=state.chunk.end)
-        state.batch, state.paged, state.carried_end = [], False, None
+        state.carried_end = state.chunk.end
+        self._commit_carried(state)
         return True
 
     def _chunk_follows(self, state: ParkedPull) -> bool:

@@ -173,7 +173,7 @@ class Worker:
                 next_run_time=now + self.lease_ttl / 3,
             )
         else:
-            self._schedule(list(self.jobs), now, spread=None)
+            self._schedule(list(self.jobs), now)
         if shipping.inbox is not None:
             scheduler.add_job(
                 self.scan_inbox,
@@ -218,20 +218,14 @@ class Worker:
             threads=pool_sizes(self.jobs.values()),
         )
 
-    def _schedule(
-        self,
-        accounts: list[str],
-        now: datetime,
-        *,
-        spread: timedelta | None,
-        taken_over: bool = False,
-    ) -> None:
+    def _schedule(self, accounts: list[str], now: datetime, *, taken_over: bool = False) -> None:
         """Add the pull, push and catalog jobs of ``accounts``: first pulls spread over one
-        interval (or over ``spread``: accounts taken over from a replica run soon).
+        interval, or over a third of the lease TTL for accounts ``taken_over`` from a
+        replica (they are late already: they run soon).
 
-        Accounts ``taken_over`` from a replica pull in the pulls pool even when that
-        replica had not synced them yet: a takeover must not wait behind this replica's
-        own first wave in the backfills pool (the takeover is due within one interval)."""
+        Accounts taken over pull in the pulls pool even when that replica had not synced
+        them yet: a takeover must not wait behind this replica's own first wave in the
+        backfills pool (the takeover is due within one interval)."""
         scheduler = self._scheduler
         assert scheduler is not None
         shipping = self.config.shipping
@@ -241,6 +235,7 @@ class Worker:
             job = self.jobs[account_id]
             interval = job.account.interval
             jitter = job.account.jitter or timedelta(0)
+            spread = self.lease_ttl / 3 if taken_over else interval
             # A first sync runs in the backfills pool (see jobs.BACKFILLS); an account
             # synced before (a restart, a takeover from a replica) pulls a small change.
             job.backfill = not taken_over and account_id not in synced and not job.results
@@ -251,7 +246,7 @@ class Worker:
                 id=f"pull:{account_id}",
                 name=f"pull {account_id}",
                 executor=BACKFILLS if job.backfill else PULLS,
-                next_run_time=now + first_run_offset(index, len(accounts), spread or interval),
+                next_run_time=now + first_run_offset(index, len(accounts), spread),
                 replace_existing=True,
             )
             if job.pushes:
@@ -317,12 +312,7 @@ class Worker:
         if claim.gained:
             # The first claim spreads its first pulls over one interval; accounts taken over
             # from a replica that died or gave them back are late already: run them soon.
-            self._schedule(
-                sorted(claim.gained),
-                now,
-                spread=None if first else self.lease_ttl / 3,
-                taken_over=not first,
-            )
+            self._schedule(sorted(claim.gained), now, taken_over=not first)
         if claim.gained or claim.lost:
             self.log.info(
                 "worker.leases_changed",
