@@ -15,7 +15,9 @@ store's ``sync_runs`` rows after the run, per account:
 - poll lag: start-to-start gap of consecutive runs / interval (p50, p95, p99, max), over
   the WooCommerce accounts (an Amazon pull waiting for its bucket is lag by design and is
   reported on its own). Goal: p99 <= 1.1 (the interval + 10%). The account's jitter
-  (default 10% of the interval) is part of every gap;
+  (default 10% of the interval) is part of every gap: each run is delayed by up to the
+  jitter from its place on the account's grid (``orderhub.worker.triggers``), so a gap is
+  the interval plus the difference of two delays, and its p99 is 1.086 with no lateness;
 - starved: accounts with a gap of more than two intervals between their first run and the
   end (goal 0); never pulled: accounts without a run;
 - double pulls: a run of an account that started before its previous run finished (goal 0);

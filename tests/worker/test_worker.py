@@ -21,6 +21,7 @@ from orderhub.sync.pull import PullResult
 from orderhub.worker import jobs
 from orderhub.worker.jobs import BACKFILLS, PULLS, first_run_offset
 from orderhub.worker.scheduler import Worker
+from orderhub.worker.triggers import PollTrigger
 
 from .conftest import (
     Shop,
@@ -397,7 +398,7 @@ def test_regular_pulls_are_not_queued_behind_first_syncs(
     sections = {
         account: account_toml(account, ANY_URL, f"K{i}", f"S{i}") for i, account in enumerate(shops)
     }
-    env = {}
+    env: dict[str, str] = {}
     for i, shop in enumerate(shops.values()):
         env |= {f"K{i}": shop.key, f"S{i}": shop.secret}
     # The synced account's first sync, by the worker that ran before the restart.
@@ -491,3 +492,32 @@ def test_the_health_thread_is_woken_when_an_accounts_health_may_change_only(
     assert outcomes == ["succeeded", "succeeded", "failed", "failed", "succeeded", "succeeded"]
     # Every failure and the first success after one wake it; routine successes do not.
     assert woken == [False, False, True, True, True, False]
+
+
+def test_each_pull_keeps_its_accounts_interval_and_jitter_without_drift(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    """The worker's pull jobs run on PollTrigger (tests/worker/test_triggers.py), with each
+    account's own interval and jitter: 10 s and its default 1 s, and a jitter set to 0."""
+    shop = make_shop(1, seed=5)
+    steady = account_toml("steady", ANY_URL, "K1", "S1").replace(
+        "[accounts.settings]", 'jitter = "0s"\n[accounts.settings]'
+    )
+    config = worker_config(
+        tmp_path / "orderhub.toml",
+        [account_toml("shop", ANY_URL, "K0", "S0"), steady],
+        {"K0": shop.key, "S0": shop.secret, "K1": shop.key, "S1": shop.secret},
+    )
+    worker = Worker(config, sqlite_engine, transports={"shop": shop.sim.transport()})
+    worker.start()
+    try:
+        scheduler = worker._scheduler
+        assert scheduler is not None
+        triggers = {a: scheduler.get_job(f"pull:{a}").trigger for a in ("shop", "steady")}
+        assert all(isinstance(trigger, PollTrigger) for trigger in triggers.values())
+        assert {a: (t.interval, t.spread) for a, t in triggers.items()} == {
+            "shop": (timedelta(seconds=10), 1.0),
+            "steady": (timedelta(seconds=10), 0.0),
+        }
+    finally:
+        worker.stop()

@@ -5,9 +5,10 @@ cursors, runs and failures live in the store, so killing the process at any inst
 starting it again resumes with nothing lost and nothing doubled.
 
 Each account's job runs at its configured interval with jitter (so many accounts don't hit
-their channels in step), ``max_instances=1`` (never two pulls of one account at once) and
-``coalesce=True`` (a backlog of missed runs collapses into one). An exception in one
-account's job is logged and recorded for that account only; the others keep running.
+their channels in step; the jitter never accumulates, see :mod:`orderhub.worker.triggers`),
+``max_instances=1`` (never two pulls of one account at once) and ``coalesce=True`` (a
+backlog of missed runs collapses into one). An exception in one account's job is logged and
+recorded for that account only; the others keep running.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from orderhub.worker.jobs import (
     lease_ttl_for,
     pool_sizes,
 )
+from orderhub.worker.triggers import PollTrigger
 
 HEARTBEAT_EVERY = 15.0
 _BUG_FIX = (
@@ -241,7 +243,7 @@ class Worker:
             job.backfill = not taken_over and account_id not in synced and not job.results
             scheduler.add_job(
                 self.pull,
-                IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter.total_seconds()),
+                PollTrigger(interval.total_seconds(), jitter.total_seconds()),
                 args=[account_id],
                 id=f"pull:{account_id}",
                 name=f"pull {account_id}",
@@ -252,7 +254,7 @@ class Worker:
             if job.pushes:
                 scheduler.add_job(
                     self.push,
-                    IntervalTrigger(seconds=shipping.push_interval.total_seconds(), jitter=1.0),
+                    PollTrigger(shipping.push_interval.total_seconds(), 1.0),
                     args=[account_id],
                     id=f"push:{account_id}",
                     name=f"push {account_id}",
@@ -263,9 +265,7 @@ class Worker:
             if job.catalog:
                 scheduler.add_job(
                     self.sync_catalog,
-                    IntervalTrigger(
-                        seconds=self.config.matching.catalog_interval.total_seconds(), jitter=5.0
-                    ),
+                    PollTrigger(self.config.matching.catalog_interval.total_seconds(), 5.0),
                     args=[account_id],
                     id=f"catalog:{account_id}",
                     name=f"catalog {account_id}",
