@@ -35,13 +35,16 @@ def analyse(
 
     The lag ratio is measured between runs, so a first run that starts late is not in it
     (and its second run may come an interval after it): ``first_start_late_s`` is that
-    lateness, the first run's start minus its scheduled time (WooCommerce accounts)."""
+    lateness, the first run's start minus its scheduled time (WooCommerce accounts), and
+    ``first_wave_s`` how long after ``started`` the last of them had finished its first run
+    (None if one never did): how long a first wave of new accounts takes to sync."""
     by_account: dict[str, list[dict[str, Any]]] = {account: [] for account in accounts}
     for run in runs:
         by_account[run["account_id"]].append(run)
     gaps: dict[str, list[float]] = {"woocommerce": [], "amazon": []}
     first_ms: list[float] = []
     first_late: list[float] = []
+    first_done: list[datetime | None] = []
     later_ms: list[float] = []
     amazon_run_s: list[float] = []
     starved: list[str] = []
@@ -53,10 +56,14 @@ def analyse(
         rows.sort(key=lambda r: r["started_at"])
         if not rows:
             never.append(account)
+            if channel == "woocommerce":
+                first_done.append(None)
             continue
         starts = [r["started_at"] for r in rows]
         if first_due is not None and channel == "woocommerce":
             first_late.append((starts[0] - first_due[account]).total_seconds())
+        if channel == "woocommerce":
+            first_done.append(rows[0]["finished_at"])
         account_gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
         gaps[channel].extend(g / interval for g in account_gaps)
         # The time since the last start counts too: an account stuck behind a queue has no
@@ -90,6 +97,11 @@ def analyse(
         "double_pulls": double,
         "first_pull_ms": quantiles(first_ms),
         "first_start_late_s": quantiles(first_late),
+        "first_wave_s": (
+            None
+            if None in first_done
+            else round((max(d for d in first_done if d is not None) - started).total_seconds(), 1)
+        ),
         "pull_ms": quantiles(later_ms),
         "busy_thread_seconds": round(busy, 1),
         "window_s": round(window, 1),

@@ -25,7 +25,10 @@ store's ``sync_runs`` rows after the run, per account:
   x duration); the process's peak threads and RSS (``/proc/self/status``).
 
 ``--pool-threads`` runs the same size again with another cap on the pull pool, in the same
-run, to show what the cap costs.
+run, to show what the cap costs; ``--backfill-threads`` likewise with other sizes of the
+backfills pool. ``--latency`` makes every request to a simulator take that much longer (a
+sleep, which gives the GIL away as a network round trip does), so the legs can show a
+worker whose pulls wait on the network rather than on the CPU.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import _replicas
+import httpx
 from _lag import GOAL_P99, STARVED_AFTER, analyse, quantiles
 from _support import write_result
 from sqlalchemy import Engine, select
@@ -183,6 +187,8 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
     """Run the worker once in this process; the leg's figures."""
     if args.pool_threads:
         jobs.MAX_PULL_THREADS = args.pool_threads
+    if args.backfill_threads:
+        jobs.BACKFILL_THREADS = args.backfill_threads
     if args.variant == "before":
         registry._loaded = _KeepsNothing()  # every lookup reads the entry points again
     clock = SystemClock()
@@ -203,10 +209,13 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
         config = load_config(path, env=env)
         with _store(args.store, Path(folder), args.database_url) as engine:
             before = _proc_status()
+            transports = {account: sim.transport() for account, sim in sims.items()}
+            if args.latency:
+                transports = {a: _Slow(t, args.latency) for a, t in transports.items()}
             worker = Worker(
                 config,
                 engine,
-                transports={account: sim.transport() for account, sim in sims.items()},
+                transports=transports,
                 on_result=on_result,
             )
             sizes = pool_sizes(worker.jobs.values())
@@ -291,6 +300,7 @@ def one_leg(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "pull_threads": pool,
         "pool_sizes": sizes,
+        "latency_s": args.latency,
         "results": len(results),
         "failed_runs": failed,
         **figures,
@@ -328,7 +338,7 @@ def _print(legs: list[dict[str, Any]]) -> None:
     head = (
         f"{'store':<11}{'variant':<9}{'accts':>6}{'thr':>5}{'runs':>7}{'p50':>7}{'p95':>7}{'p99':>7}"
         f"{'max':>7}{'starv':>6}{'dbl':>5}{'pull ms p50/p95':>17}{'busy':>6}"
-        f"{'health s':>9}{'threads':>8}{'RSS MB':>8}"
+        f"{'health s':>9}{'threads':>8}{'RSS MB':>8}{'bf':>4}{'wave s':>8}"
     )
     print(head)
     for leg in legs:
@@ -341,6 +351,7 @@ def _print(legs: list[dict[str, Any]]) -> None:
             f"{(pull['p50'] or 0):>9.1f}/{(pull['p95'] or 0):<7.1f}"
             f"{leg['pool_busy_share']:>6.2f}{leg['health_check_s']['p50'] or 0:>9.2f}"
             f"{leg['threads_max']:>8}{leg['rss_mb_max']:>8.1f}"
+            f"{leg['pool_sizes'].get('backfills', 0):>4}{leg['first_wave_s'] or 0:>8.1f}"
         )
 
 
@@ -358,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--duration", type=float, default=90.0, help="real seconds per leg")
     parser.add_argument("--new-per-second", type=float, default=2.0, help="new orders fed")
     parser.add_argument("--pool-threads", default="", help="also run with these pull caps")
+    parser.add_argument(
+        "--backfill-threads", default="", help="also run with these backfills pool sizes"
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="s added to each request")
     parser.add_argument("--database-url", help="also run on PostgreSQL (a schema per leg)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, help="result file (default bench/results/)")
@@ -391,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.one_leg:
         args.accounts = int(args.accounts)
         args.pool_threads = int(args.pool_threads or 0)
+        args.backfill_threads = int(args.backfill_threads or 0)
         configure_logging(level="error", fmt="json", stream=sys.stderr)
         try:
             leg = one_leg(args)
@@ -404,23 +420,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         *("--duration", str(args.duration), "--new-per-second", str(args.new_per_second)),
         *("--seed", str(args.seed)),
         *(() if args.jitter is None else ("--jitter", str(args.jitter))),
+        *(("--latency", str(args.latency)) if args.latency else ()),
     ]
     stores = [("sqlite", [])] + (
         [("postgresql", ["--database-url", args.database_url])] if args.database_url else []
     )
     if args.skip_sqlite:
         stores = stores[1:]
-    caps = [0] + [int(c) for c in args.pool_threads.split(",") if c.strip()]
+    caps = [(0, 0)] + [(int(c), 0) for c in args.pool_threads.split(",") if c.strip()]
+    caps += [(0, int(b)) for b in args.backfill_threads.split(",") if b.strip()]
     legs = []
     if args.only_replicas:
         stores = []
     for store, extra in stores:
         for size in (int(s) for s in args.accounts.split(",")):
             for variant in (v.strip() for v in args.variants.split(",") if v.strip()):
-                for cap in caps:
+                for cap, backfills in caps:
                     leg_argv = [*common, "--accounts", str(size), "--store", store, *extra]
                     leg_argv += ["--variant", variant]
                     leg_argv += ["--pool-threads", str(cap)] if cap else []
+                    leg_argv += ["--backfill-threads", str(backfills)] if backfills else []
                     leg = _leg_in_fresh_process(leg_argv)
                     leg["pool_cap"] = cap or jobs.MAX_PULL_THREADS
                     legs.append(leg)
@@ -445,6 +464,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     print(f"result: {path}")
     return result
+
+
+class _Slow(httpx.BaseTransport):
+    """A transport whose every request takes ``seconds`` longer (``--latency``)."""
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self.inner, self.seconds = inner, seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.seconds)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def _without(argv: list[str], option: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from structlog.testing import capture_logs
 
-from orderhub.config import AppConfig, ConfigError, load_config
+from orderhub.config import AccountConfig, AppConfig, ConfigError, load_config
 from orderhub.shipping.push import PushRunner, PushRunResult
 from orderhub.store.heartbeats import Instance, all_instances
 from orderhub.store.runs import RUNS
@@ -521,3 +521,22 @@ def test_each_pull_keeps_its_accounts_interval_and_jitter_without_drift(
         }
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize(
+    ("accounts", "pulls", "backfills"),
+    [(1, 1, 1), (4, 4, 2), (8, 8, 4), (200, 13, 6), (1000, 32, 8)],
+)
+def test_first_syncs_get_half_as_many_threads_as_pulls_and_at_least_two(
+    accounts: int, pulls: int, backfills: int
+) -> None:
+    """Backfills wait on the network, so a large first wave gets more than two threads
+    (bench/README.md, "first waves over a network"), but never as many as the pulls pool:
+    regular pulls keep most of the CPU."""
+    interval = timedelta(seconds=10)
+    batch = [
+        jobs.AccountJob(AccountConfig(f"a{i}", "woocommerce", True, interval))
+        for i in range(accounts)
+    ]
+    sizes = jobs.pool_sizes(batch)
+    assert (sizes[PULLS], sizes[BACKFILLS]) == (pulls, backfills)

@@ -25,10 +25,16 @@ RESULTS_KEPT = 50
 # long outbox drain or a slow catalog never holds the thread a pull is waiting for.
 PULLS, PUSHES, HOUSEKEEPING, LEASING = "pulls", "pushes", "default", "leases"
 #: An account's first sync (no cursor yet: a backfill of the lookback window, many pages)
-#: runs in a small pool of its own, so a first wave of new accounts queues behind itself
-#: instead of in front of the regular pulls of the accounts already synced.
+#: runs in a pool of its own, so a first wave of new accounts queues behind itself instead
+#: of in front of the regular pulls of the accounts already synced. Half as many threads as
+#: the pulls pool, at least BACKFILL_THREADS: backfills mostly wait on the network, and with
+#: 100 ms a request 2 threads left 64 of 200 new accounts unsynced after 90 s where 6 synced
+#: them all in 52 s; as many as the pulls pool took CPU from the regular pulls (lag p99
+#: 1.17 intervals against 1.10; bench/README.md, "first waves over a network").
 BACKFILLS = "backfills"
 BACKFILL_THREADS = 2
+#: Measured up to 6 (200 accounts); more than that in one process is unmeasured.
+MAX_BACKFILL_THREADS = 8
 MAX_PULL_THREADS = 32
 #: Accounts per pull thread beyond the first 8 (a pull of a small change costs 40-150 ms,
 #: so 16 accounts at the shortest interval keep a thread about 10-25% busy).
@@ -48,10 +54,11 @@ def pool_sizes(jobs: Iterable[AccountJob]) -> dict[str, int]:
     # Pulls waiting for tokens give their thread back, so the pool serves the pulls that
     # work: one thread per account up to 8, then one per ACCOUNTS_PER_PULL_THREAD (the
     # executor starts threads only when they are needed).
-    pulls = max(min(8, len(jobs)), -(-len(jobs) // ACCOUNTS_PER_PULL_THREAD))
+    wanted = max(min(8, len(jobs)), -(-len(jobs) // ACCOUNTS_PER_PULL_THREAD))
+    pulls = max(1, min(MAX_PULL_THREADS, wanted))
     return {
-        PULLS: max(1, min(MAX_PULL_THREADS, pulls)),
-        BACKFILLS: max(1, min(BACKFILL_THREADS, len(jobs))),
+        PULLS: pulls,
+        BACKFILLS: max(1, min(len(jobs), MAX_BACKFILL_THREADS, max(BACKFILL_THREADS, pulls // 2))),
         PUSHES: max(1, min(MAX_PUSH_THREADS, pushing)),
         HOUSEKEEPING: HOUSEKEEPING_THREADS,
         LEASING: 1,
