@@ -1,4 +1,5 @@
-"""The account pull's trigger: every interval, jittered, without drift.
+"""The trigger of every account's pull, push and catalog jobs: every interval, jittered,
+without drift.
 
 APScheduler 3's ``IntervalTrigger(jitter=J)`` computes each run from the previous run's
 *jittered* time, so the delays add up: an account set to poll every 60 s with a 6 s jitter
