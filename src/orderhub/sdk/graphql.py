@@ -29,7 +29,6 @@ becomes a :class:`~orderhub.sdk.RateLimitedError` whose ``retry_after`` is the r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -45,6 +44,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.json_body import decode_json
 
 if TYPE_CHECKING:
     from orderhub.sdk.http import HttpClient
@@ -200,7 +200,7 @@ class GraphQLEndpoint:
         if response.status_code not in (200, 429) or not path.endswith(self.path):
             return None
         try:
-            body = json.loads(response.content)
+            body = decode_json(response.content)
         except ValueError:
             if response.status_code != 200:
                 return None
@@ -239,7 +239,11 @@ class GraphQLEndpoint:
             idempotent=idempotent,
         )
         parsed = self._parsed
-        body = parsed[1] if parsed is not None and parsed[0] is response else response.json()
+        body = (
+            parsed[1]
+            if parsed is not None and parsed[0] is response
+            else decode_json(response.content)
+        )
         requested = self._requested(self._cost(body))
         if requested is not None:
             self._costs[document] = requested

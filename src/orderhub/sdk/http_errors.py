@@ -26,6 +26,7 @@ from orderhub.sdk.errors import (
     RejectedError,
     TransientError,
 )
+from orderhub.sdk.json_body import decode_json
 from orderhub.sdk.redaction import redact_url
 from orderhub.sdk.secrets import scrub
 
@@ -229,7 +230,7 @@ def parse_json_body(
     if response.status_code == 204:
         return None, None
     try:
-        return jsonlib.loads(response.content), None
+        return decode_json(response.content), None
     except (ValueError, UnicodeDecodeError):
         path = redact_url(response.request.url.path, secrets)
         size = len(response.content)
