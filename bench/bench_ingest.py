@@ -14,7 +14,8 @@ and passed through JSON text before any clock starts, so no HTTP or simulator wo
     does per page (SKU matching).
 ``orderhub-unchanged``
     The same payloads again into the same store: every order is unchanged, nothing is
-    written (the steady state of a sync that re-reads its lookback).
+    written (the steady state of a sync that re-reads its lookback). The runner finds them
+    held as they are with one indexed read a page and does not normalise them.
 ``orderhub-store-only``
     ``ingest_page`` alone, from orders normalised before the clock starts: the store's
     write path with ready input, as the baseline gets it.

@@ -451,6 +451,24 @@ def _move_cursor(
     )
 
 
+def held_as_is(
+    connection: Connection, account_id: str, candidates: Mapping[str, str]
+) -> dict[str, datetime]:
+    """Which records of a page the store already holds exactly as they are: ``candidates``
+    maps an order's external id to its payload's hash (:func:`canonical_json`); the answer
+    maps each id stored with that same hash to the order's stored ``updated_at``.
+
+    Such a record would be classified unchanged by :func:`ingest_page` (same account, same
+    id, same content), so the sync engine need not normalise it at all: one indexed read
+    for the page instead of the connector's mapping and validation for each record."""
+    if not candidates:
+        return {}
+    sql = statements.for_connection(connection)
+    rows = statements.execute(connection, *sql.page_orders(account_id, list(candidates)))
+    stored_time = sql.stored_time
+    return {row[0]: stored_time(row[4]) for row in rows if candidates.get(row[0]) == row[2]}
+
+
 def accounts_with_cursor(connection: Connection, account_ids: list[str], stream: str) -> set[str]:
     """Which of ``account_ids`` have read ``stream`` before (a cursor row)."""
     if not account_ids:

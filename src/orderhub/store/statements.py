@@ -132,6 +132,14 @@ def _postgres_time(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _sqlite_stored_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _postgres_stored_time(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
 def _sqlite_money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -168,6 +176,8 @@ class Dialect:
     name: str
     mark: str
     time: Callable[[datetime], Any]
+    #: A UTC time as the driver reads it back from a column (``time``'s inverse).
+    stored_time: Callable[[Any], datetime]
     money: Callable[[Decimal | None], Any]
     upsert_order: str
     insert_lines: str
@@ -332,6 +342,7 @@ def dialect(name: str) -> Dialect:
         bulk=bulk,
         mark=mark,
         time=_postgres_time if postgres else _sqlite_time,
+        stored_time=_postgres_stored_time if postgres else _sqlite_stored_time,
         money=_postgres_money if postgres else _sqlite_money,
         upsert_order=inserts["upsert_order"][0],
         insert_lines=inserts["insert_lines"][0],
