@@ -5,8 +5,6 @@ report counts is."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +12,19 @@ import pytest
 
 from orderhub.testing.db import postgres_url
 
+from .bench_runs import run_bench
+
 pytestmark = pytest.mark.slow
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 
-
-def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
-    output = tmp_path / "result.json"
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "bench_accounts.py"), *args, "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result: dict[str, Any] = json.loads(output.read_text())
-    return result
+def run_accounts(tmp_path: Path, *args: str) -> dict[str, Any]:
+    return run_bench("bench_accounts.py", tmp_path / "result.json", *args, timeout=180).result
 
 
 def test_accounts_benchmark_reports_every_account_of_every_store(tmp_path: Path) -> None:
     url = postgres_url()
     extra = ("--database-url", url) if url else ()
-    result = run_bench(
+    result = run_accounts(
         tmp_path,
         *("--accounts", "5", "--amazon", "1", "--amazon-orders", "150", "--orders", "5"),
         *("--duration", "12", "--new-per-second", "1", "--variants", "orderhub"),
@@ -76,7 +64,7 @@ def test_the_replicas_leg_shares_the_accounts_and_takes_over_a_killed_replica(
     url = postgres_url()
     if url is None:
         pytest.skip("the replicas leg needs PostgreSQL (ORDERHUB_TEST_DATABASE_URL)")
-    result = run_bench(
+    result = run_accounts(
         tmp_path,
         *("--only-replicas", "--replicas", "2", "--replica-accounts", "6"),
         *("--amazon", "1", "--amazon-orders", "150", "--orders", "5"),

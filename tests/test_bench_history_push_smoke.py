@@ -3,35 +3,22 @@ scripts, with complete reports. Speed is never asserted here; what the reports c
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .bench_runs import run_bench
+
 pytestmark = pytest.mark.slow
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 
-
-def run_bench(script: str, tmp_path: Path, *args: str) -> dict[str, Any]:
-    output = tmp_path / "result.json"
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / script), *args, "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result: dict[str, Any] = json.loads(output.read_text())
-    return result
+def run_script(script: str, tmp_path: Path, *args: str) -> dict[str, Any]:
+    return run_bench(script, tmp_path / "result.json", *args).result
 
 
 def test_history_benchmark_compares_a_small_and_a_big_store(tmp_path: Path) -> None:
-    result = run_bench(
+    result = run_script(
         "bench_history.py",
         tmp_path,
         *("--runs", "2000", "--small-orders", "50", "--big-orders", "500", "--repeat", "2"),
@@ -45,7 +32,7 @@ def test_history_benchmark_compares_a_small_and_a_big_store(tmp_path: Path) -> N
 
 
 def test_push_benchmark_drains_every_push_on_every_path(tmp_path: Path) -> None:
-    result = run_bench("bench_push.py", tmp_path, "--orders", "40", "--restarts", "2")
+    result = run_script("bench_push.py", tmp_path, "--orders", "40", "--restarts", "2")
     legs = {leg["path"]: leg for leg in result["legs"]}
     assert list(legs) == [
         "orderhub",

@@ -3,21 +3,16 @@ report whose resolver reached every step as generated. Speed is never asserted h
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from .bench_runs import run_bench
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.slow
 
 
 def test_matching_benchmark_runs_and_resolves_as_generated(tmp_path: Path) -> None:
-    output = tmp_path / "matching.json"
     sizes = {
         "--lines": "3000",
         "--catalog": "500",
@@ -25,21 +20,9 @@ def test_matching_benchmark_runs_and_resolves_as_generated(tmp_path: Path) -> No
         "--unresolved": "30",
         "--db-orders": "150",
         "--repeat": "1",
-        "--output": str(output),
     }
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "bench_matching.py"),
-            *(x for item in sizes.items() for x in item),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    options = (x for item in sizes.items() for x in item)
+    result = run_bench("bench_matching.py", tmp_path / "matching.json", *options).result
     assert result["benchmark"] == "matching"
     paths = {path["path"]: path for path in result["paths"]}
     assert set(paths) == {"resolver", "resolver-warm", "dict-lookup"}

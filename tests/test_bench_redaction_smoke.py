@@ -3,30 +3,18 @@ it compares mask every account's secrets (speed is never asserted here)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from .bench_runs import run_bench
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.slow
 
 
 def test_redaction_benchmark_reports_both_redactors(tmp_path: Path) -> None:
     output = tmp_path / "result.json"
-    script = str(BENCH / "bench_redaction.py")
-    completed = subprocess.run(
-        [sys.executable, script, "--accounts", "5", "--lines", "30", "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(output.read_text())
+    result = run_bench("bench_redaction.py", output, "--accounts", "5", "--lines", "30").result
     assert result["accounts"] == 5
     assert result["secret_forms"] >= 15
     for name in ("orderhub", "previous"):

@@ -4,32 +4,15 @@ here (it is what the benchmarks are for)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orderhub.testing.db import postgres_url
 
+from .bench_runs import run_bench
+
 pytestmark = pytest.mark.slow
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def run_bench(script: str, output: Path, *args: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / script), *args, "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
-    return result
 
 
 def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
@@ -42,7 +25,7 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         "1",
         "--reference-orders",
         "100",
-    )
+    ).result
 
     assert result["benchmark"] == "ingest"
     paths = {path["path"]: path for path in result["paths"]}
@@ -87,7 +70,7 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
 
 
 def test_memory_benchmark_syncs_every_order_in_fresh_processes(tmp_path: Path) -> None:
-    result = run_bench("bench_memory.py", tmp_path / "memory.json", "--sizes", "400,200")
+    result = run_bench("bench_memory.py", tmp_path / "memory.json", "--sizes", "400,200").result
 
     assert result["benchmark"] == "memory"
     sizes = result["sizes"]

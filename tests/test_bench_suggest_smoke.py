@@ -5,7 +5,6 @@ half (quality, not speed: these are accuracy figures on a fixed labelled set).""
 from __future__ import annotations
 
 import filecmp
-import json
 import shutil
 import subprocess
 import sys
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from .bench_runs import BENCH, run_bench
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.slow
 EVAL = BENCH / "suggest_eval"
 
 
@@ -32,17 +31,8 @@ def test_the_committed_evaluation_set_is_what_the_generator_writes(tmp_path: Pat
 
 
 def test_suggest_benchmark_runs_and_meets_its_goals(tmp_path: Path) -> None:
-    output = tmp_path / "suggest.json"
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "bench_suggest.py"), "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=BENCH,
-    )
-    assert completed.returncode == 0, completed.stderr
-    result = json.loads(output.read_text(encoding="utf-8"))
+    run = run_bench("bench_suggest.py", tmp_path / "suggest.json", cwd=BENCH)
+    result = run.result
     held = result["orderhub"]["heldout"]
     assert held["related"] > 100 and held["unrelated"] >= 20
     assert held["top1"] >= result["goals"]["top1"]
@@ -50,4 +40,4 @@ def test_suggest_benchmark_runs_and_meets_its_goals(tmp_path: Path) -> None:
     assert held["unrelated_suggested"] <= result["goals"]["unrelated_suggested"]
     # The previous scorer is measured in the same run, on the same lines.
     assert result["previous"]["heldout"]["related"] == held["related"]
-    assert "previous" in completed.stdout and "orderhub" in completed.stdout
+    assert "previous" in run.stdout and "orderhub" in run.stdout

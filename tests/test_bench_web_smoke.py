@@ -3,38 +3,18 @@ Speed is never asserted here."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from .bench_runs import run_bench
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.slow
 
 
 def test_web_benchmark_runs(tmp_path: Path) -> None:
     output = tmp_path / "web.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "bench_web.py"),
-            "--orders",
-            "600",
-            "--repeat",
-            "1",
-            "--output",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    result = json.loads(output.read_text())
+    result = run_bench("bench_web.py", output, "--orders", "600", "--repeat", "1").result
     assert result["orders"] == 600
     assert [case["case"] for case in result["cases"]] == [
         "floor: /healthz",
