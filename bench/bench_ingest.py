@@ -146,7 +146,7 @@ def _count(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("orders", "order_lines", "order_events")
+            for table in ("orders", "order_lines", "order_events", "line_resolutions")
         }
 
 
@@ -730,6 +730,16 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         "orderhub / (normalise-only + raw), a baseline that normalises too = "
         f"{normalising_baseline_ratio:.2f}x"
     )
+    # What each side writes: the baseline's rows are the orders and their lines; orderhub
+    # also writes each order's "created" event and each line's resolution (unresolved here).
+    rows_written = {
+        "orderhub": round(sum(orderhub.check["stored"].values()) / n, 3),
+        "raw": round((n + lines) / n, 3),
+    }
+    print(
+        f"rows written per order: orderhub {rows_written['orderhub']:.2f} (orders, lines, "
+        f"events, line resolutions), raw {rows_written['raw']:.2f} (orders, lines)"
+    )
     result = {
         "parameters": {
             "orders": args.orders,
@@ -743,6 +753,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         "meets_target": ratio >= TARGET_RATIO,
         "store_ratio": round(store_ratio, 4),
         "normalising_baseline_ratio": round(normalising_baseline_ratio, 4),
+        "rows_written_per_order": rows_written,
         "paths": [m.as_dict(raw) for m in table],
     }
     if postgres:

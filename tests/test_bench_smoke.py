@@ -61,6 +61,14 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
     assert check["second_pass"] == {"created": 0, "updated": 0, "unchanged": 300, "quarantined": 0}
     assert check["stored"]["orders"] == 300
     assert check["stored"]["order_events"] == 300
+    assert check["stored"]["line_resolutions"] == check["stored"]["order_lines"]
+    # Per order: the baseline writes it and its lines; orderhub also an event, a resolution
+    # a line.
+    lines = check["stored"]["order_lines"]
+    assert result["rows_written_per_order"] == {
+        "raw": round((300 + lines) / 300, 3),
+        "orderhub": round((300 + lines + 300 + lines) / 300, 3),
+    }
     assert check["stored"]["order_lines"] == paths["orderhub"]["lines"] >= 300
     assert check["same_rows_as_raw"] is True
     assert paths["raw-sqlite3"]["check"]["stored"] == {
