@@ -63,6 +63,26 @@ def counting_commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
+def synced_shop(
+    engine: Engine,
+    clock: FakeClock,
+    shop: SimulatedWooCommerce,
+    make_connector: ConnectorFactory,
+    orders: int,
+    *,
+    days: int = 3,
+) -> tuple[list[Any], WooCommerceConnector]:
+    """A shop with ``orders`` orders of the last ``days`` days, every one pulled into the
+    store: their ids and the connector that pulled them."""
+    ids = shop.generate(
+        orders, start=clock.now() - timedelta(days=days), spread=timedelta(days=days - 1)
+    )
+    clock.advance(60)
+    connector = make_connector()
+    assert PullRunner(engine, connector).run().counts.created == orders
+    return list(ids), connector
+
+
 def stored_rows(engine: Engine) -> dict[str, tuple[str, str]]:
     with engine.connect() as connection:
         rows = connection.execute(
@@ -77,10 +97,7 @@ def test_a_rerun_over_a_stored_window_normalises_only_the_orders_that_changed(
     shop: SimulatedWooCommerce,
     make_connector: ConnectorFactory,
 ) -> None:
-    ids = shop.generate(250, start=clock.now() - timedelta(days=5), spread=timedelta(days=4))
-    clock.advance(60)
-    connector = make_connector()
-    assert PullRunner(store_engine, connector).run().counts.created == 250
+    ids, connector = synced_shop(store_engine, clock, shop, make_connector, 250, days=5)
     before = stored_rows(store_engine)
 
     changed = [ids[7], ids[130], ids[249]]
@@ -171,10 +188,7 @@ def test_a_record_whose_id_the_connector_cannot_tell_is_normalised_as_any_other(
     make_connector: ConnectorFactory,
     label: Callable[[dict[str, Any]], str | None],
 ) -> None:
-    shop.generate(30, start=clock.now() - timedelta(days=3), spread=timedelta(days=2))
-    clock.advance(60)
-    connector = make_connector()
-    PullRunner(store_engine, connector).run()
+    _, connector = synced_shop(store_engine, clock, shop, make_connector, 30)
     before = stored_rows(store_engine)
 
     connector.external_id = label  # type: ignore[method-assign]
@@ -192,10 +206,7 @@ def test_a_failed_look_up_only_costs_the_normalising(
     make_connector: ConnectorFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ids = shop.generate(30, start=clock.now() - timedelta(days=3), spread=timedelta(days=2))
-    clock.advance(60)
-    connector = make_connector()
-    PullRunner(store_engine, connector).run()
+    ids, connector = synced_shop(store_engine, clock, shop, make_connector, 30)
     shop.set_status(ids[0], "cancelled")
     clock.advance(60)
 
