@@ -208,10 +208,12 @@ def run_orderhub_on(
                 result = PullResult(run_id=run_id, account_id=ACCOUNT, outcome="running")
                 matching.seconds.append(0.0)
                 start = time.perf_counter()
-                for page in pages:
-                    # The runner's own per-page step (normalise, ingest, commit), minus the
-                    # fetch: the pages are already in memory.
-                    runner._commit(page, run_id, result, log, cursor=None)
+                # As a run writes its pages: behind it on PostgreSQL, in line on SQLite.
+                with runner._page_writes(result, log):
+                    for page in pages:
+                        # The runner's own per-page step (normalise, ingest, commit), minus
+                        # the fetch: the pages are already in memory.
+                        runner._commit(page, run_id, result, log, cursor=None)
                 passes.append((time.perf_counter() - start, result.counts))
         checks = {
             "first_pass": _counts(passes[0][1]),

@@ -14,6 +14,15 @@ are quarantined, but only for errors a record's values can cause; a store that f
 full, unreachable, a column missing) or refuses every order of a page alike fails the run with
 the cursor where it was, so a fault of ours never hides good orders in quarantine
 (:meth:`PullRunner._write_one_by_one`).
+
+On PostgreSQL a page is written behind the run: its transaction runs in a thread of the
+run's own while the run reads and normalises the next page, because the server does its
+part of a write in its own process and the run's thread would only wait for it. One page
+is in flight at most, and the next is handed over only when it has committed, so pages
+and their cursors still commit in order; every way out of a run waits for the page in
+flight first (:meth:`PullRunner._drain`), and a write that failed fails the run as it
+would have had it been written in line. SQLite runs its writes in the calling process,
+holding the interpreter, so there the pages are written in line.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -169,6 +179,28 @@ class ParkedPull:
                 close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A page ready to write: what :meth:`PullRunner._commit` made of a batch."""
+
+    orders: list[IncomingOrder]
+    quarantined: list[IncomingQuarantine]
+    cursor: datetime | None
+    #: Records of the batch held as they are (counted unchanged once the page commits).
+    held: int
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A page handed to the run's writer thread, not known to have committed yet."""
+
+    page: _Page
+    future: Future[IngestCounts]
+    #: The external ids of its orders: the next page's look-up for records already held
+    #: leaves them out, since the store may not hold this page's versions of them yet.
+    external_ids: frozenset[str]
+
+
 class PullRunner:
     """Runs pulls for one account. Not thread-safe: the worker runs one at a time per account.
 
@@ -206,6 +238,13 @@ class PullRunner:
         self.clock = connector.clock
         self.account_id = connector.account_id
         self.channel = connector.name
+        # Set while a run is in progress (see the module's docs): the thread pages are
+        # written in on PostgreSQL, the page in flight, and the connection that holds the
+        # account's lock (the look-ups for held records read on it: a pull holds two
+        # connections at most, the lock's and its write's).
+        self._writer: ThreadPoolExecutor | None = None
+        self._in_flight: _InFlight | None = None
+        self._lock_connection: Connection | None = None
 
     def run(self, *, since: datetime | None = None) -> PullResult:
         """One pull. With ``park_after`` set, a run whose next request would wait longer
@@ -311,7 +350,10 @@ class PullRunner:
             self._report(result)
 
         try:
-            with connector.http.watching_listings(on_listing):
+            with (
+                connector.http.watching_listings(on_listing),
+                self._page_writes(result, state.log),
+            ):
                 while self._read_on(state):
                     pass
             if result.outcome == "running":
@@ -456,7 +498,10 @@ class PullRunner:
         orders: list[IncomingOrder] = []
         quarantined: list[IncomingQuarantine] = []
         encoded = [_encoded(raw) for raw in batch]
-        held = self._held(batch, encoded, result)
+        in_flight = self._in_flight
+        held = self._held(
+            batch, encoded, result, in_flight.external_ids if in_flight else frozenset()
+        )
         for index, raw in enumerate(batch):
             if index in held:
                 continue
@@ -474,11 +519,55 @@ class PullRunner:
         if cursor is None and self.connector.sorted_by_updated_at and (orders or held):
             # Records come oldest-first: everything up to this page's newest is committed.
             cursor = max([*(item.draft.updated_at for item in orders), *held.values()])
+        # This page is ready: the one before it must have committed before it is written.
+        self._drain(result, log)
         if not orders and not quarantined and cursor is None:
             result.counts.unchanged += len(held)
             return
+        page = _Page(orders, quarantined, cursor, len(held))
+        if self._writer is None:
+            self._page_written(self._write_page(page, run_id, result, log), page, result, log)
+            return
+        future = self._writer.submit(self._write_page, page, run_id, result, log)
+        ids = frozenset(item.draft.external_id for item in orders)
+        self._in_flight = _InFlight(page, future, ids)
+
+    @contextmanager
+    def _page_writes(self, result: PullResult, log: Any) -> Iterator[None]:
+        """Within: pages are written behind the run on PostgreSQL (see the module's docs),
+        in line on SQLite. On the way out the page in flight commits, or fails, before
+        anything else happens: a write that failed was the first thing to go wrong, so its
+        error is the run's even when the read that followed failed too. After it, pages
+        (the chunks a failing run saves) are written in line."""
+        if self.engine.dialect.name == "postgresql":
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="orderhub-page-write")
         try:
-            counts = self._write(orders, quarantined, run_id, result, cursor)
+            yield
+        finally:
+            try:
+                # Raising here replaces the exception the run was leaving with, if any.
+                self._drain(result, log)
+            finally:
+                self._in_flight = None
+                if self._writer is not None:
+                    self._writer.shutdown(wait=True)
+                    self._writer = None
+
+    def _drain(self, result: PullResult, log: Any) -> None:
+        """Wait for the page in flight, if any, and count it; raises what its write
+        raised (the run then fails as it would have with the page written in line)."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            counts = in_flight.future.result()
+            self._page_written(counts, in_flight.page, result, log)
+
+    def _write_page(self, page: _Page, run_id: int, result: PullResult, log: Any) -> IngestCounts:
+        """Write one page, record by record where the store refuses it whole. Runs in the
+        writer thread on PostgreSQL: it touches only ``result.unresolved_lines``, which
+        nothing else changes while a page is in flight."""
+        orders, quarantined, cursor = page.orders, page.quarantined, page.cursor
+        try:
+            return self._write(orders, quarantined, run_id, result, cursor)
         except _WRITE_ERRORS as exc:
             if not _record_can_cause(exc):
                 raise _store_failed(exc, log) from exc
@@ -494,8 +583,14 @@ class PullRunner:
                     "the run fails with sync.page_refused_whole)."
                 ),
             )
-            counts = self._write_one_by_one(orders, quarantined, run_id, result, cursor, log=log)
-        counts.unchanged += len(held)
+            return self._write_one_by_one(orders, quarantined, run_id, result, cursor, log=log)
+
+    def _page_written(
+        self, counts: IngestCounts, page: _Page, result: PullResult, log: Any
+    ) -> None:
+        """Count a page that has committed, and say so (in the run's own thread)."""
+        counts.unchanged += page.held
+        cursor = page.cursor
         result.counts.add(counts)
         self._report(result)
         log.debug(
@@ -512,7 +607,11 @@ class PullRunner:
             self.progress(result)
 
     def _held(
-        self, batch: list[Any], encoded: list[tuple[str, str] | None], result: PullResult
+        self,
+        batch: list[Any],
+        encoded: list[tuple[str, str] | None],
+        result: PullResult,
+        in_flight: frozenset[str] = frozenset(),
     ) -> dict[int, datetime]:
         """The records of ``batch`` the store already holds exactly as they are (same id,
         same payload hash), by their place in the batch, with their stored ``updated_at``.
@@ -523,7 +622,8 @@ class PullRunner:
         costs the canonical text and one indexed read a page. The id comes from the
         connector's ``external_id``; where it guesses wrong the record is simply not found
         and is normalised as any other. A backfill of new orders finds none: after two
-        pages in a row without one, only every 16th page looks."""
+        pages in a row without one, only every 16th page looks. Ids ``in_flight`` (of the
+        page being written) are not looked up: that page may store other versions of them."""
         misses = result.pages_without_held
         if misses >= 2 and misses % 16:
             result.pages_without_held += 1
@@ -543,10 +643,10 @@ class PullRunner:
                         repeated.add(found)
                     candidates[found] = text_and_hash[1]
             ids.append(found)
-        for external_id in repeated:
+        for external_id in repeated | (in_flight & candidates.keys()):
             del candidates[external_id]
         try:
-            with self.engine.connect() as connection:
+            with self._lookup_connection() as connection:
                 stored = held_as_is(connection, self.account_id, candidates)
         except (SQLAlchemyError, *_VALUE_ERRORS):
             # An id the driver cannot bind (a lone surrogate, a NUL on PostgreSQL) is no
@@ -558,6 +658,23 @@ class PullRunner:
             for index, found in enumerate(ids)
             if found is not None and found in stored
         }
+
+    @contextmanager
+    def _lookup_connection(self) -> Iterator[Connection]:
+        """Where the look-ups for held records read: on PostgreSQL the connection that holds
+        the account's lock, idle otherwise (so a run holds two connections at most while a
+        page is in flight), elsewhere a connection of their own."""
+        lock_connection = self._lock_connection
+        if lock_connection is None:
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        try:
+            yield lock_connection
+        finally:
+            # Out of the read's transaction: the lock is the session's, and a connection
+            # left idle in a transaction holds back vacuum.
+            lock_connection.rollback()
 
     def _normalise(
         self, raw: Any, encoded: tuple[str, str] | None = None
@@ -759,9 +876,12 @@ class PullRunner:
                 connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             )
             connection.commit()
+            if acquired:
+                self._lock_connection = connection
             try:
                 yield acquired
             finally:
+                self._lock_connection = None
                 if acquired:
                     _unlock(connection, key)
 
