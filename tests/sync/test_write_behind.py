@@ -13,9 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
 
+from orderhub.logs import bind_run
 from orderhub.sdk.connector import SyncWindow
 from orderhub.sdk.errors import TransientError
 from orderhub.sims.woocommerce import SimulatedWooCommerce
@@ -237,3 +239,18 @@ def test_a_record_in_the_page_in_flight_is_not_taken_for_held_in_the_next_page(
     assert (result.counts.updated, result.counts.unchanged) == (2, 29)
     assert stored(store_engine) == before
     assert writes.count("write 2 ends") == 1
+
+
+def test_what_the_caller_bound_to_its_logs_holds_in_the_page_writes_too(
+    store_engine: Engine,
+    make_connector: ConnectorFactory,
+    payloads: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[dict[str, Any]] = []
+    watched_writes(monkeypatch, lambda number: seen.append(structlog.contextvars.get_contextvars()))
+    connector = make_connector()
+    feeding(monkeypatch, connector, payloads)
+    with bind_run(job="pull:shop"):
+        assert PullRunner(store_engine, connector).run().outcome == "succeeded"
+    assert seen and all(fields == {"job": "pull:shop"} for fields in seen), seen

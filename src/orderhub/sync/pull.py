@@ -27,6 +27,7 @@ holding the interpreter, so there the pages are written in line.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -528,7 +529,9 @@ class PullRunner:
         if self._writer is None:
             self._page_written(self._write_page(page, run_id, result, log), page, result, log)
             return
-        future = self._writer.submit(self._write_page, page, run_id, result, log)
+        # In the run's context: what the caller bound to its logs holds for the write's too.
+        context = contextvars.copy_context()
+        future = self._writer.submit(context.run, self._write_page, page, run_id, result, log)
         ids = frozenset(item.draft.external_id for item in orders)
         self._in_flight = _InFlight(page, future, ids)
 
