@@ -14,20 +14,20 @@ from typing import Any
 
 import pytest
 import structlog
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 
 from orderhub.logs import bind_run
 from orderhub.sdk.connector import SyncWindow
 from orderhub.sdk.errors import TransientError
 from orderhub.sims.woocommerce import SimulatedWooCommerce
-from orderhub.store.ingest import ORDERS
 from orderhub.sync import pull as pull_module
 from orderhub.sync.pull import PullRunner
 from orderhub.testing import FakeClock
 from orderhub_connectors.woocommerce import WooCommerceConnector
 
 from .conftest import ConnectorFactory
+from .test_held_as_is import stored_rows
 
 PAGE = 10
 # How long a write waits for what it expects to happen beside it, before it goes on
@@ -107,14 +107,6 @@ def most_connections(engine: Engine) -> list[int]:
     return most
 
 
-def stored(engine: Engine) -> dict[str, tuple[str, str]]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(ORDERS.c.external_id, ORDERS.c.status, ORDERS.c.content_hash)
-        ).all()
-    return {row.external_id: (row.status, row.content_hash) for row in rows}
-
-
 def test_the_next_page_is_normalised_while_a_page_is_written_on_postgresql_only(
     store_engine: Engine,
     make_connector: ConnectorFactory,
@@ -146,7 +138,7 @@ def test_the_next_page_is_normalised_while_a_page_is_written_on_postgresql_only(
     result = PullRunner(store_engine, connector).run()
 
     assert result.outcome == "succeeded"
-    assert (result.counts.created, len(stored(store_engine))) == (30, 30)
+    assert (result.counts.created, len(stored_rows(store_engine))) == (30, 30)
     if behind:
         # The account's lock and the page in flight: the look-ups read on the lock's.
         assert connections == [2]
@@ -187,7 +179,7 @@ def test_a_page_write_that_fails_while_the_next_is_read_fails_the_run_with_its_e
     assert result.error is not None and "server closed the connection" in result.error
     assert "503" not in result.error
     assert result.counts.created == PAGE
-    assert set(stored(store_engine)) == {str(raw["id"]) for raw in payloads[:PAGE]}
+    assert set(stored_rows(store_engine)) == {str(raw["id"]) for raw in payloads[:PAGE]}
 
 
 def test_a_record_in_the_page_in_flight_is_not_taken_for_held_in_the_next_page(
@@ -202,7 +194,7 @@ def test_a_record_in_the_page_in_flight_is_not_taken_for_held_in_the_next_page(
     connector = make_connector()
     feeding(monkeypatch, connector, payloads)
     assert PullRunner(store_engine, connector).run().counts.created == 30
-    before = stored(store_engine)
+    before = stored_rows(store_engine)
 
     target = payloads[2 * PAGE + 3]
     other = copy.deepcopy(target)
@@ -237,7 +229,7 @@ def test_a_record_in_the_page_in_flight_is_not_taken_for_held_in_the_next_page(
     # written; the third page's version, the stored one and the last the channel sent,
     # written again over it.
     assert (result.counts.updated, result.counts.unchanged) == (2, 29)
-    assert stored(store_engine) == before
+    assert stored_rows(store_engine) == before
     assert writes.count("write 2 ends") == 1
 
 
