@@ -136,10 +136,6 @@ def _sqlite_stored_time(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _postgres_stored_time(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def _sqlite_money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -342,7 +338,8 @@ def dialect(name: str) -> Dialect:
         bulk=bulk,
         mark=mark,
         time=_postgres_time if postgres else _sqlite_time,
-        stored_time=_postgres_stored_time if postgres else _sqlite_stored_time,
+        # psycopg reads timestamptz as an aware datetime: _postgres_time is its own inverse.
+        stored_time=_postgres_time if postgres else _sqlite_stored_time,
         money=_postgres_money if postgres else _sqlite_money,
         upsert_order=inserts["upsert_order"][0],
         insert_lines=inserts["insert_lines"][0],

@@ -190,6 +190,11 @@ class _Page:
     #: Records of the batch held as they are (counted unchanged once the page commits).
     held: int
 
+    def external_ids(self) -> frozenset[str]:
+        """Its orders' ids. While the page is in flight the next page's look-up for
+        records already held leaves them out: the store may not hold these versions yet."""
+        return frozenset(item.draft.external_id for item in self.orders)
+
 
 @dataclass(frozen=True, slots=True)
 class _InFlight:
@@ -197,9 +202,6 @@ class _InFlight:
 
     page: _Page
     future: Future[IngestCounts]
-    #: The external ids of its orders: the next page's look-up for records already held
-    #: leaves them out, since the store may not hold this page's versions of them yet.
-    external_ids: frozenset[str]
 
 
 class PullRunner:
@@ -501,7 +503,7 @@ class PullRunner:
         encoded = [_encoded(raw) for raw in batch]
         in_flight = self._in_flight
         held = self._held(
-            batch, encoded, result, in_flight.external_ids if in_flight else frozenset()
+            batch, encoded, result, in_flight.page.external_ids() if in_flight else frozenset()
         )
         for index, raw in enumerate(batch):
             if index in held:
@@ -532,8 +534,7 @@ class PullRunner:
         # In the run's context: what the caller bound to its logs holds for the write's too.
         context = contextvars.copy_context()
         future = self._writer.submit(context.run, self._write_page, page, run_id, result, log)
-        ids = frozenset(item.draft.external_id for item in orders)
-        self._in_flight = _InFlight(page, future, ids)
+        self._in_flight = _InFlight(page, future)
 
     @contextmanager
     def _page_writes(self, result: PullResult, log: Any) -> Iterator[None]:
