@@ -37,6 +37,7 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         "orderhub-store-only",
         "normalise-only",
         "raw-sqlite3",
+        "raw-sqlite3-every-row",
         "orm-per-row",
         "select-then-write",
     }
@@ -75,6 +76,16 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         "orders": 300,
         "order_lines": paths["orderhub"]["lines"],
     }
+    # The every-row floor writes what orderhub wrote, row for row.
+    assert paths["raw-sqlite3-every-row"]["check"]["stored"] == check["stored"]
+    assert 0 < result["ceiling_ratio"] < 1
+    assert result["ceiling_ratio"] == pytest.approx(
+        paths["raw-sqlite3"]["best_seconds"]
+        / (
+            paths["normalise-only"]["best_seconds"] + paths["raw-sqlite3-every-row"]["best_seconds"]
+        ),
+        rel=0.05,  # the seconds in the result are rounded
+    )
 
 
 def test_memory_benchmark_syncs_every_order_in_fresh_processes(tmp_path: Path) -> None:
