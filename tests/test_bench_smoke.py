@@ -30,7 +30,13 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
     assert result["benchmark"] == "ingest"
     paths = {path["path"]: path for path in result["paths"]}
     # The PostgreSQL leg runs when the tests have a server (ORDERHUB_TEST_DATABASE_URL).
-    postgres = {"orderhub-pg", "orderhub-pg-unchanged", "orderhub-pg-store-only", "raw-psycopg"}
+    postgres = {
+        "orderhub-pg",
+        "orderhub-pg-unchanged",
+        "orderhub-pg-store-only",
+        "raw-psycopg",
+        "raw-psycopg-every-row",
+    }
     expected = {
         "orderhub",
         "orderhub-unchanged",
@@ -48,6 +54,8 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         assert pg_check["stored"]["orders"] == 300
         assert pg_check["second_pass"]["unchanged"] == 300
         assert result["postgres_ratio"] == pytest.approx(paths["orderhub-pg"]["ratio"])
+        assert paths["raw-psycopg-every-row"]["check"]["stored"] == pg_check["stored"]
+        assert 0 < result["postgres_ceiling_ratio"] < 1
     for path in paths.values():
         assert path["orders_per_s"] > 0
         assert path["rows_per_s"] > path["orders_per_s"]  # every order has lines
