@@ -32,6 +32,12 @@ and passed through JSON text before any clock starts, so no HTTP or simulator wo
     page is the cheapest other way), then an ``ON CONFLICT (order_id, external_id)``
     upsert of the lines; one ``BEGIN IMMEDIATE`` .. ``COMMIT`` per page. It writes no
     events and classifies nothing, so it does less than orderhub: a generous baseline.
+``raw-sqlite3-every-row``
+    The baseline plus, per page, an ``executemany`` insert of the "created" events and the
+    line resolutions the ``orderhub`` path stored (read back before the clock starts):
+    every row orderhub writes. ``normalise-only`` + this is the least time any path that
+    normalises and writes those rows can take, so the baseline's time over that sum is
+    the ceiling of the ratio (printed, and ``ceiling_ratio`` in the result).
 ``orm-per-row`` (reference)
     SQLModel objects: ``session.add`` per order and per line, a flush per page for the
     ids, a commit per page; insert-only into an empty store (the ORM's best case).
@@ -386,8 +392,9 @@ def raw_rows(pages: Sequence[Page], now: datetime) -> list[_RawPage]:
 
 @dataclass(frozen=True, slots=True)
 class _ExtraPage:
-    """The rows orderhub writes beyond orders and lines, as ``sqlite3`` parameters after
-    their ``order_id``, each with its order's external id."""
+    """The rows orderhub writes beyond orders and lines, as its store returned them (the
+    driver's parameters for the same store), without their ``order_id``, each with its
+    order's external id."""
 
     events: list[tuple[str, tuple[Any, ...]]]
     resolutions: list[tuple[str, tuple[Any, ...]]]
