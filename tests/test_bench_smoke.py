@@ -55,7 +55,16 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
         assert pg_check["second_pass"]["unchanged"] == 300
         assert result["postgres_ratio"] == pytest.approx(paths["orderhub-pg"]["ratio"])
         assert paths["raw-psycopg-every-row"]["check"]["stored"] == pg_check["stored"]
-        assert 0 < result["postgres_ceiling_ratio"] < 1
+        # Computed from the paths' own times; never bounded here, since at this size the
+        # times are noise (a run once gave 1.18x).
+        assert result["postgres_ceiling_ratio"] == pytest.approx(
+            paths["raw-psycopg"]["best_seconds"]
+            / max(
+                paths["normalise-only"]["best_seconds"],
+                paths["raw-psycopg-every-row"]["best_seconds"],
+            ),
+            rel=0.05,  # the seconds in the result are rounded
+        )
     for path in paths.values():
         assert path["orders_per_s"] > 0
         assert path["rows_per_s"] > path["orders_per_s"]  # every order has lines
@@ -86,7 +95,6 @@ def test_ingest_benchmark_runs_and_stores_every_order(tmp_path: Path) -> None:
     }
     # The every-row floor writes what orderhub wrote, row for row.
     assert paths["raw-sqlite3-every-row"]["check"]["stored"] == check["stored"]
-    assert 0 < result["ceiling_ratio"] < 1
     assert result["ceiling_ratio"] == pytest.approx(
         paths["raw-sqlite3"]["best_seconds"]
         / (
