@@ -90,6 +90,8 @@ from orderhub.store.statements import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
     RESOLUTION_COLUMNS,
+    Dialect,
+    dialect,
 )
 from orderhub.store.tables import Order, OrderLine
 from orderhub.sync import page as page_module
@@ -400,16 +402,6 @@ class _ExtraPage:
     resolutions: list[tuple[str, tuple[Any, ...]]]
 
 
-_INSERT_EVENT = (
-    f"INSERT INTO order_events ({', '.join(EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
-)
-_INSERT_RESOLUTION = (
-    f"INSERT INTO line_resolutions ({', '.join(RESOLUTION_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in RESOLUTION_COLUMNS)})"
-)
-
-
 def extra_rows(connection: Any, prepared: Sequence[_RawPage]) -> list[_ExtraPage]:
     """The "created" events and line resolutions orderhub stored (read on ``connection``,
     a DB-API connection to its store), by page, as stored, for the every-row baselines.
@@ -441,11 +433,13 @@ def sqlite_extra_rows(directory: Path, name: str, prepared: Sequence[_RawPage]) 
         connection.close()
 
 
-def _insert_extra(
-    cursor: Any, sql: tuple[str, str], extra: _ExtraPage, ids: dict[str, int]
-) -> None:
-    """One page's events and resolutions, with the order ids the page's select found."""
-    for statement, rows in zip(sql, (extra.events, extra.resolutions), strict=True):
+def _insert_extra(cursor: Any, sql: Dialect, extra: _ExtraPage, ids: dict[str, int]) -> None:
+    """One page's events and resolutions, with the order ids the page's select found, by
+    the store's own plain inserts of those rows (``executemany``, as the baseline writes)."""
+    for statement, rows in (
+        (sql.insert_events, extra.events),
+        (sql.insert_resolutions, extra.resolutions),
+    ):
         cursor.executemany(statement, [(ids[e], *values) for e, values in rows])
 
 
@@ -479,7 +473,7 @@ def run_raw(
                 UPSERT_LINE, [(ids[external_id], *values) for external_id, values in page.lines]
             )
             if extra is not None:
-                _insert_extra(connection, (_INSERT_EVENT, _INSERT_RESOLUTION), extra[number], ids)
+                _insert_extra(connection, dialect("sqlite"), extra[number], ids)
             connection.execute("COMMIT")
         seconds = time.perf_counter() - start
         tables = ["orders", "order_lines"]
@@ -526,9 +520,6 @@ def raw_pg_rows(pages: Sequence[Page], now: datetime) -> list[_RawPage]:
     return prepared
 
 
-_PG_INSERT_EXTRA = (_INSERT_EVENT.replace("?", "%s"), _INSERT_RESOLUTION.replace("?", "%s"))
-
-
 def run_raw_pg(
     prepared: Sequence[_RawPage], engine: Engine, extra: Sequence[_ExtraPage] | None = None
 ) -> float:
@@ -562,7 +553,7 @@ def run_raw_pg(
                     [(ids[external_id], *values) for external_id, values in page.lines],
                 )
                 if extra is not None:
-                    _insert_extra(cursor, _PG_INSERT_EXTRA, extra[number], ids)
+                    _insert_extra(cursor, dialect("postgresql"), extra[number], ids)
                 connection.commit()
         return time.perf_counter() - start
     finally:
