@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+import pytest
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from orderhub.sdk import Address, LineDraft, OrderDraft, OrderStatus
 from orderhub.store.ingest import (
@@ -212,6 +216,91 @@ def test_quarantine_is_deduplicated_and_resolved_when_the_order_reads_cleanly(
     ingest(store_engine, [incoming(*draft("9"))])
     with store_engine.connect() as connection:
         assert connection.execute(select(QUARANTINE.c.resolved_at)).scalar_one() is not None
+
+
+def test_a_quarantined_record_keeps_its_first_sighting_and_counts_the_next(
+    store_engine: Engine,
+) -> None:
+    text_, digest = canonical_json({"id": "9", "broken": True})
+    bad = IncomingQuarantine(external_id="9", reason="first", raw=text_, payload_hash=digest)
+    later = replace(bad, reason="second")
+    for when, record, run_id in ((T0, bad, 1), (T0 + timedelta(hours=1), later, 2)):
+        with store_engine.begin() as connection:
+            ingest_page(
+                connection,
+                account_id="shop",
+                channel="woocommerce",
+                orders=[],
+                quarantined=[record],
+                now=when,
+                run_id=run_id,
+            )
+    with store_engine.connect() as connection:
+        row = connection.execute(select(QUARANTINE)).one()
+    assert (row.first_seen_at, row.last_seen_at) == (T0, T0 + timedelta(hours=1))
+    assert (row.seen_count, row.reason, row.run_id, row.channel) == (2, "second", 2, "woocommerce")
+    assert row.external_id == "9" and row.resolved_at is None
+
+
+def test_a_page_the_database_refuses_writes_nothing_and_names_no_buyer_data(
+    store_engine: Engine,
+) -> None:
+    # Two lines with one id break the lines' unique key: on PostgreSQL the refusal comes
+    # back after the statements sent behind it, and fails the transaction all the same.
+    good = incoming(*draft("1"))
+    order, raw = draft("2")
+    twice = replace(order, lines=(order.lines[0], order.lines[0]))
+    with pytest.raises(IntegrityError) as refused:
+        ingest(
+            store_engine,
+            [good, incoming(twice, raw)],
+            quarantined=[IncomingQuarantine("9", "unreadable", "{}", "h" * 32)],
+            cursor=CursorMove("orders", T0),
+        )
+    assert "Ada Buyer" not in str(refused.value)
+    for table in (ORDERS, LINES, EVENTS, QUARANTINE, CURSORS):
+        assert count(store_engine, table) == 0
+    # The connection it ran on is fit for the next page.
+    counts = ingest(store_engine, [good])
+    assert counts.created == 1 and count(store_engine, LINES) == 2
+
+
+@pytest.mark.postgres
+def test_an_order_another_writer_stored_meanwhile_still_gets_its_lines(
+    store_engine: Engine,
+) -> None:
+    # On PostgreSQL the new orders' ids come back with their upsert, which answers none
+    # for an order stored meanwhile exactly as it is: its id is then read instead.
+    if store_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no other can store the order meanwhile")
+    item = incoming(*draft("1"))
+    results: list[Any] = []
+    with store_engine.connect() as other:
+        other.begin()
+        write_one(other, item)
+        other.execute(LINES.delete())
+        other.execute(EVENTS.delete())
+        writer = threading.Thread(target=lambda: results.append(ingest(store_engine, [item])))
+        writer.start()
+        # The writer found no order, so its upsert waits for this uncommitted one.
+        deadline = time.monotonic() + 30
+        while not _waits_for_a_lock(store_engine) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        other.commit()
+        writer.join(30)
+    assert results and results[0].created == 1
+    assert count(store_engine, ORDERS) == 1 and count(store_engine, LINES) == 2
+
+
+def _waits_for_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
 
 
 def test_cursor_moves_with_the_page_and_never_backwards(store_engine: Engine) -> None:

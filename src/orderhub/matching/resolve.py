@@ -269,35 +269,51 @@ def resolve_written(
     now: datetime,
     config: MatchingConfig | None = None,
     index: MatchingIndex | None = None,
+    batch: statements.Batch | None = None,
 ) -> ResolveCounts:
     """:func:`resolve_orders` for the orders ``ingest_page`` just created or changed
     (``IngestCounts.stored``), from what the page writer already holds: the lines, status
     and flag of every order come from its draft, so only a changed order's previous
     resolutions are read back (a new order has none). The sync engine's per-page call;
-    ``index`` is the page's :func:`page_index` when the caller already has it."""
+    ``index`` is the page's :func:`page_index` when the caller already has it; it must
+    when it passes its ``batch`` (:func:`~orderhub.store.statements.batch`: the index is
+    read outside it)."""
     counts = ResolveCounts()
     if not orders:
         return counts
     if index is None:
         index = page_index(connection, config)
-    for chunk in _chunks(orders):
-        targets = {
-            order.order_id: _Target(account_id, channel, order.draft.status.value, order.awaiting)
-            for order in chunk
-        }
-        lines = [
-            (order.order_id, line.external_id, line.sku, line.quantity, line.identifiers or None)
-            for order in chunk
-            for line in order.draft.lines
-        ]
-        changed = [order.order_id for order in chunk if not order.new]
-        stored, parts = _read_stored(connection, changed) if changed else ({}, {})
-        counts.add(
-            _apply(
-                connection, targets, lines=lines, stored=stored, parts=parts, now=now, index=index
+    with statements.batch(connection, batch) as sender:
+        for chunk in _chunks(orders):
+            counts.add(
+                _resolve_written(
+                    sender, chunk, account_id=account_id, channel=channel, now=now, index=index
+                )
             )
-        )
     return counts
+
+
+def _resolve_written(
+    batch: statements.Batch,
+    chunk: Sequence[WrittenOrder],
+    *,
+    account_id: str,
+    channel: str,
+    now: datetime,
+    index: MatchingIndex,
+) -> ResolveCounts:
+    targets = {
+        order.order_id: _Target(account_id, channel, order.draft.status.value, order.awaiting)
+        for order in chunk
+    }
+    lines = [
+        (order.order_id, line.external_id, line.sku, line.quantity, line.identifiers or None)
+        for order in chunk
+        for line in order.draft.lines
+    ]
+    changed = [order.order_id for order in chunk if not order.new]
+    stored, parts = _read_stored(batch, changed) if changed else ({}, {})
+    return _apply(batch, targets, lines=lines, stored=stored, parts=parts, now=now, index=index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,17 +331,17 @@ _Line = tuple[int, str, str | None, int, Mapping[str, str] | None]
 
 
 def _read_stored(
-    connection: Connection, order_ids: Sequence[int]
+    batch: statements.Batch, order_ids: Sequence[int]
 ) -> tuple[dict[_Key, _Stored], dict[_Key, list[tuple[str, int, str | None]]]]:
     """The current resolutions of the orders' lines, and their components."""
-    sql = statements.for_connection(connection)
+    sql = batch.sql
     stored: dict[_Key, _Stored] = {
         (row[0], row[1]): (row[2], row[3], row[4], row[5], row[6])
-        for row in statements.execute(connection, *sql.stored_resolutions(order_ids))
+        for row in batch.query(*sql.stored_resolutions(order_ids))
     }
     parts: dict[_Key, list[tuple[str, int, str | None]]] = {}
     if stored:
-        for row in statements.execute(connection, *sql.stored_components(order_ids)):
+        for row in batch.query(*sql.stored_components(order_ids)):
             parts.setdefault((row[0], row[1]), []).append((row[2], row[3], row[4]))
     return stored, parts
 
@@ -372,12 +388,13 @@ def _resolve_chunk(
             ).where(LINES.c.order_id.in_(ids))
         )
     ]
-    stored, parts = _read_stored(connection, ids)
-    return _apply(connection, orders, lines=lines, stored=stored, parts=parts, now=now, index=index)
+    with statements.batch(connection) as batch:
+        stored, parts = _read_stored(batch, ids)
+        return _apply(batch, orders, lines=lines, stored=stored, parts=parts, now=now, index=index)
 
 
 def _apply(
-    connection: Connection,
+    batch: statements.Batch,
     orders: dict[int, _Target],
     *,
     lines: Iterable[_Line],
@@ -388,7 +405,7 @@ def _apply(
 ) -> ResolveCounts:
     """Resolve ``lines`` against ``index``, then write what changed in bulk: one
     ``executemany`` per statement (deletes, resolutions, components, flags)."""
-    sql = statements.for_connection(connection)
+    sql = batch.sql
     resolved_at = sql.time(now)
     counts = ResolveCounts()
     waiting: dict[int, bool] = dict.fromkeys(orders, False)
@@ -441,10 +458,10 @@ def _apply(
         )
     # Lines the channel removed from an order leave their resolution behind: drop it.
     rewrite.extend(key for key in stored if key not in seen)
-    statements.execute_many(connection, sql.delete_component, rewrite)
-    statements.execute_many(connection, sql.delete_resolution, rewrite)
-    statements.insert_rows(connection, sql, "insert_resolutions", new_resolutions)
-    statements.insert_rows(connection, sql, "insert_components", new_parts)
+    batch.executemany(sql.delete_component, rewrite)
+    batch.executemany(sql.delete_resolution, rewrite)
+    batch.insert("insert_resolutions", new_resolutions)
+    batch.insert("insert_components", new_parts)
 
     flags: dict[bool, list[int]] = {True: [], False: []}
     for order_id, order in orders.items():
@@ -458,6 +475,6 @@ def _apply(
     # At most two statements a page: the orders now awaiting a mapping, and those released.
     for flag, ids in flags.items():
         if ids:
-            statements.execute(connection, *sql.set_awaiting(flag, ids))
+            batch.send(*sql.set_awaiting(flag, ids))
     counts.orders += len(orders)
     return counts

@@ -9,6 +9,8 @@ PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
+import select
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +23,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from orderhub.files import private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Execution option of a connection whose transactions only read (see :func:`reading`).
 READ_ONLY = "orderhub_read_only"
+#: A pooled PostgreSQL connection handed back this recently (seconds), with nothing from the
+#: server waiting on its socket, is handed out again without a ping (see _ping_when_in_doubt).
+QUIET_REUSE = 2.0
+_CHECKED_IN = "orderhub_checked_in"
 
 
 class SchemaOutOfDateError(RuntimeError):
@@ -52,14 +59,54 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # A pull holds one connection for its account lock and takes a second for each of its
     # transactions, so the worker's pull pool needs about two per busy thread (SQLAlchemy's
     # default of 5 + 10 made pull threads queue for connections, bench/bench_accounts.py).
     # Connections beyond pool_size are opened only when needed and closed after use.
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 30)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_in_doubt(engine)
+    return engine
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Check a pooled connection before handing it out, as SQLAlchemy's ``pool_pre_ping``
+    does, but only when it may have gone: when it sat in the pool longer than
+    :data:`QUIET_REUSE`, or when the server sent it something while it sat there (a server
+    that shuts down or ends the session says so and closes the socket). A connection
+    that fails the ping is replaced before anyone uses it.
+
+    The ping is a round trip (and the transaction it opens one more), which the page
+    writer paid on every page it wrote, the same connection back from the pool
+    milliseconds after it went in (``bench/bench_ingest.py``)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN, None)
+        if since is None:  # just opened
+            return
+        if time.monotonic() - since < QUIET_REUSE and not _has_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards it and opens another (up to three times).
+            raise DisconnectionError("the pooled connection is gone") from exc
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether the server sent an idle connection anything (or closed it)."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except Exception:  # closed, or no socket at all: in doubt
+        return True
+    return bool(readable)
 
 
 def _tune_sqlite(engine: Engine) -> None:

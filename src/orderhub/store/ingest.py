@@ -10,7 +10,6 @@ covers, and never backwards.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json as jsonlib
 from collections.abc import Mapping, Sequence
@@ -138,24 +137,8 @@ def _dialect_insert(dialect: str, table: Table) -> Any:
     return sqlite.insert(table)
 
 
-# The page's orders, lines, events and cursor go through plain SQL with driver-ready
-# values (orderhub.store.statements); the quarantine upsert, rare, stays a SQLAlchemy
-# construct, built once per dialect.
-
-
-@functools.cache
-def _quarantine_upsert(dialect: str) -> Any:
-    stmt = _dialect_insert(dialect, QUARANTINE)
-    return stmt.on_conflict_do_update(
-        index_elements=[QUARANTINE.c.account_id, QUARANTINE.c.payload_hash],
-        set_={
-            "last_seen_at": stmt.excluded.last_seen_at,
-            "seen_count": QUARANTINE.c.seen_count + 1,
-            "reason": stmt.excluded.reason,
-            "run_id": stmt.excluded.run_id,
-            "resolved_at": None,
-        },
-    )
+# The page's statements are plain SQL with driver-ready values, sent as one batch
+# (orderhub.store.statements).
 
 
 # The stored JSON keeps the fields' declared order.
@@ -271,6 +254,7 @@ def ingest_page(
     run_id: int | None = None,
     cursor: CursorMove | None = None,
     awaiting: Mapping[str, bool] | None = None,
+    batch: statements.Batch | None = None,
 ) -> IngestCounts:
     """Write one page of normalised orders (and quarantined records) in the caller's
     transaction, and move the cursor if asked. Returns what happened to each order.
@@ -280,8 +264,25 @@ def ingest_page(
     order is inserted with it, so resolving the page after the write finds every new
     order's flag already right instead of updating the page's rows again. Orders it leaves
     out, and every changed order, keep the flag they have (False for a new one) until their
-    lines are resolved."""
-    writer = _PageWriter(connection, account_id, channel, now, run_id, awaiting or {})
+    lines are resolved.
+
+    Its statements go as one :func:`~orderhub.store.statements.batch` (``batch``: the
+    caller's, to send more with them)."""
+    with statements.batch(connection, batch) as sender:
+        return _ingest(
+            _PageWriter(sender, account_id, channel, now, run_id, awaiting or {}),
+            orders,
+            quarantined,
+            cursor,
+        )
+
+
+def _ingest(
+    writer: _PageWriter,
+    orders: Sequence[IncomingOrder],
+    quarantined: Sequence[IncomingQuarantine],
+    cursor: CursorMove | None,
+) -> IngestCounts:
     counts = IngestCounts()
     # The same order can appear twice in one page when it changed while being paged:
     # keep its newest version.
@@ -298,13 +299,13 @@ def ingest_page(
         writer.write_quarantine(quarantined)
         counts.quarantined += len(quarantined)
     if cursor is not None:
-        _move_cursor(connection, account_id, cursor, now)
+        writer.move_cursor(cursor)
     return counts
 
 
 @dataclass(frozen=True, slots=True)
 class _PageWriter:
-    connection: Connection
+    batch: statements.Batch
     account_id: str
     channel: str
     now: datetime
@@ -312,13 +313,22 @@ class _PageWriter:
     awaiting: Mapping[str, bool]
 
     def write_orders(self, latest: dict[str, IncomingOrder], counts: IngestCounts) -> None:
-        connection, account_id = self.connection, self.account_id
-        sql = statements.for_connection(connection)
+        batch, account_id = self.batch, self.account_id
+        sql = batch.sql
         to_time = sql.time
-        existing = {
-            row[0]: row
-            for row in statements.execute(connection, *sql.page_orders(account_id, list(latest)))
+        looked_up = batch.send(*sql.page_orders(account_id, list(latest)))
+        # Got ready while the server looks the page up (PostgreSQL): most orders of a page
+        # are written. A changed order's flag is in the upsert's kept columns, so the
+        # value bound for it is unused.
+        now = to_time(self.now)
+        flags = self.awaiting
+        values = {
+            external_id: _order_values(
+                sql, account_id, self.channel, item, now, awaiting=flags.get(external_id, False)
+            )
+            for external_id, item in latest.items()
         }
+        existing = {row[0]: row for row in batch.rows(looked_up)}
         new: list[IncomingOrder] = []
         changed: list[tuple[IncomingOrder, Any]] = []
         for external_id, item in latest.items():
@@ -335,65 +345,65 @@ class _PageWriter:
             return
 
         to_write = new + [item for item, _ in changed]
-        now = to_time(self.now)
-        flags = self.awaiting
-        flagged = [flags.get(item.draft.external_id, False) for item in new]
-        # A changed order's flag is in the upsert's kept columns: the value bound is unused.
-        flagged.extend(bool(row[5]) for _, row in changed)
-        statements.insert_rows(
-            connection,
-            sql,
-            "upsert_order",
-            [
-                _order_values(sql, account_id, self.channel, item, now, awaiting=flag)
-                for item, flag in zip(to_write, flagged, strict=True)
-            ],
-        )
-
+        written = [item.draft.external_id for item in to_write]
+        order_rows = [values[external_id] for external_id in written]
         ids = {external_id: row[1] for external_id, row in existing.items()}
-        if new:
-            query = sql.order_ids(account_id, [item.draft.external_id for item in new])
-            ids.update(statements.execute(connection, *query).all())
+        returning = sql.upsert_order_returning
+        upserted = None
+        if returning is not None and new:
+            # The new orders' ids come back with the upsert (PostgreSQL).
+            upserted = batch.send(returning, statements.columns(order_rows))
+        else:
+            batch.insert("upsert_order", order_rows)
         if changed:
-            statements.execute(connection, *sql.delete_lines([row[1] for _, row in changed]))
+            batch.send(*sql.delete_lines([row[1] for _, row in changed]))
+        # A record that was quarantined and now reads cleanly is resolved.
+        batch.send(*sql.resolve_quarantine(now, account_id, written))
+        # The lines but for their order's id, while the server writes the orders.
         money = sql.money
-        line_rows: list[tuple[Any, ...]] = []
+        owners: list[str] = []
+        lines: list[tuple[Any, ...]] = []
         for item in to_write:
-            order_id = ids[item.draft.external_id]
-            line_rows.extend(
-                (
-                    order_id,
-                    position,
-                    line.external_id,
-                    line.sku,
-                    line.title,
-                    line.quantity,
-                    line.quantity_shipped,
-                    money(line.unit_price),
-                    money(line.total),
-                    _identifiers_json(line.identifiers),
+            external_id = item.draft.external_id
+            for position, line in enumerate(item.draft.lines, start=1):
+                owners.append(external_id)
+                lines.append(
+                    (
+                        position,
+                        line.external_id,
+                        line.sku,
+                        line.title,
+                        line.quantity,
+                        line.quantity_shipped,
+                        money(line.unit_price),
+                        money(line.total),
+                        _identifiers_json(line.identifiers),
+                    )
                 )
-                for position, line in enumerate(item.draft.lines, start=1)
-            )
+        if new:
+            if upserted is not None:
+                ids.update(batch.rows(upserted))
+            missing = [item.draft.external_id for item in new if item.draft.external_id not in ids]
+            if missing:
+                # Not written by the upsert (stored meanwhile, as it is): its id is read.
+                ids.update(batch.query(*sql.order_ids(account_id, missing)))
+        line_rows = [(ids[owner], *line) for owner, line in zip(owners, lines, strict=True)]
         events = [self._event(sql, ids, item, ("created", None), now) for item in new]
         for item, row in changed:
             kind = "status_changed" if row[3] != item.draft.status.value else "updated"
             events.append(self._event(sql, ids, item, (kind, row[3]), now))
-        statements.insert_rows(connection, sql, "insert_lines", line_rows)
-        statements.insert_rows(connection, sql, "insert_events", events)
+        batch.insert("insert_lines", line_rows)
+        batch.insert("insert_events", events)
         counts.created += len(new)
         counts.updated += len(changed)
-        counts.written.extend(item.draft.external_id for item in to_write)
+        counts.written.extend(written)
         counts.stored.extend(
-            WrittenOrder(ids[item.draft.external_id], item.draft, True, flag)
-            for item, flag in zip(new, flagged[: len(new)], strict=True)
+            WrittenOrder(ids[order.external_id], order, True, flags.get(order.external_id, False))
+            for order in (item.draft for item in new)
         )
         counts.stored.extend(
             WrittenOrder(row[1], item.draft, False, bool(row[5])) for item, row in changed
         )
-        # A record that was quarantined and now reads cleanly is resolved.
-        written = [item.draft.external_id for item in to_write]
-        statements.execute(connection, *sql.resolve_quarantine(now, account_id, written))
 
     def _event(
         self,
@@ -420,35 +430,33 @@ class _PageWriter:
 
     def write_quarantine(self, records: Sequence[IncomingQuarantine]) -> None:
         unique = {record.payload_hash: record for record in records}
-        self.connection.execute(
-            _quarantine_upsert(self.connection.dialect.name),
+        now = self.batch.sql.time(self.now)
+        self.batch.executemany(
+            self.batch.sql.upsert_quarantine,
             [
-                {
-                    "account_id": self.account_id,
-                    "channel": self.channel,
-                    "external_id": record.external_id,
-                    "reason": record.reason,
-                    "raw": record.raw,
-                    "payload_hash": record.payload_hash,
-                    "first_seen_at": self.now,
-                    "last_seen_at": self.now,
-                    "seen_count": 1,
-                    "run_id": self.run_id,
-                }
+                (
+                    self.account_id,
+                    self.channel,
+                    record.external_id,
+                    record.reason,
+                    record.raw,
+                    record.payload_hash,
+                    now,
+                    now,
+                    1,
+                    self.run_id,
+                )
                 for record in unique.values()
             ],
         )
 
-
-def _move_cursor(
-    connection: Connection, account_id: str, cursor: CursorMove, now: datetime
-) -> None:
-    sql = statements.for_connection(connection)
-    statements.execute(
-        connection,
-        sql.upsert_cursor,
-        (account_id, cursor.stream, sql.time(cursor.position), sql.time(now)),
-    )
+    def move_cursor(self, cursor: CursorMove) -> None:
+        """Move the account's cursor of ``cursor.stream`` forward (never back)."""
+        to_time = self.batch.sql.time
+        self.batch.send(
+            self.batch.sql.upsert_cursor,
+            (self.account_id, cursor.stream, to_time(cursor.position), to_time(self.now)),
+        )
 
 
 def held_as_is(

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
@@ -91,6 +92,18 @@ RESOLUTION_COLUMNS = (
     "resolved_at",
 )
 COMPONENT_COLUMNS = ("order_id", "line_external_id", "position", "catalog_sku", "quantity", "via")
+QUARANTINE_COLUMNS = (
+    "account_id",
+    "channel",
+    "external_id",
+    "reason",
+    "raw",
+    "payload_hash",
+    "first_seen_at",
+    "last_seen_at",
+    "seen_count",
+    "run_id",
+)
 
 #: PostgreSQL array types of the bound columns, for the one-statement bulk form.
 _PG_TYPES = {
@@ -183,10 +196,16 @@ class Dialect:
     delete_resolution: str
     delete_component: str
     upsert_cursor: str
+    #: A quarantined record seen again counts once more and is open again.
+    upsert_quarantine: str
     #: The page writes as one statement each on PostgreSQL (``INSERT .. SELECT FROM
     #: unnest(array, ..)``): one round trip and one statement for the whole page, where
     #: ``executemany`` (even pipelined) costs the server a statement per row.
     bulk: dict[str, str]
+    #: The orders' upsert answering each written order's ``(external_id, id)``, where the
+    #: page writer reads the ids from it instead of selecting them (PostgreSQL's bulk form;
+    #: ``executemany`` on SQLite returns no rows).
+    upsert_order_returning: str | None = None
 
     def marks(self, count: int) -> str:
         """``?, ?, ?`` (or ``%s, ..``) for an ``IN`` list of ``count`` values."""
@@ -336,6 +355,9 @@ def dialect(name: str) -> Dialect:
     return Dialect(
         name=name,
         bulk=bulk,
+        upsert_order_returning=(
+            bulk["upsert_order"] + " RETURNING external_id, id" if postgres else None
+        ),
         mark=mark,
         time=_postgres_time if postgres else _sqlite_time,
         # psycopg reads timestamptz as an aware datetime: _postgres_time is its own inverse.
@@ -348,6 +370,12 @@ def dialect(name: str) -> Dialect:
         insert_components=inserts["insert_components"][0],
         delete_resolution=_delete_line_rows("line_resolutions", mark),
         delete_component=_delete_line_rows("line_components", mark),
+        upsert_quarantine=(
+            _insert("quarantine", QUARANTINE_COLUMNS, mark)
+            + " ON CONFLICT (account_id, payload_hash) DO UPDATE SET"
+            " last_seen_at = excluded.last_seen_at, seen_count = quarantine.seen_count + 1,"
+            " reason = excluded.reason, run_id = excluded.run_id, resolved_at = NULL"
+        ),
         upsert_cursor=(
             _insert("sync_cursors", ("account_id", "stream", "position", "updated_at"), mark)
             + " ON CONFLICT (account_id, stream) DO UPDATE SET position = excluded.position,"
@@ -395,4 +423,113 @@ def insert_rows(
     if bulk is None:
         execute_many(connection, getattr(sql, statement), rows)
     else:
-        connection.exec_driver_sql(bulk, tuple(list(column) for column in zip(*rows, strict=True)))
+        connection.exec_driver_sql(bulk, columns(rows))
+
+
+def columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """``rows`` as one list per column: the parameters of a dialect's bulk statement."""
+    return tuple(list(column) for column in zip(*rows, strict=True))
+
+
+@dataclass(slots=True)
+class Batch:
+    """Statements of one transaction sent one after another, none waiting for the one
+    before (see :func:`batch`). Every statement of the batch goes through it: a statement
+    run through SQLAlchemy meanwhile would find no answer waiting on PostgreSQL."""
+
+    connection: Connection
+    sql: Dialect
+    _cursors: list[Any] = field(default_factory=list)
+    _sent: list[str] = field(default_factory=list)
+
+    def send(self, statement: str, parameters: Sequence[Any] = ()) -> Any:
+        """Send ``statement``; returns the driver's cursor, to read with :meth:`rows`."""
+        cursor = self._cursor(statement)
+        with self._driver_errors():
+            cursor.execute(statement, tuple(parameters))
+        return cursor
+
+    def executemany(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``statement`` for every row of ``rows`` (the driver's ``executemany``)."""
+        if rows:
+            cursor = self._cursor(statement)
+            with self._driver_errors():
+                cursor.executemany(statement, rows)
+
+    def insert(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """:func:`insert_rows` with the batch."""
+        if not rows:
+            return
+        bulk = self.sql.bulk.get(statement)
+        if bulk is None:
+            self.executemany(getattr(self.sql, statement), rows)
+        else:
+            self.send(bulk, columns(rows))
+
+    def rows(self, cursor: Any) -> list[Any]:
+        """The rows a statement sent with :meth:`send` answered: waits for it, and so for
+        everything sent before it."""
+        with self._driver_errors():
+            return list(cursor.fetchall())
+
+    def query(self, statement: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        """:meth:`send`, then :meth:`rows`."""
+        return self.rows(self.send(statement, parameters))
+
+    def _cursor(self, statement: str) -> Any:
+        cursor = self.connection.connection.cursor()
+        self._cursors.append(cursor)
+        self._sent.append(statement)
+        return cursor
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        driver_error = self.connection.dialect.loaded_dbapi.Error
+        try:
+            yield
+        except driver_error as exc:
+            # As execute_many: SQLAlchemy's exception, without the parameters (buyer
+            # data). In a pipeline the statement that failed may be any one sent so far.
+            statement = self._sent[-1] if self._sent else ""
+            raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+
+    def _close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
+
+
+@contextmanager
+def batch(connection: Connection, joined: Batch | None = None) -> Iterator[Batch]:
+    """A :class:`Batch` on the connection's current transaction (``joined``, the caller's
+    own, where it has one open already).
+
+    On PostgreSQL its statements go in psycopg's pipeline mode: each is sent as soon as it
+    is ready and the server works through them while the page writer gets the next one
+    ready, instead of a round trip per statement with the writer idle in each (the
+    server's part is most of a page's write). Leaving the block waits for all of them,
+    so an error any of them met is raised there at the latest, as SQLAlchemy's
+    ``DBAPIError``; the transaction then fails whole, as it would have statement by
+    statement. Elsewhere each statement runs when it is sent."""
+    if joined is not None:
+        yield joined
+        return
+    sender = Batch(connection, for_connection(connection))
+    try:
+        if connection.dialect.name != "postgresql":
+            yield sender
+            return
+        pipeline = connection.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+        pipeline.__enter__()
+        try:
+            yield sender
+        except BaseException:
+            # Out of pipeline mode without a second report of what failed (the server
+            # answers every statement after a failed one with "pipeline aborted").
+            with suppress(Exception):
+                pipeline.__exit__(None, None, None)
+            raise
+        with sender._driver_errors():
+            pipeline.__exit__(None, None, None)
+    finally:
+        sender._close()

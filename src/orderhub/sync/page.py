@@ -9,6 +9,11 @@ drafts (:func:`~orderhub.matching.awaiting_flags`), then the written orders are 
 from the drafts the page writer holds (:func:`~orderhub.matching.resolve_written`), which
 writes a flag only where it turns out different. Unchanged orders keep their resolution:
 mapping and catalog changes re-resolve on their own.
+
+After the index is read, the write and the matching go as one batch of statements
+(:func:`orderhub.store.statements.batch`): on PostgreSQL the server writes the page's
+lines and events while matching works out the resolutions, and only the reads whose
+answers are needed (what the store holds of the page, the new orders' ids) wait.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from orderhub.matching import (
     page_index,
     resolve_written,
 )
+from orderhub.store import statements
 from orderhub.store.ingest import (
     CursorMove,
     IncomingOrder,
@@ -49,28 +55,31 @@ def write_page(
     """Write one page and resolve the orders it created or changed; returns what the
     write did and what matching did."""
     index = page_index(connection, config) if orders else None
-    counts = ingest_page(
-        connection,
-        account_id=account_id,
-        channel=channel,
-        orders=orders,
-        quarantined=quarantined,
-        now=now,
-        run_id=run_id,
-        cursor=cursor,
-        awaiting=(
-            awaiting_flags(index, account_id, channel, orders) if index is not None else None
-        ),
-    )
-    resolved = ResolveCounts()
-    if counts.stored:
-        resolved = resolve_written(
+    with statements.batch(connection) as batch:
+        counts = ingest_page(
             connection,
             account_id=account_id,
             channel=channel,
-            orders=counts.stored,
+            orders=orders,
+            quarantined=quarantined,
             now=now,
-            config=config,
-            index=index,
+            run_id=run_id,
+            cursor=cursor,
+            awaiting=(
+                awaiting_flags(index, account_id, channel, orders) if index is not None else None
+            ),
+            batch=batch,
         )
+        resolved = ResolveCounts()
+        if counts.stored and index is not None:
+            resolved = resolve_written(
+                connection,
+                account_id=account_id,
+                channel=channel,
+                orders=counts.stored,
+                now=now,
+                config=config,
+                index=index,
+                batch=batch,
+            )
     return counts, resolved
