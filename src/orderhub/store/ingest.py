@@ -398,8 +398,13 @@ class _PageWriter:
         counts.updated += len(changed)
         counts.written.extend(written)
         counts.stored.extend(
-            WrittenOrder(ids[order.external_id], order, True, flags.get(order.external_id, False))
-            for order in (item.draft for item in new)
+            WrittenOrder(
+                ids[item.draft.external_id],
+                item.draft,
+                True,
+                flags.get(item.draft.external_id, False),
+            )
+            for item in new
         )
         counts.stored.extend(
             WrittenOrder(row[1], item.draft, False, bool(row[5])) for item, row in changed

@@ -3,9 +3,9 @@
 SQLAlchemy processes every bound value of every row on its way to the driver (type
 decorators, JSON serialisation, parameter dictionaries), which cost about as much as the
 database's own work for a page of orders. The page writer and the SKU resolver therefore
-run these statements through ``Connection.exec_driver_sql``: the SQL text is written once
-per dialect, the values are converted here in one step per column kind, and the driver gets
-plain tuples (``executemany`` for the writes; psycopg pipelines those on PostgreSQL).
+run these statements on the driver's own cursors (a :func:`batch`; single reads through
+``Connection.exec_driver_sql``): the SQL text is written once per dialect, the values are
+converted here in one step per column kind, and the driver gets plain tuples.
 
 The values are exactly what the store's column types would have bound (see
 :mod:`orderhub.store.types`), so a row written here is identical to one written through
@@ -393,39 +393,6 @@ def execute(connection: Connection, sql: str, parameters: Sequence[Any] = ()) ->
     return connection.exec_driver_sql(sql, tuple(parameters))
 
 
-def execute_many(connection: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """One statement for every row of ``rows``: the driver's own ``executemany`` (which
-    psycopg pipelines), on a cursor of the connection's current transaction."""
-    if not rows:
-        return
-    driver_error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    except driver_error as exc:
-        # The same exception SQLAlchemy would raise (callers tell refusals by it), without
-        # the parameters: they are buyer data.
-        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
-    finally:
-        cursor.close()
-
-
-def insert_rows(
-    connection: Connection, sql: Dialect, statement: str, rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Write ``rows`` with the dialect's insert ``statement`` (a field name of
-    :class:`Dialect`, e.g. ``"insert_lines"``): one ``unnest`` statement on PostgreSQL,
-    the driver's ``executemany`` elsewhere. Either way the rows and the conflict rule are
-    the same."""
-    if not rows:
-        return
-    bulk = sql.bulk.get(statement)
-    if bulk is None:
-        execute_many(connection, getattr(sql, statement), rows)
-    else:
-        connection.exec_driver_sql(bulk, columns(rows))
-
-
 def columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
     """``rows`` as one list per column: the parameters of a dialect's bulk statement."""
     return tuple(list(column) for column in zip(*rows, strict=True))
@@ -440,7 +407,8 @@ class Batch:
     connection: Connection
     sql: Dialect
     _cursors: list[Any] = field(default_factory=list)
-    _sent: list[str] = field(default_factory=list)
+    #: The statement sent last, named in an error (its parameters never are).
+    _last: str = ""
 
     def send(self, statement: str, parameters: Sequence[Any] = ()) -> Any:
         """Send ``statement``; returns the driver's cursor, to read with :meth:`rows`."""
@@ -457,7 +425,10 @@ class Batch:
                 cursor.executemany(statement, rows)
 
     def insert(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """:func:`insert_rows` with the batch."""
+        """Write ``rows`` with the dialect's insert ``statement`` (a field name of
+        :class:`Dialect`, e.g. ``"insert_lines"``): one ``unnest`` statement on PostgreSQL,
+        the driver's ``executemany`` elsewhere. Either way the rows and the conflict rule
+        are the same."""
         if not rows:
             return
         bulk = self.sql.bulk.get(statement)
@@ -479,7 +450,7 @@ class Batch:
     def _cursor(self, statement: str) -> Any:
         cursor = self.connection.connection.cursor()
         self._cursors.append(cursor)
-        self._sent.append(statement)
+        self._last = statement
         return cursor
 
     @contextmanager
@@ -488,10 +459,10 @@ class Batch:
         try:
             yield
         except driver_error as exc:
-            # As execute_many: SQLAlchemy's exception, without the parameters (buyer
-            # data). In a pipeline the statement that failed may be any one sent so far.
-            statement = self._sent[-1] if self._sent else ""
-            raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+            # The exception SQLAlchemy would raise (callers tell refusals by it), without
+            # the parameters: they are buyer data. In a pipeline the statement that failed
+            # may be any one sent so far.
+            raise DBAPIError.instance(self._last, None, exc, driver_error) from exc
 
     def _close(self) -> None:
         for cursor in self._cursors:
