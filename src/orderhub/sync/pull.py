@@ -21,14 +21,17 @@ part of a write in its own process and the run's thread would only wait for it. 
 is in flight at most, and the next is handed over only when it has committed, so pages
 and their cursors still commit in order; every way out of a run waits for the page in
 flight first (:meth:`PullRunner._drain`), and a write that failed fails the run as it
-would have had it been written in line. SQLite runs its writes in the calling process,
-holding the interpreter, so there the pages are written in line.
+would have had it been written in line. While a page is in flight the run hands the
+interpreter to the writer between two records (:func:`_let_the_writer_run`), so the writer
+is not kept waiting for it after each of the server's answers. SQLite runs its writes in
+the calling process, holding the interpreter, so there the pages are written in line.
 """
 
 from __future__ import annotations
 
 import contextvars
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -508,6 +511,8 @@ class PullRunner:
         for index, raw in enumerate(batch):
             if index in held:
                 continue
+            if in_flight is not None:
+                _let_the_writer_run()
             item = self._normalise(raw, encoded[index])
             if isinstance(item, IncomingOrder):
                 orders.append(item)
@@ -888,6 +893,20 @@ class PullRunner:
                 self._lock_connection = None
                 if acquired:
                     _unlock(connection, key)
+
+
+def _let_the_writer_run() -> None:
+    """Hand the interpreter to the run's page writer if it is waiting for it.
+
+    The writer spends most of a page waiting for the server, a few times a page; each time
+    an answer comes back it needs the interpreter again, which this thread holds while it
+    normalises the next page. CPython hands it over only when asked for it for a whole
+    switch interval (5 ms), so every answer waited up to 5 ms, and the writer, whose
+    chain of answers is the run's critical path, took 2 s longer over 20,000 orders than
+    its own work and the server's. A zero sleep releases the interpreter for the waiting
+    thread between two records (a system call, about a microsecond when nobody waits):
+    measured in ``bench/bench_ingest.py``'s PostgreSQL leg (docs/scaling.md)."""
+    time.sleep(0)
 
 
 def _chunk_count(window: SyncWindow, max_window: timedelta) -> int:
