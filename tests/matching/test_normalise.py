@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderhub.matching import MatchingConfig, SkuRules, normalise_gtin, normalise_sku
 from orderhub.matching.normalise import channel_kinds, line_identifier_keys, normalise_asin
@@ -85,3 +90,39 @@ def test_line_identifiers_most_specific_first() -> None:
         ("asin", "B07PXGQC1Q")
     ]
     assert channel_kinds("shopify") == ("shopify_product", "shopify_variation")
+
+
+# The normalised form is written without a regular expression for speed; these hold it to
+# the definition it documents, on any text (separators of every kind, Unicode spaces,
+# full-width and compatibility forms).
+_SKU_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("-_./ \t\n\u00a0\u2003\u3000ＡＢ－／ßİ")),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=30,
+)
+
+
+def _normalised_by_definition(value: str) -> str:
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return re.sub(r"[\s\-_./]+", " ", folded).strip()
+
+
+@given(_SKU_TEXT)
+def test_normalised_form_is_its_definition(value: str) -> None:
+    assert normalise_sku(value) == _normalised_by_definition(value)
+
+
+def _gtin_by_definition(value: str) -> str | None:
+    digits = re.sub(r"[\s\-]", "", value)
+    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+        return None
+    padded = digits.zfill(14)
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(padded[:-1]))
+    return padded if (10 - total % 10) % 10 == int(padded[-1]) else None
+
+
+@given(st.text(alphabet="0123456789 -", min_size=6, max_size=18))
+def test_gtin_check_is_its_definition(code: str) -> None:
+    assert normalise_gtin(code) == _gtin_by_definition(code)

@@ -124,21 +124,33 @@ class MappingSpec:
     components: tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
 class _Miss:
-    """Why a line's SKU matched nothing, with the line's answers built once (the miss is
-    remembered per SKU): ``alone`` for a line without channel ids, ``with_ids`` for one
-    whose ids match nothing either."""
+    """Why a line's SKU matched nothing, with the line's answers built once each, when
+    first asked for (the miss is remembered per SKU, and a SKU's lines mostly need only
+    one of them): ``alone`` for a line without channel ids, ``with_ids`` for one whose ids
+    match nothing either."""
 
-    reason: str
-    alone: Resolution = field(init=False, compare=False)
-    with_ids: Resolution = field(init=False, compare=False)
+    __slots__ = ("_alone", "_with_ids", "reason")
 
-    def __post_init__(self) -> None:
-        unresolved = Method.UNRESOLVED
-        object.__setattr__(self, "alone", Resolution(unresolved, (), self.reason))
-        with_ids = f"{self.reason}; no catalog identifier matches its channel ids"
-        object.__setattr__(self, "with_ids", Resolution(unresolved, (), with_ids))
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self._alone: Resolution | None = None
+        self._with_ids: Resolution | None = None
+
+    @property
+    def alone(self) -> Resolution:
+        answer = self._alone
+        if answer is None:
+            answer = self._alone = Resolution(Method.UNRESOLVED, (), self.reason)
+        return answer
+
+    @property
+    def with_ids(self) -> Resolution:
+        answer = self._with_ids
+        if answer is None:
+            reason = f"{self.reason}; no catalog identifier matches its channel ids"
+            answer = self._with_ids = Resolution(Method.UNRESOLVED, (), reason)
+        return answer
 
 
 _NO_SKU = _Miss("the line has no SKU")
@@ -176,6 +188,8 @@ class MatchingIndex:
     _memo: dict[str, dict[str, dict[str, Resolution | _Miss]]] = field(default_factory=dict)
     _memo_size: int = 0
     _keys: dict[str, str] = field(default_factory=dict)
+    # The answers for catalog identifiers found, by identifier (bounded like the rest).
+    _identified: dict[tuple[str, str, str], Resolution] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -338,9 +352,18 @@ class MatchingIndex:
         if not table:  # a catalog without identifiers: no line's ids can match
             return None
         for kind, value in line_identifier_keys(channel, identifiers):
-            sku = table.get((kind, value, account_id)) or table.get((kind, value, ""))
+            key = (kind, value, account_id)
+            sku = table.get(key)
+            if sku is None:
+                key = (kind, value, "")
+                sku = table.get(key)
             if sku is not None:
-                return Resolution(Method.IDENTIFIER, (Component(sku, 1),), f"{kind} {value}")
+                found = self._identified.get(key)
+                if found is None:
+                    found = Resolution(Method.IDENTIFIER, (Component(sku, 1),), f"{kind} {value}")
+                    if len(self._identified) < MEMO_LIMIT:
+                        self._identified[key] = found
+                return found
         return None
 
 
