@@ -511,7 +511,7 @@ class PullRunner:
         for index, raw in enumerate(batch):
             if index in held:
                 continue
-            if in_flight is not None:
+            if in_flight is not None and not in_flight.future.done():
                 _let_the_writer_run()
             item = self._normalise(raw, encoded[index])
             if isinstance(item, IncomingOrder):
@@ -903,9 +903,12 @@ def _let_the_writer_run() -> None:
     normalises the next page. CPython hands it over only when asked for it for a whole
     switch interval (5 ms), so every answer waited up to 5 ms, and the writer, whose
     chain of answers is the run's critical path, took 2 s longer over 20,000 orders than
-    its own work and the server's. A zero sleep releases the interpreter for the waiting
-    thread between two records (a system call, about a microsecond when nobody waits):
-    measured in ``bench/bench_ingest.py``'s PostgreSQL leg (docs/scaling.md)."""
+    its own work and the server's. A zero sleep releases the interpreter between two
+    records and, through the kernel's timer slack, stays out for long enough (about 50 us,
+    no CPU) for the writer to wake and take it; ``os.sched_yield`` comes back before the
+    writer is awake. Only while the page is still being written: once it has committed
+    nobody waits. Measured in ``bench/bench_ingest.py``'s PostgreSQL leg (bench/README.md,
+    2026-12-07, evening)."""
     time.sleep(0)
 
 
