@@ -80,11 +80,30 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
     assert quarantined[0] in failures.stdout and "quantity" in failures.stdout
 
 
+# `python -m orderhub` with Ctrl-C delivered as at a seller's terminal: a suite started in
+# the background by a shell without job control inherits SIGINT ignored, and Python keeps
+# an ignored SIGINT ignored.
+_INTERRUPTIBLE = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'orderhub'; runpy.run_module('orderhub', run_name='__main__', alter_sys=True)"
+)
+
+
 def test_demo_keep_leaves_simulators_and_a_config_to_carry_on_with(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERHUB_")}
     env["COLUMNS"] = "200"
     process = subprocess.Popen(
-        [sys.executable, "-m", "orderhub", "demo", "--duration", "6", "--orders", "30", "--keep"],
+        [
+            sys.executable,
+            "-c",
+            _INTERRUPTIBLE,
+            "demo",
+            "--duration",
+            "6",
+            "--orders",
+            "30",
+            "--keep",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
