@@ -84,8 +84,8 @@ def test_demo_runs_the_loop_and_the_store_holds_what_it_printed(tmp_path: Path) 
 # the background by a shell without job control inherits SIGINT ignored, and Python keeps
 # an ignored SIGINT ignored.
 _INTERRUPTIBLE = (
-    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'orderhub'; runpy.run_module('orderhub', run_name='__main__', alter_sys=True)"
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('orderhub', run_name='__main__', alter_sys=True)"
 )
 
 

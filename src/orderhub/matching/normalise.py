@@ -57,8 +57,9 @@ def normalise_sku(value: str) -> str:
     (``-``, ``_``, ``.``, ``/``, whitespace) replaced by one space."""
     # _SEPARATORS.sub(" ", folded).strip() without the regular expression: the separators
     # other than whitespace become spaces, and str.split() splits on the same whitespace
-    # as the pattern's \s (a property test holds the two together). A third of the time:
-    # this runs for every line whose SKU the resolver has not seen since its index was built.
+    # as the pattern's \s (a property test holds the two together). About a third of the
+    # regular expression's time per SKU (timeit); it runs for every line whose SKU the
+    # resolver has not seen since its index was built.
     folded = _fold(value)
     spaced = folded.replace("-", " ").replace("_", " ").replace(".", " ").replace("/", " ")
     return " ".join(spaced.split())
