@@ -22,8 +22,9 @@ is in flight at most, and the next is handed over only when it has committed, so
 and their cursors still commit in order; every way out of a run waits for the page in
 flight first (:meth:`PullRunner._drain`), and a write that failed fails the run as it
 would have had it been written in line. While a page is in flight the run hands the
-interpreter to the writer between two records (:func:`_let_the_writer_run`), so the writer
-is not kept waiting for it after each of the server's answers. SQLite runs its writes in
+interpreter to the writer between two records, at most every 100 us
+(:func:`_let_the_writer_run`), so the writer is not kept waiting for it after each of the
+server's answers. SQLite runs its writes in
 the calling process, holding the interpreter, so there the pages are written in line.
 """
 
@@ -508,11 +509,16 @@ class PullRunner:
         held = self._held(
             batch, encoded, result, in_flight.page.external_ids() if in_flight else frozenset()
         )
+        handover = 0.0  # when the writer is next offered the interpreter
         for index, raw in enumerate(batch):
             if index in held:
                 continue
-            if in_flight is not None and not in_flight.future.done():
-                _let_the_writer_run()
+            if (
+                in_flight is not None
+                and time.perf_counter() >= handover
+                and not in_flight.future.done()
+            ):
+                handover = _let_the_writer_run()
             item = self._normalise(raw, encoded[index])
             if isinstance(item, IncomingOrder):
                 orders.append(item)
@@ -895,21 +901,30 @@ class PullRunner:
                     _unlock(connection, key)
 
 
-def _let_the_writer_run() -> None:
-    """Hand the interpreter to the run's page writer if it is waiting for it.
+def _let_the_writer_run() -> float:
+    """Hand the interpreter to the run's page writer if it is waiting for it; returns when
+    to offer it again (:data:`_HANDOVER_GAP` from now).
 
     The writer spends most of a page waiting for the server, a few times a page; each time
     an answer comes back it needs the interpreter again, which this thread holds while it
     normalises the next page. CPython hands it over only when asked for it for a whole
     switch interval (5 ms), so every answer waited up to 5 ms, and the writer, whose
     chain of answers is the run's critical path, took 2 s longer over 20,000 orders than
-    its own work and the server's. A zero sleep releases the interpreter between two
-    records and, through the kernel's timer slack, stays out for long enough (about 50 us,
-    no CPU) for the writer to wake and take it; ``os.sched_yield`` comes back before the
-    writer is awake. Only while the page is still being written: once it has committed
-    nobody waits. Measured in ``bench/bench_ingest.py``'s PostgreSQL leg (bench/README.md,
-    2026-12-07, evening)."""
+    its own work and the server's. A zero sleep releases the interpreter and, through the
+    kernel's timer slack, stays out for long enough (about 50 us, no CPU) for the writer
+    to wake and take it; ``os.sched_yield`` comes back before the writer is awake. Only
+    while the page is still being written (once it has committed nobody waits), and at
+    most once per gap: offered between every two records, the sleeps alone cost a page
+    about 5 ms whenever the writer was waiting for the server rather than for the
+    interpreter. Measured in ``bench/bench_ingest.py``'s PostgreSQL leg (bench/README.md,
+    2026-12-07, evening, and 2026-12-08)."""
     time.sleep(0)
+    return time.perf_counter() + _HANDOVER_GAP
+
+
+#: At most this long (seconds) between two offers of the interpreter to the page writer:
+#: a server's answer waits no more than this plus one record's normalising.
+_HANDOVER_GAP = 100e-6
 
 
 def _chunk_count(window: SyncWindow, max_window: timedelta) -> int:
