@@ -24,8 +24,8 @@ flight first (:meth:`PullRunner._drain`), and a write that failed fails the run 
 would have had it been written in line. While a page is in flight the run hands the
 interpreter to the writer between two records, at most every 100 us
 (:func:`_let_the_writer_run`), so the writer is not kept waiting for it after each of the
-server's answers. SQLite runs its writes in
-the calling process, holding the interpreter, so there the pages are written in line.
+server's answers. SQLite runs its writes in the calling process, holding the interpreter,
+so there the pages are written in line.
 """
 
 from __future__ import annotations
