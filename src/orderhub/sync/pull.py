@@ -916,8 +916,9 @@ def _let_the_writer_run() -> float:
     while the page is still being written (once it has committed nobody waits), and at
     most once per gap: offered between every two records, the sleeps alone cost a page
     about 5 ms whenever the writer was waiting for the server rather than for the
-    interpreter. Measured in ``bench/bench_ingest.py``'s PostgreSQL leg (bench/README.md,
-    2026-12-07, evening, and 2026-12-08)."""
+    interpreter. Measured on ``bench/bench_ingest.py``'s PostgreSQL path, the hand-over
+    itself in the leg (bench/README.md, 2026-12-07, evening) and its gap in paired rounds
+    (2026-12-08)."""
     time.sleep(0)
     return time.perf_counter() + _HANDOVER_GAP
 
